@@ -1,0 +1,120 @@
+"""``/v1/purchases``: record purchases, refunds and returns (single and batch), read back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from regulars.api.deps import Authorized, UoW, regulars_app
+from regulars.api.idempotency import idempotent
+from regulars.bootstrap import App
+from regulars.domain.access import Scope
+from regulars.domain.purchases import PurchaseKind, SalesChannel
+from regulars.services import purchases as purchase_service
+from regulars.services.api_keys import ApiKey
+from regulars.services.errors import Invalid
+
+router = APIRouter(prefix="/v1/purchases", tags=["purchases"])
+
+
+class LineIn(BaseModel):
+    product: str = Field(min_length=1, max_length=64)
+    category: str | None = Field(default=None, max_length=64)
+    quantity: int = 1
+    amount: int = Field(description="Minor units; refunds may be written either sign")
+    line_no: int | None = Field(default=None, ge=1)
+
+
+class PurchaseIn(BaseModel):
+    purchase_id: str = Field(min_length=1, max_length=64)
+    member_id: str | None = Field(default=None, description="Blank for an anonymous purchase")
+    occurred_at: datetime
+    store: str | None = None
+    channel: SalesChannel = SalesChannel.STORE
+    employee: str | None = None
+    kind: PurchaseKind = PurchaseKind.SALE
+    original_purchase_id: str | None = None
+    lines: list[LineIn] = Field(min_length=1, max_length=1000)
+
+
+class PurchaseBatch(BaseModel):
+    purchases: list[PurchaseIn] = Field(min_length=1, max_length=10_000)
+
+
+def _errors_by_purchase(report: Any, owner: list[int]) -> dict[int, list[dict[str, Any]]]:
+    errors: dict[int, list[dict[str, Any]]] = {}
+    for e in report.sorted_errors():
+        errors.setdefault(owner[e.row - 1], []).append(
+            {
+                "line": e.row - owner.index(owner[e.row - 1]),
+                "field": e.field,
+                "value": e.value,
+                "reason": e.reason,
+            }
+        )
+    return errors
+
+
+@router.post("", summary="Record one purchase (idempotent by purchase_id)")
+def post_purchase(
+    body: PurchaseIn,
+    request: Request,
+    uow: UoW,
+    app: Annotated[App, Depends(regulars_app)],
+    key: Annotated[ApiKey, Depends(Authorized(Scope.POS))],
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    def run() -> tuple[int, Any]:
+        report, owner = purchase_service.record_purchases(
+            uow, [body.model_dump()], app.settings.timezone
+        )
+        errors = _errors_by_purchase(report, owner)
+        if errors:
+            first = errors[1][0]
+            raise Invalid(f"{first['field']}: {first['reason']}", errors[1])
+        return (201 if report.added else 200), purchase_service.get_purchase(uow, body.purchase_id)
+
+    return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
+
+
+@router.post("/batch", summary="Record many purchases; each is accepted or rejected alone")
+def post_purchases(
+    body: PurchaseBatch,
+    request: Request,
+    uow: UoW,
+    app: Annotated[App, Depends(regulars_app)],
+    key: Annotated[ApiKey, Depends(Authorized(Scope.POS))],
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    def run() -> tuple[int, Any]:
+        records = [p.model_dump() for p in body.purchases]
+        report, owner = purchase_service.record_purchases(uow, records, app.settings.timezone)
+        errors = _errors_by_purchase(report, owner)
+        results = [
+            {
+                "index": i,
+                "purchase_id": r["purchase_id"],
+                "status": "rejected" if i in errors else "ok",
+                "errors": errors.get(i, []),
+            }
+            for i, r in enumerate(records, start=1)
+        ]
+        return 200, {
+            "added": report.added,
+            "already_present": report.already_present,
+            "rejected": len(errors),
+            "results": results,
+        }
+
+    return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
+
+
+@router.get("/{purchase_id}", summary="One purchase with its lines")
+def get_purchase(
+    purchase_id: str, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.POS))]
+) -> dict[str, Any]:
+    return purchase_service.get_purchase(uow, purchase_id)

@@ -1,0 +1,29 @@
+"""The root Typer app and what every command shares: the wired app and the console."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from regulars.bootstrap import App, build
+
+app = typer.Typer(
+    name="regulars",
+    help="regulars — loyalty program, feedback and loyalty analytics for a business that "
+    "lives on returning customers. Configure with REGULARS_* environment variables "
+    "(REGULARS_DATABASE_URL: default a SQLite file regulars.db here).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+def wired() -> App:
+    """The app with its store migrated (every command calls this first)."""
+    return build()
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)

@@ -1,0 +1,49 @@
+"""Configuration from environment variables, all prefixed ``REGULARS_``.
+
+Every setting is documented in the README's *Configuration* section; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATABASE_FILE = "regulars.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The process-wide settings.
+
+    >>> Settings.from_env({"REGULARS_DATABASE_URL": "sqlite:///x.db"}).database_url
+    'sqlite:///x.db'
+    """
+
+    database_url: str
+    currency: str = "KRW"
+    secret_key: str = "change-me"
+    timezone: str = "Asia/Seoul"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        url = env.get("REGULARS_DATABASE_URL") or f"sqlite:///{Path.cwd() / DEFAULT_DATABASE_FILE}"
+        return cls(
+            database_url=normalise_database_url(url),
+            currency=env.get("REGULARS_CURRENCY", "KRW"),
+            secret_key=env.get("REGULARS_SECRET_KEY", "change-me"),
+            timezone=env.get("REGULARS_TIMEZONE", "Asia/Seoul"),
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Route plain ``postgresql://`` URLs to psycopg 3, the driver regulars ships with.
+
+    >>> normalise_database_url("postgresql://u@h/db")
+    'postgresql+psycopg://u@h/db'
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,1 @@
+"""Campaigns, triggers, the outbox and its channels (email, SMS, webhooks)."""

@@ -1,0 +1,284 @@
+"""Purchases in: one row per purchase line, checked in bulk, written purchase by purchase.
+
+File columns (required: purchase_id, occurred_at, product, amount): purchase_id,
+member_id (blank: an anonymous purchase), occurred_at, store, channel (store | web | app |
+phone, default store), employee, kind (sale | refund | return, default sale),
+original_purchase_id (required for refunds and returns), line_no, product, category,
+quantity (default 1), amount (minor units; refunds may be written either sign).
+
+A purchase is all or nothing: if one of its lines is rejected, none is written, and every
+line says why. Stores, employees, categories and products seen for the first time are
+registered under their code. Sales are written before refunds and returns, so a refund may
+come before its sale in the file. Purchases already in the store are skipped, never changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from regulars.domain.purchases import PurchaseKind, SalesChannel
+from regulars.services.import_report import ImportReport
+from regulars.services.row_checks import RowChecks, RowError, sql_timestamps
+from regulars.store import catalogue
+from regulars.store import members as member_store
+from regulars.store import purchases as purchase_store
+from regulars.store.unit_of_work import UnitOfWork
+
+COLUMNS = (
+    "purchase_id",
+    "member_id",
+    "occurred_at",
+    "store",
+    "channel",
+    "employee",
+    "kind",
+    "original_purchase_id",
+    "line_no",
+    "product",
+    "category",
+    "quantity",
+    "amount",
+)
+REQUIRED = ("purchase_id", "occurred_at", "product", "amount")
+HEADER = (
+    "member_id",
+    "occurred_at",
+    "store",
+    "channel",
+    "employee",
+    "kind",
+    "original_purchase_id",
+)
+BATCH_ROWS = 50_000
+
+
+def check_purchases(frame: pd.DataFrame, timezone: str) -> tuple[pd.DataFrame, list[RowError]]:
+    """Validate and normalise the lines; return the good ones and every error.
+
+    The good frame has columns ``_row, purchase_id, member_id, occurred_at (UTC strings),
+    store, channel, employee, kind, original_purchase_id, line_no, product, category,
+    quantity, amount`` with signed quantities and amounts.
+    """
+    frame = frame.copy()
+    for name in COLUMNS:
+        if name not in frame:
+            frame[name] = None
+    checks = RowChecks(frame)
+    for name in REQUIRED:
+        checks.required(name)
+    for name in (
+        "purchase_id",
+        "member_id",
+        "store",
+        "employee",
+        "original_purchase_id",
+        "product",
+        "category",
+    ):
+        checks.max_length(name, 64)
+    kind = checks.one_of("kind", [k.value for k in PurchaseKind], default="sale")
+    channel = checks.one_of("channel", [c.value for c in SalesChannel], default="store")
+    quantity = checks.integer("quantity", nonzero=True).fillna(1)
+    amount = checks.integer("amount")
+    line_no = checks.integer("line_no", minimum=1)
+    occurred = checks.timestamp("occurred_at", timezone)
+    undo = kind.isin(["refund", "return"]).to_numpy()
+    checks.flag(
+        undo & frame["original_purchase_id"].isna().to_numpy(),
+        "original_purchase_id",
+        "is required for a refund or a return",
+    )
+    checks.flag(
+        ~undo & frame["original_purchase_id"].notna().to_numpy(),
+        "original_purchase_id",
+        "is only for refunds and returns",
+    )
+    checks.flag(
+        frame["original_purchase_id"].notna().to_numpy()
+        & (frame["original_purchase_id"] == frame["purchase_id"]).to_numpy(),
+        "original_purchase_id",
+        "cannot be the purchase itself",
+    )
+    sign = np.where(undo, -1, 1)
+    group = pd.factorize(frame["purchase_id"])[0]
+    for name in HEADER:
+        codes = pd.Series(pd.factorize(frame[name])[0])
+        spread = codes.groupby(group).transform("max") != codes.groupby(group).transform("min")
+        checks.flag(
+            spread.to_numpy() & (group >= 0), name, "differs between the lines of one purchase"
+        )
+    position = pd.Series(group, index=frame.index).groupby(group).cumcount() + 1
+    numbered = line_no.fillna(position)
+    clash = pd.DataFrame({"g": group, "n": numbered.to_numpy()}).duplicated(keep="first")
+    checks.flag(
+        clash.to_numpy() & (group >= 0), "line_no", "repeats a line number of this purchase"
+    )
+    good = pd.DataFrame(
+        {
+            "_row": frame["_row"],
+            "purchase_id": frame["purchase_id"],
+            "member_id": frame["member_id"],
+            "occurred_at": occurred,
+            "store": frame["store"],
+            "channel": channel,
+            "employee": frame["employee"],
+            "kind": kind,
+            "original_purchase_id": frame["original_purchase_id"],
+            "line_no": numbered,
+            "product": frame["product"],
+            "category": frame["category"],
+            "quantity": np.abs(quantity.to_numpy()) * sign,
+            "amount": np.abs(amount.fillna(0).to_numpy()) * sign,
+        }
+    )
+    errors = _whole_purchases(frame, checks)
+    good = good[~checks.bad]
+    good["occurred_at"] = sql_timestamps(good["occurred_at"])
+    good["line_no"] = good["line_no"].astype("int64")
+    good["quantity"] = good["quantity"].astype("int64")
+    good["amount"] = good["amount"].astype("int64")
+    return good, errors
+
+
+def _whole_purchases(frame: pd.DataFrame, checks: RowChecks) -> list[RowError]:
+    """Reject every line of a purchase one of whose lines was rejected."""
+    ids = frame["purchase_id"]
+    bad_ids = set(ids[checks.bad].dropna())
+    sibling = ids.isin(bad_ids).to_numpy() & ~checks.bad
+    if sibling.any():
+        first_bad = (
+            frame.loc[checks.bad & ids.notna().to_numpy()].groupby("purchase_id")["_row"].min()
+        )
+        rows = frame.loc[sibling, ["_row", "purchase_id"]]
+        checks.bad |= sibling
+        checks.errors.extend(
+            RowError(
+                int(r),
+                "purchase_id",
+                p,
+                f"not imported: line at row {int(first_bad[p])} of this purchase was rejected",
+            )
+            for r, p in zip(rows["_row"], rows["purchase_id"], strict=True)
+        )
+    return checks.errors
+
+
+def batches(good: pd.DataFrame, size: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
+    """Split into batches of about ``size`` lines, never cutting a purchase, sales first."""
+    for undo in (False, True):
+        part = good[good["kind"].isin(["refund", "return"]) == undo]
+        if part.empty:
+            continue
+        part = part.sort_values(["purchase_id", "line_no"], kind="stable")
+        starts = (
+            np.flatnonzero(
+                part["purchase_id"].to_numpy()[1:] != part["purchase_id"].to_numpy()[:-1]
+            )
+            + 1
+        )
+        cut = 0
+        for boundary in [*starts.tolist(), len(part)]:
+            if boundary - cut >= size or boundary == len(part):
+                yield part.iloc[cut:boundary]
+                cut = boundary
+
+
+def write_purchases(uow: UnitOfWork, batch: pd.DataFrame, report: ImportReport) -> None:
+    """Write one checked batch (whole purchases) in the caller's transaction."""
+    connection = uow.connection
+    batch = _resolve_members(connection, batch, report)
+    batch = _resolve_originals(connection, batch, report)
+    if batch.empty:
+        return
+    stores = catalogue.ensure_codes(connection, catalogue.stores, batch["store"].dropna())
+    employees = catalogue.ensure_codes(connection, catalogue.employees, batch["employee"].dropna())
+    categories = catalogue.ensure_codes(
+        connection, catalogue.categories, batch["category"].dropna()
+    )
+    first_category = batch.drop_duplicates("product").set_index("product")["category"]
+    products = catalogue.ensure_products(
+        connection,
+        {str(p): (None if c is None else categories[c]) for p, c in first_category.items()},
+    )
+    heads = batch.drop_duplicates("purchase_id")
+    totals = batch.groupby("purchase_id", sort=False)["amount"].sum()
+    added = purchase_store.insert_purchases(
+        connection,
+        zip(
+            heads["purchase_id"].tolist(),
+            heads["_member"].tolist(),
+            heads["occurred_at"].tolist(),
+            _ids(heads["store"], stores),
+            heads["channel"].tolist(),
+            _ids(heads["employee"], employees),
+            heads["kind"].tolist(),
+            heads["_original"].tolist(),
+            totals.loc[heads["purchase_id"]].astype(int).tolist(),
+            strict=True,
+        ),
+    )
+    report.added += added
+    report.already_present += len(heads) - added
+    ids = purchase_store.ids_by_external_id(connection, heads["purchase_id"])
+    purchase_store.insert_lines(
+        connection,
+        zip(
+            batch["purchase_id"].map(ids).tolist(),
+            batch["line_no"].tolist(),
+            batch["product"].map(products).tolist(),
+            _ids(batch["category"], categories),
+            batch["quantity"].tolist(),
+            batch["amount"].tolist(),
+            strict=True,
+        ),
+    )
+
+
+def _ids(codes: pd.Series, mapping: dict[str, int]) -> list[int | None]:
+    """Map codes to ids as Python ints, blanks and unknown codes to None."""
+    get = mapping.get
+    return [None if c is None else get(c) for c in codes.tolist()]
+
+
+def _reject(
+    batch: pd.DataFrame, mask: np.ndarray, field: str, reason: str, report: ImportReport
+) -> pd.DataFrame:
+    bad_ids = set(batch.loc[mask, "purchase_id"])
+    drop = batch["purchase_id"].isin(bad_ids).to_numpy()
+    report.errors.extend(
+        RowError(int(r), field, v, reason)
+        for r, v in zip(batch.loc[drop, "_row"], batch.loc[drop, field], strict=True)
+    )
+    return batch[~drop]
+
+
+def _resolve_members(connection, batch: pd.DataFrame, report: ImportReport) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    ids = member_store.ids_by_external_id(connection, batch["member_id"].dropna())
+    resolved = batch["member_id"].map(ids)
+    unknown = batch["member_id"].notna().to_numpy() & resolved.isna().to_numpy()
+    batch = batch.assign(
+        _member=pd.Series(_ids(batch["member_id"], ids), index=batch.index, dtype=object)
+    )
+    return _reject(
+        batch,
+        unknown,
+        "member_id",
+        "no member with this id (import members first, or leave blank)",
+        report,
+    )
+
+
+def _resolve_originals(connection, batch: pd.DataFrame, report: ImportReport) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    originals = batch["original_purchase_id"].dropna()
+    ids = purchase_store.ids_by_external_id(connection, originals) if len(originals) else {}
+    resolved = batch["original_purchase_id"].map(ids)
+    unknown = batch["original_purchase_id"].notna().to_numpy() & resolved.isna().to_numpy()
+    batch = batch.assign(
+        _original=pd.Series(
+            _ids(batch["original_purchase_id"], ids), index=batch.index, dtype=object
+        )
+    )
+    return _reject(batch, unknown, "original_purchase_id", "no purchase with this id", report)

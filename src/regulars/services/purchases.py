@@ -1,0 +1,92 @@
+"""Purchase use cases for the API: write through the import checks, read back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from regulars.services import purchase_import
+from regulars.services.errors import NotFound
+from regulars.services.import_report import ImportReport
+from regulars.services.members import text_frame
+from regulars.store import purchases as purchase_store
+from regulars.store.tables import members, purchases, stores
+from regulars.store.unit_of_work import UnitOfWork
+
+HEAD_FIELDS = (
+    "purchase_id",
+    "member_id",
+    "occurred_at",
+    "store",
+    "channel",
+    "employee",
+    "kind",
+    "original_purchase_id",
+)
+LINE_FIELDS = ("line_no", "product", "category", "quantity", "amount")
+
+
+def record_purchases(
+    uow: UnitOfWork, records: list[dict[str, Any]], timezone: str
+) -> tuple[ImportReport, list[int]]:
+    """Write purchases given as ``{head fields..., "lines": [{...}, ...]}``.
+
+    Returns the report (errors numbered by line row) and, for each row, the 1-based index of
+    the purchase it came from, so the caller can say which purchase an error belongs to.
+    """
+    rows: list[dict[str, Any]] = []
+    owner: list[int] = []
+    for index, record in enumerate(records, start=1):
+        for position, line in enumerate(record.get("lines") or [{}], start=1):
+            rows.append(
+                {
+                    **{f: record.get(f) for f in HEAD_FIELDS},
+                    **{f: line.get(f) for f in LINE_FIELDS},
+                    "line_no": line.get("line_no") or position,
+                }
+            )
+            owner.append(index)
+    frame = text_frame(rows, purchase_import.COLUMNS)
+    report = ImportReport(kind="purchases", rows=len(frame))
+    good, errors = purchase_import.check_purchases(frame, timezone)
+    report.errors.extend(errors)
+    for batch in purchase_import.batches(good):
+        purchase_import.write_purchases(uow, batch, report)
+    return report, owner
+
+
+def get_purchase(uow: UnitOfWork, external_id: str) -> dict[str, Any]:
+    connection = uow.connection
+    row = purchase_store.get(connection, external_id)
+    if row is None:
+        raise NotFound(f"no purchase with id {external_id!r}")
+    member = (
+        connection.execute(members.select().where(members.c.id == row["member_id"]))
+        .mappings()
+        .first()
+        if row["member_id"]
+        else None
+    )
+    store = (
+        connection.execute(stores.select().where(stores.c.id == row["store_id"])).mappings().first()
+        if row["store_id"]
+        else None
+    )
+    original = (
+        connection.execute(purchases.select().where(purchases.c.id == row["original_id"]))
+        .mappings()
+        .first()
+        if row["original_id"]
+        else None
+    )
+    lines = purchase_store.lines_with_codes(connection, row["id"])
+    return {
+        "purchase_id": row["external_id"],
+        "member_id": member["external_id"] if member else None,
+        "occurred_at": row["occurred_at"],
+        "store": store["code"] if store else None,
+        "channel": row["channel"],
+        "kind": row["kind"],
+        "original_purchase_id": original["external_id"] if original else None,
+        "total_amount": row["total_amount"],
+        "lines": lines,
+    }

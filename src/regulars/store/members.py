@@ -1,0 +1,157 @@
+"""Members and their consent history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from regulars.store.tables import member_consents, members
+
+MEMBER_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "birth_date",
+    "locale",
+    "segment",
+    "region",
+    "signup_date",
+    "acquisition_channel",
+    "acquisition_cost",
+)
+
+
+def ids_by_external_id(connection: Connection, external_ids: Iterable[str]) -> dict[str, int]:
+    wanted = sorted(set(external_ids))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 5_000):
+        chunk = wanted[start : start + 5_000]
+        rows = connection.execute(
+            select(members.c.external_id, members.c.id).where(members.c.external_id.in_(chunk))
+        )
+        found.update({ext: int(id_) for ext, id_ in rows})
+    return found
+
+
+def upsert(
+    connection: Connection, rows: Sequence[dict[str, Any]], now: datetime
+) -> tuple[int, int]:
+    """Insert new members and update changed ones; return ``(added, updated)``.
+
+    A row identical to what is stored changes nothing, so re-importing a file is a no-op.
+    Each row holds ``external_id`` and the :data:`MEMBER_FIELDS`.
+    """
+    stored = _stored_fields(connection, [r["external_id"] for r in rows])
+    new = [r for r in rows if r["external_id"] not in stored]
+    changed = [
+        r for r in rows if r["external_id"] in stored and stored[r["external_id"]] != _fields(r)
+    ]
+    if new:
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(members).on_conflict_do_nothing(index_elements=[members.c.external_id])
+        connection.execute(statement, [{**r, "created_at": now, "updated_at": now} for r in new])
+    if changed:
+        connection.execute(
+            update(members).where(members.c.external_id == bindparam("_external_id")),
+            [
+                {
+                    **{f: r[f] for f in MEMBER_FIELDS},
+                    "_external_id": r["external_id"],
+                    "updated_at": now,
+                }
+                for r in changed
+            ],
+        )
+    return len(new), len(changed)
+
+
+def _fields(row: dict[str, Any] | RowMapping) -> tuple[Any, ...]:
+    return tuple(row[f] for f in MEMBER_FIELDS)
+
+
+def _stored_fields(connection: Connection, external_ids: list[str]) -> dict[str, tuple[Any, ...]]:
+    stored: dict[str, tuple[Any, ...]] = {}
+    wanted = sorted(set(external_ids))
+    for start in range(0, len(wanted), 5_000):
+        chunk = wanted[start : start + 5_000]
+        query = select(members.c.external_id, *[members.c[f] for f in MEMBER_FIELDS]).where(
+            members.c.external_id.in_(chunk)
+        )
+        for row in connection.execute(query).mappings():
+            stored[row["external_id"]] = _fields(row)
+    return stored
+
+
+def get(connection: Connection, external_id: str) -> RowMapping | None:
+    return (
+        connection.execute(select(members).where(members.c.external_id == external_id))
+        .mappings()
+        .first()
+    )
+
+
+def page(connection: Connection, after_id: int, limit: int) -> list[RowMapping]:
+    return list(
+        connection.execute(
+            select(members).where(members.c.id > after_id).order_by(members.c.id).limit(limit)
+        ).mappings()
+    )
+
+
+def count(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(members)).scalar_one())
+
+
+def consent_state(connection: Connection, member_ids: Iterable[int]) -> dict[tuple[int, str], bool]:
+    """The consent in force for each (member, channel) that has any history."""
+    wanted = sorted(set(member_ids))
+    state: dict[tuple[int, str], bool] = {}
+    for start in range(0, len(wanted), 5_000):
+        chunk = wanted[start : start + 5_000]
+        rows = connection.execute(
+            select(
+                member_consents.c.member_id, member_consents.c.channel, member_consents.c.granted
+            )
+            .where(member_consents.c.member_id.in_(chunk))
+            .order_by(member_consents.c.at, member_consents.c.id)
+        )
+        for member_id, channel, granted in rows:
+            state[(int(member_id), channel)] = bool(granted)
+    return state
+
+
+def consent_history(connection: Connection, member_id: int) -> list[RowMapping]:
+    return list(
+        connection.execute(
+            select(member_consents)
+            .where(member_consents.c.member_id == member_id)
+            .order_by(member_consents.c.at, member_consents.c.id)
+        ).mappings()
+    )
+
+
+def add_consent_events(connection: Connection, events: Sequence[dict[str, Any]]) -> None:
+    if events:
+        connection.execute(member_consents.insert(), list(events))
+
+
+def erase(connection: Connection, member_id: int, now: datetime | None = None) -> None:
+    """Erase a member's personal data; purchases stay, tied to an anonymous member."""
+    connection.execute(
+        update(members)
+        .where(members.c.id == member_id)
+        .values(
+            name=None,
+            email=None,
+            phone=None,
+            birth_date=None,
+            region=None,
+            erased_at=now or datetime.now(UTC),
+            updated_at=now or datetime.now(UTC),
+        )
+    )
+    connection.execute(member_consents.delete().where(member_consents.c.member_id == member_id))

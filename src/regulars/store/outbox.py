@@ -1,0 +1,77 @@
+"""The transactional outbox: events and messages written in the same transaction as the
+change that caused them, delivered later by a worker (see ``regulars.engagement``).
+
+A ``dedupe_key`` makes enqueuing idempotent: the same key is enqueued once.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from regulars.store.tables import outbox
+
+
+def enqueue(
+    connection: Connection,
+    topic: str,
+    payload: dict[str, Any],
+    *,
+    member_id: int | None = None,
+    channel: str | None = None,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+    available_at: datetime | None = None,
+) -> bool:
+    """Add one event; return False when ``dedupe_key`` was already enqueued."""
+    now = now or datetime.now(UTC)
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(outbox)
+        .values(
+            topic=topic,
+            member_id=member_id,
+            channel=channel,
+            payload=json.dumps(payload, ensure_ascii=False, default=str, sort_keys=True),
+            dedupe_key=dedupe_key,
+            created_at=now,
+            available_at=available_at or now,
+        )
+        .on_conflict_do_nothing(index_elements=[outbox.c.dedupe_key])
+    )
+    return connection.execute(statement).rowcount == 1
+
+
+def pending(connection: Connection, now: datetime, limit: int = 100) -> list[RowMapping]:
+    """Events due for delivery, oldest first."""
+    return list(
+        connection.execute(
+            select(outbox)
+            .where(outbox.c.sent_at.is_(None), outbox.c.available_at <= now)
+            .order_by(outbox.c.id)
+            .limit(limit)
+        ).mappings()
+    )
+
+
+def mark_sent(connection: Connection, event_id: int, now: datetime) -> None:
+    connection.execute(update(outbox).where(outbox.c.id == event_id).values(sent_at=now))
+
+
+def mark_failed(connection: Connection, event_id: int, error: str, retry_at: datetime) -> None:
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.id == event_id)
+        .values(attempts=outbox.c.attempts + 1, last_error=error, available_at=retry_at)
+    )
+
+
+def topics(connection: Connection, member_id: int | None = None) -> list[RowMapping]:
+    query = select(outbox).order_by(outbox.c.id)
+    if member_id is not None:
+        query = query.where(outbox.c.member_id == member_id)
+    return list(connection.execute(query).mappings())

@@ -1,0 +1,83 @@
+"""Purchases and their lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, select
+
+from regulars.store.bulk import insert_ignoring_conflicts
+from regulars.store.tables import categories, products, purchase_lines, purchases
+
+PURCHASE_COLUMNS = (
+    "external_id",
+    "member_id",
+    "occurred_at",
+    "store_id",
+    "channel",
+    "employee_id",
+    "kind",
+    "original_id",
+    "total_amount",
+)
+LINE_COLUMNS = ("purchase_id", "line_no", "product_id", "category_id", "quantity", "amount")
+
+
+def insert_purchases(connection: Connection, rows: Iterable[Sequence[Any]]) -> int:
+    """Add purchases (tuples in :data:`PURCHASE_COLUMNS` order); return how many were new."""
+    return insert_ignoring_conflicts(connection, purchases, PURCHASE_COLUMNS, rows)
+
+
+def insert_lines(connection: Connection, rows: Iterable[Sequence[Any]]) -> int:
+    return insert_ignoring_conflicts(connection, purchase_lines, LINE_COLUMNS, rows)
+
+
+def ids_by_external_id(connection: Connection, external_ids: Iterable[str]) -> dict[str, int]:
+    wanted = sorted(set(external_ids))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 5_000):
+        chunk = wanted[start : start + 5_000]
+        rows = connection.execute(
+            select(purchases.c.external_id, purchases.c.id).where(
+                purchases.c.external_id.in_(chunk)
+            )
+        )
+        found.update({ext: int(id_) for ext, id_ in rows})
+    return found
+
+
+def get(connection: Connection, external_id: str) -> RowMapping | None:
+    return (
+        connection.execute(select(purchases).where(purchases.c.external_id == external_id))
+        .mappings()
+        .first()
+    )
+
+
+def lines_of(connection: Connection, purchase_id: int) -> list[RowMapping]:
+    return list(
+        connection.execute(
+            select(purchase_lines)
+            .where(purchase_lines.c.purchase_id == purchase_id)
+            .order_by(purchase_lines.c.line_no)
+        ).mappings()
+    )
+
+
+def lines_with_codes(connection: Connection, purchase_id: int) -> list[dict[str, Any]]:
+    """A purchase's lines with product and category codes instead of ids."""
+    query = (
+        select(
+            purchase_lines.c.line_no,
+            products.c.code.label("product"),
+            categories.c.code.label("category"),
+            purchase_lines.c.quantity,
+            purchase_lines.c.amount,
+        )
+        .join(products, products.c.id == purchase_lines.c.product_id)
+        .outerjoin(categories, categories.c.id == purchase_lines.c.category_id)
+        .where(purchase_lines.c.purchase_id == purchase_id)
+        .order_by(purchase_lines.c.line_no)
+    )
+    return [dict(r) for r in connection.execute(query).mappings()]

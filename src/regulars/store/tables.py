@@ -1,0 +1,200 @@
+"""The tables, as SQLAlchemy Core metadata (Alembic's migrations are written against it).
+
+Conventions: integer surrogate keys; the business's own identifiers are ``external_id`` or
+``code`` columns with unique constraints (that is what makes imports idempotent); money in
+integer minor units; timestamps are UTC.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# BigInteger on PostgreSQL, INTEGER (the rowid alias) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _id() -> Column[int]:
+    return Column("id", Id, primary_key=True, autoincrement=True)
+
+
+members = Table(
+    "members",
+    metadata,
+    _id(),
+    Column("external_id", String(64), nullable=False, unique=True),
+    Column("name", String(200)),
+    Column("email", String(320)),
+    Column("phone", String(40)),
+    Column("birth_date", Date),
+    Column("locale", String(8), nullable=False, server_default="ko"),
+    Column("segment", String(20), nullable=False, server_default="individual"),
+    Column("region", String(100)),
+    Column("signup_date", Date),
+    Column("acquisition_channel", String(50)),
+    Column("acquisition_cost", BigInteger),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", DateTime(timezone=True)),
+    CheckConstraint("locale in ('ko', 'en')", name="locale"),
+    CheckConstraint("segment in ('individual', 'business', 'vip')", name="segment"),
+)
+
+member_consents = Table(
+    "member_consents",
+    metadata,
+    _id(),
+    Column("member_id", Id, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("source", String(100), nullable=False),
+    Index("ix_member_consents_member_channel_at", "member_id", "channel", "at"),
+)
+
+stores = Table(
+    "stores",
+    metadata,
+    _id(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False, server_default="store"),
+    Column("region", String(100)),
+)
+
+departments = Table(
+    "departments",
+    metadata,
+    _id(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+)
+
+employees = Table(
+    "employees",
+    metadata,
+    _id(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("store_id", Id, ForeignKey("stores.id")),
+    Column("department_id", Id, ForeignKey("departments.id")),
+)
+
+categories = Table(
+    "categories",
+    metadata,
+    _id(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+)
+
+products = Table(
+    "products",
+    metadata,
+    _id(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("category_id", Id, ForeignKey("categories.id")),
+)
+
+purchases = Table(
+    "purchases",
+    metadata,
+    _id(),
+    Column("external_id", String(64), nullable=False, unique=True),
+    Column("member_id", Id, ForeignKey("members.id")),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("store_id", Id, ForeignKey("stores.id")),
+    Column("channel", String(20), nullable=False),
+    Column("employee_id", Id, ForeignKey("employees.id")),
+    Column("kind", String(10), nullable=False, server_default="sale"),
+    Column("original_id", Id, ForeignKey("purchases.id")),
+    Column("total_amount", BigInteger, nullable=False),
+    CheckConstraint("kind in ('sale', 'refund', 'return')", name="kind"),
+    CheckConstraint("channel in ('store', 'web', 'app', 'phone')", name="channel"),
+    CheckConstraint("kind = 'sale' or original_id is not null", name="refund_has_original"),
+    Index("ix_purchases_member_occurred", "member_id", "occurred_at"),
+    Index("ix_purchases_occurred_at", "occurred_at"),
+)
+
+purchase_lines = Table(
+    "purchase_lines",
+    metadata,
+    _id(),
+    Column("purchase_id", Id, ForeignKey("purchases.id", ondelete="CASCADE"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("product_id", Id, ForeignKey("products.id"), nullable=False),
+    Column("category_id", Id, ForeignKey("categories.id")),
+    Column("quantity", Integer, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    UniqueConstraint("purchase_id", "line_no", name="uq_purchase_lines_purchase_line"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    _id(),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("secret_hash", LargeBinary(64), nullable=False),
+    Column("salt", LargeBinary(32), nullable=False),
+    Column("scopes", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("api_key_id", Id, primary_key=True),
+    Column("method", String(10), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response_body", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    Column("topic", String(100), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("channel", String(20)),
+    Column("payload", Text, nullable=False),
+    Column("dedupe_key", String(200), unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("available_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Index("ix_outbox_pending", "sent_at", "available_at"),
+)

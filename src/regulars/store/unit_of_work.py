@@ -1,0 +1,51 @@
+"""The unit of work: one connection, one transaction, committed only when asked.
+
+Services receive a unit of work and never commit; the edge that opened it does::
+
+    with UnitOfWork(engine) as uow:
+        record_purchase(uow, ...)
+        uow.commit()
+
+Leaving the block without ``commit()`` rolls everything back.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine, RootTransaction
+
+
+class UnitOfWork:
+    connection: Connection
+    _transaction: RootTransaction
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def __enter__(self) -> UnitOfWork:
+        self.connection = self.engine.connect()
+        self._transaction = self.connection.begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._transaction.is_active:
+                self._transaction.rollback()
+        finally:
+            self.connection.close()
+
+    def commit(self) -> None:
+        self._transaction.commit()
+
+    def rollback(self) -> None:
+        self._transaction.rollback()
