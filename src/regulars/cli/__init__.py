@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from regulars.cli import data, keys, serve
+from regulars.cli import data, demo, keys, serve
 from regulars.cli.root import app
 
 __all__ = ["app", "main"]
@@ -17,6 +17,7 @@ __all__ = ["app", "main"]
 app.add_typer(data.import_app, name="import")
 app.add_typer(data.export_app, name="export")
 app.add_typer(keys.app, name="keys")
+app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("migrate")(serve.migrate)
 

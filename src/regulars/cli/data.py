@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from regulars.cli.root import console, fail, wired
 from regulars.services import exporting
-from regulars.services.importing import import_file
+from regulars.services.importing import Kind, import_file
 from regulars.services.tabular import UnreadableFile
 
 import_app = typer.Typer(
@@ -31,7 +31,7 @@ RejectsOpt = Annotated[
 ]
 
 
-def _run(kind: Literal["members", "purchases"], path: Path, rejects: Path | None) -> None:
+def _run(kind: Kind, path: Path, rejects: Path | None) -> None:
     app = wired()
     rejects = rejects or path.with_name(path.stem + ".rejects.csv")
     with Progress(
@@ -80,6 +80,30 @@ def import_members(path: FileArg, rejects: RejectsOpt = None) -> None:
 def import_purchases(path: FileArg, rejects: RejectsOpt = None) -> None:
     """Import purchases (one row per line); purchases already present are skipped."""
     _run("purchases", path, rejects)
+
+
+@import_app.command("stores")
+def import_stores(path: FileArg, rejects: RejectsOpt = None) -> None:
+    """Import stores and touchpoints: code, name, kind (store|web|app|phone), region."""
+    _run("stores", path, rejects)
+
+
+@import_app.command("departments")
+def import_departments(path: FileArg, rejects: RejectsOpt = None) -> None:
+    """Import departments: code, name."""
+    _run("departments", path, rejects)
+
+
+@import_app.command("employees")
+def import_employees(path: FileArg, rejects: RejectsOpt = None) -> None:
+    """Import employees: code, name, store, department."""
+    _run("employees", path, rejects)
+
+
+@import_app.command("products")
+def import_products(path: FileArg, rejects: RejectsOpt = None) -> None:
+    """Import products: code, name, category."""
+    _run("products", path, rejects)
 
 
 @export_app.command("members")

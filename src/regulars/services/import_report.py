@@ -43,9 +43,8 @@ class ImportReport:
         return source.merge(errors, on=ROW, how="inner").sort_values(ROW, kind="stable")
 
     def summary(self) -> str:
-        unit = "purchases" if self.kind == "purchases" else "members"
-        parts = [f"{self.rows:,} rows read", f"{self.added:,} {unit} added"]
-        if self.kind == "members":
+        parts = [f"{self.rows:,} rows read", f"{self.added:,} {self.kind} added"]
+        if self.kind != "purchases":
             parts.append(f"{self.updated:,} updated")
         parts += [
             f"{self.already_present:,} already present",

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from regulars.services import member_import, purchase_import
+from regulars.services import catalogue_import, member_import, purchase_import
 from regulars.services.import_report import ImportReport
 from regulars.services.tabular import read_table, write_table
 from regulars.store.unit_of_work import UnitOfWork
 
-Kind = Literal["members", "purchases"]
+Kind = Literal["members", "purchases", "stores", "departments", "employees", "products"]
 Progress = Callable[[int, int], None]
 """Called as ``progress(rows_done, rows_total)`` after each batch."""
 
@@ -33,6 +33,16 @@ def import_file(
     batch_rows: int | None = None,
 ) -> ImportReport:
     """Import a CSV or Parquet file of ``kind``; write rejected rows to ``rejects``."""
+    if kind in ("stores", "departments", "employees", "products"):
+        source = read_table(path, catalogue_import.REQUIRED)
+        with unit_of_work() as uow:
+            report = catalogue_import.import_catalogue(uow, kind, source)
+            uow.commit()
+        if progress:
+            progress(report.rows, report.rows)
+        if rejects is not None:
+            write_table(report.rejects(source), rejects)
+        return report
     module = member_import if kind == "members" else purchase_import
     source = read_table(path, module.REQUIRED)
     report = ImportReport(kind=kind, rows=len(source))

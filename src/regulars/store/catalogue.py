@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, bindparam, select, update
 
 from regulars.store.bulk import insert_ignoring_conflicts
 from regulars.store.tables import categories, departments, employees, products, stores
@@ -18,6 +19,7 @@ __all__ = [
     "ids_by_code",
     "products",
     "stores",
+    "upsert_by_code",
 ]
 
 
@@ -56,3 +58,35 @@ def ensure_products(connection: Connection, category_of: dict[str, int | None]) 
         )
         known.update(ids_by_code(connection, products, new))
     return known
+
+
+def upsert_by_code(
+    connection: Connection, table: Table, records: list[dict[str, Any]]
+) -> tuple[int, int]:
+    """Insert new codes, update rows whose other columns changed; return (added, updated)."""
+    if not records:
+        return 0, 0
+    fields = [k for k in records[0] if k != "code"]
+    stored = {
+        row["code"]: tuple(row[f] for f in fields)
+        for start in range(0, len(records), 5_000)
+        for row in connection.execute(
+            select(table.c.code, *[table.c[f] for f in fields]).where(
+                table.c.code.in_([r["code"] for r in records[start : start + 5_000]])
+            )
+        ).mappings()
+    }
+    new = [r for r in records if r["code"] not in stored]
+    changed = [
+        r
+        for r in records
+        if r["code"] in stored and stored[r["code"]] != tuple(r[f] for f in fields)
+    ]
+    if new:
+        connection.execute(table.insert(), new)
+    if changed:
+        connection.execute(
+            update(table).where(table.c.code == bindparam("_code")),
+            [{**{f: r[f] for f in fields}, "_code": r["code"]} for r in changed],
+        )
+    return len(new), len(changed)
