@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -197,4 +198,104 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
     Index("ix_outbox_pending", "sent_at", "available_at"),
+)
+
+
+# --- Feedback: surveys, invitations, answers and follow-up cases (issue 4) -----------------
+# A survey's questions live in ``definition`` (JSON of regulars.domain.surveys.SurveyDefinition).
+# An invitation keeps only the hash of its link's token; ``used_at`` makes it single-use.
+# Answers are one row per answered question; ``subject`` tells apart the rows of one question
+# in one response (the driver for driver_* questions, the rated target for csat, else '-').
+
+surveys = Table(
+    "surveys",
+    metadata,
+    _id(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+survey_invitations = Table(
+    "survey_invitations",
+    metadata,
+    _id(),
+    Column("survey_id", Id, ForeignKey("surveys.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("purchase_id", Id, ForeignKey("purchases.id")),
+    Column("store_id", Id, ForeignKey("stores.id")),
+    Column("sales_channel", String(20)),
+    Column("employee_id", Id, ForeignKey("employees.id")),
+    Column("department_id", Id, ForeignKey("departments.id")),
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("response_id", String(64)),
+    Index("ix_survey_invitations_member_created", "member_id", "created_at"),
+)
+
+survey_answers = Table(
+    "survey_answers",
+    metadata,
+    _id(),
+    Column("response_id", String(64), nullable=False),
+    Column("survey_id", Id, ForeignKey("surveys.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("question", String(30), nullable=False),
+    Column("subject", String(30), nullable=False),
+    Column("value", Float),
+    Column("text", Text),
+    Column("language", String(8), nullable=False),
+    Column("store_id", Id, ForeignKey("stores.id")),
+    Column("channel", String(20)),
+    Column("department_id", Id, ForeignKey("departments.id")),
+    Column("employee_id", Id, ForeignKey("employees.id")),
+    Column("purchase_id", Id, ForeignKey("purchases.id")),
+    Column("collected_at", DateTime(timezone=True), nullable=False),
+    Column("source", String(10), nullable=False),
+    UniqueConstraint("response_id", "question", "subject", name="uq_survey_answers_question"),
+    CheckConstraint("source in ('link', 'import', 'api')", name="source"),
+    CheckConstraint("value is not null or text is not null", name="has_value"),
+    Index("ix_survey_answers_collected_at", "collected_at"),
+    Index("ix_survey_answers_member", "member_id"),
+)
+
+feedback_cases = Table(
+    "feedback_cases",
+    metadata,
+    _id(),
+    Column("response_id", String(64), nullable=False, unique=True),
+    Column("survey_id", Id, ForeignKey("surveys.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("score", Integer, nullable=False),
+    Column("reason", Text),
+    Column("store_id", Id, ForeignKey("stores.id")),
+    Column("department_id", Id, ForeignKey("departments.id")),
+    Column("employee_id", Id, ForeignKey("employees.id")),
+    Column("status", String(20), nullable=False),
+    Column("owner", String(200)),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    CheckConstraint("status in ('open', 'in_progress', 'resolved', 'closed')", name="status"),
+    Index("ix_feedback_cases_status_due", "status", "due_at"),
+)
+
+feedback_case_notes = Table(
+    "feedback_case_notes",
+    metadata,
+    _id(),
+    Column("case_id", Id, ForeignKey("feedback_cases.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Index("ix_feedback_case_notes_case", "case_id"),
 )
