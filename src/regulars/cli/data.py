@@ -66,8 +66,6 @@ def _run(kind: Kind, path: Path, rejects: Path | None) -> None:
         if len(shown) > 20:
             console.print(f"  … and {len(shown) - 20:,} more")
         console.print(f"rejected rows written to {rejects}")
-    elif rejects.exists():
-        rejects.unlink()
 
 
 @import_app.command("members")

@@ -359,8 +359,9 @@ def _refunds(rng: np.random.Generator, sales: pd.DataFrame, end: date) -> pd.Dat
     heads = sales.drop_duplicates("purchase_id")
     chosen = heads.loc[rng.random(len(heads)) < 0.01, "purchase_id"]
     refunds = sales[sales["purchase_id"].isin(chosen)].copy()
+    delay = pd.Series(rng.integers(1, 3, len(chosen)), index=chosen.to_numpy())
     later = pd.to_datetime(refunds["occurred_at"]) + pd.to_timedelta(
-        rng.integers(1, 3, len(refunds)), unit="D"
+        delay.loc[refunds["purchase_id"]].to_numpy(), unit="D"
     )
     limit = pd.Timestamp(datetime.combine(end, datetime.min.time()), tz="Asia/Seoul")
     keep = (later < limit).to_numpy()

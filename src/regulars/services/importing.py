@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
+
 from regulars.services import catalogue_import, member_import, purchase_import
 from regulars.services.import_report import ImportReport
 from regulars.services.tabular import read_table, write_table
@@ -40,8 +42,7 @@ def import_file(
             uow.commit()
         if progress:
             progress(report.rows, report.rows)
-        if rejects is not None:
-            write_table(report.rejects(source), rejects)
+        _write_rejects(report, source, rejects)
         return report
     module = member_import if kind == "members" else purchase_import
     source = read_table(path, module.REQUIRED)
@@ -67,6 +68,15 @@ def import_file(
         done += len(batch)
         if progress:
             progress(done, report.rows)
-    if rejects is not None:
-        write_table(report.rejects(source), rejects)
+    _write_rejects(report, source, rejects)
     return report
+
+
+def _write_rejects(report: ImportReport, source: pd.DataFrame, rejects: Path | None) -> None:
+    """Write the rejected rows; with none, remove a rejects file left by an earlier run."""
+    if rejects is None:
+        return
+    if report.errors:
+        write_table(report.rejects(source), rejects)
+    else:
+        rejects.unlink(missing_ok=True)

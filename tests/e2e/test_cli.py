@@ -1,0 +1,88 @@
+"""The command line, run as a user runs it: a real ``regulars`` process on a real store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+
+def regulars(store_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "REGULARS_DATABASE_URL": store_url, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "regulars.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = regulars(f"sqlite:///{tmp_path}/x.db", "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("import", "export", "keys", "serve", "demo"):
+        assert command in result.stdout
+
+
+def test_import_with_bad_rows_writes_rejects_and_reimport_adds_nothing(
+    store_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "members.csv").write_text(
+        "member_id,name,email\nM1,Kim,kim@example.com\nM2,Lee,lee-at-example\n", encoding="utf-8"
+    )
+    (tmp_path / "purchases.csv").write_text(
+        "purchase_id,member_id,occurred_at,product,amount\n"
+        "P1,M1,2026-01-02T09:00:00,latte,5000\n"
+        "P2,M2,2026-01-02T09:00:00,latte,5000\n"
+        "P3,M1,2026-01-02T09:00:00,latte,five\n",
+        encoding="utf-8",
+    )
+    members = regulars(store_url, "import", "members", "members.csv", cwd=tmp_path)
+    assert members.returncode == 0, members.stderr
+    assert "1 members added" in members.stdout
+    assert "row 2, email = 'lee-at-example': is not an e-mail address" in members.stdout
+
+    rejects = tmp_path / "bad.csv"
+    first = regulars(
+        store_url, "import", "purchases", "purchases.csv", "--rejects", str(rejects), cwd=tmp_path
+    )
+    assert first.returncode == 0, first.stderr
+    assert "1 purchases added" in first.stdout
+    assert "row 2, member_id = 'M2': no member with this id" in first.stdout
+    assert "row 3, amount = 'five': is not a whole number" in first.stdout
+    assert pd.read_csv(rejects)["_row"].tolist() == [2, 3]
+
+    again = regulars(store_url, "import", "purchases", "purchases.csv", cwd=tmp_path)
+    assert "0 purchases added, 1 already present" in again.stdout
+
+
+def test_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("purchase_id,amount\nP1,5\n", encoding="utf-8")
+    result = regulars(f"sqlite:///{tmp_path}/x.db", "import", "purchases", "p.csv", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "missing column(s) occurred_at, product" in result.stderr
+    missing = regulars(f"sqlite:///{tmp_path}/x.db", "import", "members", "nope.csv", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "no such file" in missing.stderr
+
+
+def test_keys_are_created_listed_and_revoked(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/x.db"
+    created = regulars(url, "keys", "create", "till-1", "--scopes", "pos,analyst", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    prefix = token.split("_")[1]
+    listed = regulars(url, "keys", "list", cwd=tmp_path)
+    assert prefix in listed.stdout
+    assert "analyst,pos" in listed.stdout
+    assert token.split("_", 2)[2] not in listed.stdout
+    assert regulars(url, "keys", "revoke", prefix, cwd=tmp_path).returncode == 0
+    bad = regulars(url, "keys", "create", "x", "--scopes", "root", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "unknown scope 'root'" in bad.stderr

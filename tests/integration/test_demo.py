@@ -1,0 +1,69 @@
+"""The demo business: reproducible, faithful to its generative model, and loadable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from regulars.bootstrap import App
+from regulars.cli.demo import load, write_files
+from regulars.demo.business import DRIVERS, WEIGHTS, generate
+from regulars.services.overview import overview
+
+
+def test_same_seed_same_business_other_seed_other_business() -> None:
+    a, b, c = generate(200, seed=1), generate(200, seed=1), generate(200, seed=2)
+    pd.testing.assert_frame_equal(a.purchases, b.purchases)
+    pd.testing.assert_frame_equal(a.truth, b.truth)
+    assert not a.purchases["amount"].equals(c.purchases["amount"])
+
+
+def test_purchases_follow_the_ground_truth() -> None:
+    business = generate(3000, seed=11)
+    truth = business.truth.set_index("member_id")
+    sales = business.purchases[business.purchases["kind"] == "sale"]
+    counts = sales.groupby("member_id")["purchase_id"].nunique().reindex(truth.index, fill_value=0)
+    # Members who never buy (the funnel's first stage) exist, and buyers' counts follow λ.
+    assert 0.10 < (counts == 0).mean() < 0.20
+    buyers = counts > 0
+    rank = np.corrcoef(truth.loc[buyers, "lam"].rank(), counts[buyers].rank())[0, 1]
+    assert rank > 0.3
+    # Spend per purchase follows the member's spend level.
+    spend = sales.groupby(["member_id", "purchase_id"])["amount"].sum().groupby("member_id").mean()
+    assert np.corrcoef(truth.loc[spend.index, "spend_mean"], spend)[0, 1] > 0.5
+    # Likelihood to recommend is the stated function of the drivers (up to noise).
+    fitted = sum(WEIGHTS[d] * truth[f"sat_{d}"] for d in DRIVERS) * 2.6 - 1.4
+    # Select on the drivers (not on ltr) where clipping to 0-10 cannot bite: no bias.
+    inside = (fitted > 3) & (fitted < 7)
+    residual = (truth["ltr"] - fitted)[inside]
+    assert inside.sum() > 500
+    assert abs(residual.mean()) < 0.1
+    assert 0.8 < residual.std() < 1.0
+    # Every refund points at a sale of the same member and undoes it.
+    refunds = business.purchases[business.purchases["kind"] == "refund"]
+    assert len(refunds) > 0
+    originals = sales.set_index(["purchase_id", "line_no"])["amount"]
+    undone = originals.loc[
+        list(zip(refunds["original_purchase_id"], refunds["line_no"], strict=True))
+    ]
+    assert (undone.to_numpy() == -refunds["amount"].to_numpy()).all()
+
+
+def test_demo_loads_through_the_import_path(app: App, tmp_path: Path) -> None:
+    business = generate(300, seed=5)
+    files = write_files(business, tmp_path)
+    assert (tmp_path / "ground_truth.json").exists()
+    assert (tmp_path / "truth.parquet").exists()
+    load(app, files, tmp_path)
+    with app.unit_of_work() as uow:
+        figures = overview(uow)
+    sales = business.purchases[business.purchases["kind"] == "sale"]
+    assert figures["members"] == 300
+    assert figures["sales"] == sales["purchase_id"].nunique()
+    assert figures["net_revenue"] == int(business.purchases["amount"].sum())
+    assert not list(tmp_path.glob("*.rejects.csv"))
+    load(app, files, tmp_path)  # running the demo twice adds nothing
+    with app.unit_of_work() as uow:
+        assert overview(uow)["sales"] == figures["sales"]
