@@ -186,6 +186,14 @@ def add_invitation(connection: Connection, values: dict[str, Any]) -> int | None
 
 
 def invitation(connection: Connection, invitation_id: int) -> RowMapping | None:
+    return _invitation(connection, survey_invitations.c.id == invitation_id)
+
+
+def invitation_by_token(connection: Connection, token_hash: str) -> RowMapping | None:
+    return _invitation(connection, survey_invitations.c.token_hash == token_hash)
+
+
+def _invitation(connection: Connection, where: Any) -> RowMapping | None:
     i = survey_invitations
     return (
         connection.execute(
@@ -211,7 +219,7 @@ def invitation(connection: Connection, invitation_id: int) -> RowMapping | None:
                 .outerjoin(employees, employees.c.id == i.c.employee_id)
                 .outerjoin(purchases, purchases.c.id == i.c.purchase_id)
             )
-            .where(i.c.id == invitation_id)
+            .where(where)
         )
         .mappings()
         .first()

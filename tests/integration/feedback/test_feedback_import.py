@@ -1,0 +1,117 @@
+"""Importing survey answers: bad rows are reported per row and field, good responses land
+whole, re-imports add nothing, and every detractor opens a case."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from regulars.bootstrap import App
+from regulars.services import cases
+from regulars.services.feedback_import import import_answers_file
+from regulars.store import feedback, outbox
+
+NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)  # the business fixture's "now"
+
+ANSWERS = """response_id,survey,member_id,question,driver,value,text,language,store,department,employee,collected_at
+R1,phone-nps,M1,nps,,3,,ko,S01,support,,2026-10-18T10:00:00+09:00
+R1,phone-nps,M1,nps_why,,,직원 응대가 너무 느렸어요,ko,S01,support,,2026-10-18T10:00:00+09:00
+R1,phone-nps,M1,driver_rating,service,1,,ko,S01,support,,2026-10-18T10:00:00+09:00
+R2,phone-nps,M2,nps,,10,,en,S01,,,2026-10-18T11:00:00+09:00
+R2,phone-nps,M2,nps_why,,,Great coffee,en,S01,,,2026-10-18T11:00:00+09:00
+R3,phone-nps,M4,nps,,11,,ko,S01,,,2026-10-18T12:00:00+09:00
+R3,phone-nps,M4,nps_why,,,좋아요,ko,S01,,,2026-10-18T12:00:00+09:00
+R4,phone-nps,M9,nps,,5,,en,S02,,,2026-10-18T12:00:00+09:00
+R5,nope,M2,nps,,5,,en,S02,,,2026-10-18T12:00:00+09:00
+R6,phone-nps,,driver_rating,,4,,en,S02,,,2026-10-18T12:00:00+09:00
+R7,phone-nps,,nps,,8,,en,S02,,,not a time
+R8,phone-nps,,nps,,7,,en,S02,,,2026-10-18T13:00:00+09:00
+R8,phone-nps,,csat,,4,,en,,,E01,2026-10-18T13:00:00+09:00
+"""
+
+
+def test_an_import_with_bad_rows_keeps_the_good_responses(business: App, tmp_path: Path) -> None:
+    path = tmp_path / "answers.csv"
+    path.write_text(ANSWERS, encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    report = import_answers_file(
+        path, business.unit_of_work, timezone="Asia/Seoul", rejects=rejects, now=NOW
+    )
+    reasons = {(e.row, e.field): e.reason for e in report.errors}
+    assert reasons[(6, "value")] == "must be a whole number from 0 to 10"
+    assert reasons[(7, "response_id")].startswith("not imported: row 6")
+    assert reasons[(8, "member_id")].startswith("no member with this id")
+    assert reasons[(9, "survey")] == "no survey with this code"
+    assert reasons[(10, "driver")] == "is required here"
+    assert reasons[(11, "collected_at")].startswith("is not a date and time")
+    assert report.added == 7  # R1 (3 rows), R2 (2), R8 (2)
+    assert report.rejected_rows == 6
+    written = pd.read_csv(rejects)
+    assert set(written["_row"]) == {6, 7, 8, 9, 10, 11}
+    assert {"_field", "_value", "_reason"} <= set(written.columns)
+
+    with business.unit_of_work() as uow:
+        frame = feedback.answers_frame(uow.connection)
+    assert sorted(set(frame["response_id"])) == ["R1", "R2", "R8"]
+    r1 = frame[frame["response_id"] == "R1"].set_index("question")
+    assert r1.loc["nps", "collected_at"] == pd.Timestamp("2026-10-18 01:00", tz="UTC")
+    assert r1.loc["nps", "department"] == "support"
+    assert r1.loc["driver_rating", "driver"] == "service"
+    assert set(frame["source"]) == {"import"}
+    csat = frame[frame["question"] == "csat"].iloc[0]
+    assert (csat["employee"], csat["store"]) == ("E01", None)
+
+
+def test_reimporting_adds_nothing_and_opens_no_second_case(business: App, tmp_path: Path) -> None:
+    path = tmp_path / "answers.csv"
+    path.write_text(ANSWERS, encoding="utf-8")
+    import_answers_file(path, business.unit_of_work, timezone="Asia/Seoul", now=NOW)
+    again = import_answers_file(path, business.unit_of_work, timezone="Asia/Seoul", now=NOW)
+    assert again.added == 0
+    assert again.already_present == 7
+    with business.unit_of_work() as uow:
+        assert len(feedback.answers_frame(uow.connection)) == 7
+        assert len(cases.list_cases(uow)) == 1
+
+
+def test_a_detractor_opens_a_case_for_the_responsible_store_and_department(
+    business: App, tmp_path: Path
+) -> None:
+    path = tmp_path / "answers.csv"
+    path.write_text(ANSWERS, encoding="utf-8")
+    import_answers_file(path, business.unit_of_work, timezone="Asia/Seoul", now=NOW)
+    with business.unit_of_work() as uow:
+        [case] = cases.list_cases(uow)
+        events = outbox.topics(uow.connection)
+    assert case["response_id"] == "R1"
+    assert case["score"] == 3
+    assert case["reason"] == "직원 응대가 너무 느렸어요"
+    assert (case["store"], case["department"], case["member_id"]) == ("S01", "support", "M1")
+    assert case["status"] == "open"
+    assert case["due_at"] - case["opened_at"] == pd.Timedelta(hours=48)
+    topics = sorted((e["topic"], e["channel"]) for e in events)
+    # R2 is a promoter with SMS consent: invited to refer a friend. R8 is an anonymous
+    # passive: nobody to ask. R1 is the detractor: a case, announced to the staff.
+    assert topics == [("feedback.case_opened", None), ("feedback.referral_invite", "sms")]
+
+
+def test_cases_are_updated_with_status_owner_and_notes(business: App, tmp_path: Path) -> None:
+    path = tmp_path / "answers.csv"
+    path.write_text(ANSWERS, encoding="utf-8")
+    import_answers_file(path, business.unit_of_work, timezone="Asia/Seoul", now=NOW)
+    with business.unit_of_work() as uow:
+        [case] = cases.list_cases(uow, status=["open"])
+        updated = cases.update_case(
+            uow, case["id"], NOW, status="in_progress", owner="S01 manager", note="called back"
+        )
+        uow.commit()
+    assert updated["status"] == "in_progress"
+    assert updated["owner"] == "S01 manager"
+    assert [n["text"] for n in updated["notes"]] == ["called back"]
+    with business.unit_of_work() as uow:
+        resolved = cases.update_case(uow, case["id"], NOW, status="resolved")
+        uow.commit()
+        assert resolved["closed_at"] is not None
+        assert cases.list_cases(uow, status=["open", "in_progress"]) == []
