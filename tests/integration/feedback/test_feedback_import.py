@@ -15,7 +15,8 @@ from regulars.store import feedback, outbox
 
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)  # the business fixture's "now"
 
-ANSWERS = """response_id,survey,member_id,question,driver,value,text,language,store,department,employee,collected_at
+HEADER = "response_id,survey,member_id,question,driver,value,text,language,store,department,"
+ANSWERS = HEADER + """employee,collected_at
 R1,phone-nps,M1,nps,,3,,ko,S01,support,,2026-10-18T10:00:00+09:00
 R1,phone-nps,M1,nps_why,,,직원 응대가 너무 느렸어요,ko,S01,support,,2026-10-18T10:00:00+09:00
 R1,phone-nps,M1,driver_rating,service,1,,ko,S01,support,,2026-10-18T10:00:00+09:00
