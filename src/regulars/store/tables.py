@@ -299,3 +299,26 @@ feedback_case_notes = Table(
     Column("text", Text, nullable=False),
     Index("ix_feedback_case_notes_case", "case_id"),
 )
+
+
+# --- Predictive scores (issue 6): lifetime value, P(alive), value at risk, expected loss ------
+
+member_scores = Table(
+    "member_scores",
+    metadata,
+    _id(),
+    Column("member_id", Id, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    Column("model", String(40), nullable=False),
+    Column("frequency", Integer, nullable=False),
+    Column("recency_days", Integer, nullable=False),
+    Column("age_days", Integer, nullable=False),
+    Column("probability_alive", Float(precision=53), nullable=False),
+    Column("expected_purchases", Float(precision=53), nullable=False),
+    Column("horizon_days", Integer, nullable=False),
+    Column("clv", BigInteger, nullable=False),
+    Column("value_at_risk", BigInteger, nullable=False),
+    Column("expected_loss_at", DateTime(timezone=True)),
+    UniqueConstraint("member_id", name="uq_member_scores_member"),
+    Index("ix_member_scores_value_at_risk", "value_at_risk"),
+)
