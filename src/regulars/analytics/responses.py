@@ -51,20 +51,22 @@ def responses_wide(answers: pd.DataFrame, members: pd.DataFrame | None = None) -
 
     Columns: ``response_id``, the context columns (survey, member_id, language, store,
     channel, department, employee, purchase_id, collected_at), ``ltr`` (the 0-10 answer),
-    ``why`` (the open answer, with "what would make it a 10" appended), ``csat`` (1-5),
+    ``why`` (the open answer, with "what would make it a 10" appended),
     ``share_of_wallet`` (0-100), ``intent_rebuy``, one ``sat_<driver>`` column per rated
     driver and one ``imp_<driver>`` per driver whose importance was asked. With ``members``
     (member_id, segment, region, ...), the member's segment and region are joined on.
     """
     if answers.empty:
-        frame = pd.DataFrame(columns=["response_id", *CONTEXT_COLUMNS, "ltr", "why", "csat"])
+        frame = pd.DataFrame(columns=["response_id", *CONTEXT_COLUMNS, "ltr", "why"])
         return _with_members(frame, members)
     answers = answers.copy()
     answers["collected_at"] = pd.to_datetime(answers["collected_at"], utc=True)
-    context = answers.groupby("response_id", sort=False)[list(CONTEXT_COLUMNS)].first()
+    # A csat row carries only what it rates; the other questions carry the whole context.
+    whole = answers[answers["question"] != "csat"]
+    context = whole.groupby("response_id", sort=False)[list(CONTEXT_COLUMNS)].first()
     frame = context.reset_index()
 
-    numeric = answers[answers["question"].isin(["nps", "csat", "share_of_wallet", "intent_rebuy"])]
+    numeric = answers[answers["question"].isin(["nps", "share_of_wallet", "intent_rebuy"])]
     if not numeric.empty:
         single = numeric.pivot_table(
             index="response_id", columns="question", values="value", aggfunc="mean"
@@ -86,10 +88,20 @@ def responses_wide(answers: pd.DataFrame, members: pd.DataFrame | None = None) -
     if not texts.empty:
         why = texts.groupby("response_id", sort=False)["text"].agg(lambda t: " ".join(map(str, t)))
         frame = frame.merge(why.rename("why"), left_on="response_id", right_index=True, how="left")
-    for column in ("ltr", "csat", "why"):
+    for column in ("ltr", "why"):
         if column not in frame:
-            frame[column] = pd.NA if column == "why" else float("nan")
+            frame[column] = None if column == "why" else float("nan")
     return _with_members(frame, members)
+
+
+def csat_answers(answers: pd.DataFrame) -> pd.DataFrame:
+    """The CSAT answers (1-5), one row per rated touchpoint, the rating in ``csat``.
+
+    Each row keeps the columns of what it rates (store and channel, department, or
+    employee), so :func:`regulars.analytics.satisfaction.csat_table` can group by them.
+    """
+    rows = answers[(answers["question"] == "csat") & answers["value"].notna()]
+    return rows.assign(csat=rows["value"].astype(float)).reset_index(drop=True)
 
 
 def _with_members(frame: pd.DataFrame, members: pd.DataFrame | None) -> pd.DataFrame:

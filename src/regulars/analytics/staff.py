@@ -21,15 +21,22 @@ from regulars.analytics.nps import nps_table
 from regulars.analytics.satisfaction import csat_table
 
 
-def touchpoint_scores(responses: pd.DataFrame, by: str) -> pd.DataFrame:
-    """NPS and CSAT, with intervals, per value of ``by`` (employee, department, store...)."""
+def touchpoint_scores(
+    responses: pd.DataFrame, by: str, csat_answers: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """NPS and CSAT, with intervals, per value of ``by`` (employee, department, store...).
+
+    NPS comes from ``responses`` (one row per response); CSAT from ``csat_answers`` (one row
+    per rated touchpoint, :func:`regulars.analytics.responses.csat_answers`) when given.
+    """
     nps = nps_table(responses, by=by)
-    csat = csat_table(responses, by=by)
+    if csat_answers is None or csat_answers.empty:
+        return nps
+    csat = csat_table(csat_answers, by=by)
     if csat.empty:
         return nps
-    keep = [by, "csat", "csat_low", "csat_high"]
-    keep = [c for c in keep if c in csat.columns]
-    renamed = csat[keep]
+    keep = [c for c in (by, "n", "csat", "csat_low", "csat_high") if c in csat.columns]
+    renamed = csat[keep].rename(columns={"n": "csat_n"})
     return (
         nps.merge(renamed, on=by, how="outer")
         .sort_values("n", ascending=False, na_position="last")
@@ -38,7 +45,10 @@ def touchpoint_scores(responses: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def leaderboard(
-    responses: pd.DataFrame, by: str = "employee", min_answers: int = 30
+    responses: pd.DataFrame,
+    by: str = "employee",
+    min_answers: int = 30,
+    csat_answers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rank employees (or any ``by``) for a bonus: only those with enough answers.
 
@@ -46,7 +56,9 @@ def leaderboard(
     eligible, ``rank`` by the lower bound of the 95 % interval (ties by NPS). The others
     are listed after, unranked, so nobody is silently left out.
     """
-    table = touchpoint_scores(responses, by)
+    table = touchpoint_scores(responses, by, csat_answers)
+    table = table[table["n"].notna()].copy()
+    table["n"] = table["n"].astype(int)
     table["eligible"] = table["n"] >= min_answers
     eligible = table[table["eligible"]].sort_values(["low", "nps"], ascending=False)
     table["rank"] = pd.Series(range(1, len(eligible) + 1), index=eligible.index, dtype="Int64")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from regulars import __version__
-from regulars.api import errors, members, purchases
+from regulars.api import analytics, errors, members, purchases
 from regulars.bootstrap import App
 
-ROUTERS = (members.router, purchases.router)
+ROUTERS = (members.router, purchases.router, analytics.router)
 
 
 def create_api(app: App) -> FastAPI:

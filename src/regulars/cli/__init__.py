@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from regulars.cli import data, demo, keys, serve
+from regulars.cli import analytics, data, demo, keys, serve
 from regulars.cli.root import app
 
 __all__ = ["app", "main"]
@@ -20,6 +20,7 @@ app.add_typer(keys.app, name="keys")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("migrate")(serve.migrate)
+analytics.register(app)
 
 
 def main() -> None:

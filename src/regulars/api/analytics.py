@@ -1,0 +1,65 @@
+"""``/v1/analytics``: the loyalty report and its parts, read-only (scope ``analyst``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from regulars.analytics.report import ReportOptions, report_json
+from regulars.api.deps import Authorized, UoW
+from regulars.domain.access import Scope
+from regulars.services import analytics as analytics_service
+from regulars.services.api_keys import ApiKey
+
+router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
+Analyst = Annotated[ApiKey, Depends(Authorized(Scope.ANALYST))]
+
+
+@router.get("/report", summary="Every figure of the loyalty report, as JSON")
+def get_report(
+    uow: UoW,
+    _: Analyst,
+    benchmark: float | None = None,
+    min_answers: Annotated[int, Query(ge=1)] = 30,
+    as_of: date | None = None,
+) -> dict[str, Any]:
+    options = ReportOptions(benchmark=benchmark, min_answers=min_answers)
+    return report_json(analytics_service.report(uow, as_of, options))
+
+
+@router.get("/nps", summary="NPS with margin and interval; a breakdown or a trend on request")
+def get_nps(
+    uow: UoW,
+    _: Analyst,
+    by: str | None = None,
+    trend: str | None = None,
+    benchmark: float | None = None,
+) -> dict[str, Any]:
+    return analytics_service.nps_summary(uow, by, trend, benchmark)
+
+
+@router.get("/drivers", summary="Driver importance, IPA quadrant and what to fix first")
+def get_drivers(uow: UoW, _: Analyst) -> list[dict[str, Any]]:
+    return analytics_service.driver_analysis(uow)
+
+
+@router.get("/themes", summary="Comment themes that set detractors apart")
+def get_themes(
+    uow: UoW,
+    _: Analyst,
+    top: Annotated[int, Query(ge=1, le=200)] = 15,
+    min_answers: Annotated[int, Query(ge=1)] = 5,
+) -> list[dict[str, Any]]:
+    return analytics_service.comment_themes(uow, top, min_answers)
+
+
+@router.get("/staff", summary="Per-employee scores with intervals: the bonus leaderboard")
+def get_staff(
+    uow: UoW,
+    _: Analyst,
+    by: str = "employee",
+    min_answers: Annotated[int, Query(ge=1)] = 30,
+) -> list[dict[str, Any]]:
+    return analytics_service.staff_leaderboard(uow, by, min_answers)

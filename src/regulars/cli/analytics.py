@@ -1,0 +1,178 @@
+"""``regulars report``, ``nps``, ``drivers``, ``themes``, ``staff``: loyalty analytics."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from regulars.analytics.report import ReportOptions, write_report
+from regulars.cli.root import console, fail, wired
+from regulars.services import analytics as analytics_service
+from regulars.services.errors import ServiceError
+
+BenchmarkOpt = Annotated[
+    float | None,
+    typer.Option(help="Your niche's NPS benchmark: the report says whether you are above it"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the analytics commands to the root app."""
+    app.command("report")(report)
+    app.command("nps")(nps)
+    app.command("drivers")(drivers)
+    app.command("themes")(themes)
+    app.command("staff")(staff)
+
+
+def report(
+    out: Annotated[Path, typer.Option(help="Folder for report.html and report.json")] = Path(
+        "report"
+    ),
+    benchmark: BenchmarkOpt = None,
+    min_answers: Annotated[
+        int, typer.Option(help="Answers an employee needs to be ranked on the leaderboard")
+    ] = 30,
+    as_of: Annotated[
+        str | None, typer.Option(help="Date the report is as of (default: the latest purchase)")
+    ] = None,
+) -> None:
+    """Write the loyalty report: a self-contained HTML page (works offline) and its JSON."""
+    started = time.monotonic()
+    day = _date(as_of)
+    options = ReportOptions(benchmark=benchmark, min_answers=min_answers)
+    with console.status("computing the loyalty report…"), wired().unit_of_work() as uow:
+        sections = analytics_service.report(uow, day, options)
+    paths = write_report(sections, out)
+    headline = sections["nps"]
+    if isinstance(headline, dict) and headline.get("n"):
+        console.print(
+            f"NPS {headline['nps']:.1f} ± {headline['margin']:.1f} "
+            f"(95 %: {headline['low']:.1f} to {headline['high']:.1f}, n = {headline['n']:,}), "
+            f"{headline['band']}"
+        )
+    console.print(
+        f"wrote {paths['html']} and {paths['json']} in {time.monotonic() - started:.1f} s"
+    )
+
+
+def nps(
+    by: Annotated[
+        str | None,
+        typer.Option(help="Break down by segment, region, store, channel, department, employee"),
+    ] = None,
+    trend: Annotated[str | None, typer.Option(help="week or month")] = None,
+    benchmark: BenchmarkOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The NPS with its margin of error and 95 % interval; optionally a breakdown or trend."""
+    with wired().unit_of_work() as uow:
+        result = _call(analytics_service.nps_summary, uow, by, trend, benchmark)
+    if as_json:
+        console.print_json(json.dumps(result, ensure_ascii=False))
+        return
+    if not result["n"]:
+        console.print("no NPS answers yet")
+        return
+    console.print(
+        f"NPS [bold]{result['nps']:.1f}[/] ± {result['margin']:.1f} "
+        f"(95 %: {result['low']:.1f} to {result['high']:.1f}), n = {result['n']:,}: "
+        f"{result['promoters']:,} promoters, {result['passives']:,} passives, "
+        f"{result['detractors']:,} detractors — {result['band']}"
+    )
+    if benchmark is not None:
+        console.print(f"against the benchmark {benchmark:g}: {result['against_benchmark']}")
+    for key in ("by", "trend"):
+        if result.get(key):
+            _print(result[key], ["n", "nps", "low", "high"])
+
+
+def drivers(as_json: JsonOpt = False) -> None:
+    """Driver importance (relative weights, LMG), the IPA matrix and what to fix first."""
+    with wired().unit_of_work() as uow:
+        rows = _call(analytics_service.driver_analysis, uow)
+    if as_json:
+        console.print_json(json.dumps(rows, ensure_ascii=False))
+    elif not rows:
+        console.print("no driver ratings yet")
+    else:
+        _print(rows, ["fix_rank", "driver", "share", "lmg_share", "satisfaction", "quadrant"])
+
+
+def themes(
+    top: Annotated[int, typer.Option(help="How many themes")] = 15,
+    min_answers: Annotated[int, typer.Option(help="Answers a term needs to be shown")] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """What detractors say that promoters do not (Korean and English), with NPS impact."""
+    with wired().unit_of_work() as uow:
+        rows = _call(analytics_service.comment_themes, uow, top, min_answers)
+    if as_json:
+        console.print_json(json.dumps(rows, ensure_ascii=False))
+    elif not rows:
+        console.print("no comments yet")
+    else:
+        _print(rows, ["term", "detractors", "promoters", "z", "impact", "examples"])
+
+
+def staff(
+    by: Annotated[str, typer.Option(help="employee, department, store or channel")] = "employee",
+    min_answers: Annotated[int, typer.Option(help="Answers needed to be ranked")] = 30,
+    as_json: JsonOpt = False,
+) -> None:
+    """Per-employee (or department) NPS and CSAT with intervals: the bonus leaderboard."""
+    with wired().unit_of_work() as uow:
+        rows = _call(analytics_service.staff_leaderboard, uow, by, min_answers)
+    if as_json:
+        console.print_json(json.dumps(rows, ensure_ascii=False))
+    elif not rows:
+        console.print("no answers naming staff yet")
+    else:
+        _print(rows, ["rank", by, "n", "nps", "low", "high", "csat", "eligible"])
+
+
+def _call(function: Any, *args: Any) -> Any:
+    try:
+        return function(*args)
+    except ServiceError as error:
+        raise fail(str(error), 2) from None
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise fail(f"--as-of must be a date like 2026-10-31, not {text!r}", 2) from None
+
+
+def _print(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    columns = [c for c in columns if c in rows[0]] or list(rows[0])
+    extra = [
+        c
+        for c in rows[0]
+        if c not in columns
+        and c in ("period", "segment", "region", "store", "channel", "department", "employee")
+    ]
+    table = Table(*extra, *columns)
+    for row in rows:
+        table.add_row(*(_text(row.get(c)) for c in (*extra, *columns)))
+    console.print(table)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    if isinstance(value, list):
+        return " / ".join(map(str, value))[:80]
+    return str(value)
