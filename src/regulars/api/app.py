@@ -5,10 +5,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from regulars import __version__
-from regulars.api import analytics, errors, members, purchases
+from regulars.api import analytics, cases, errors, members, purchases, surveys
 from regulars.bootstrap import App
+from regulars.web import answer_page
 
-ROUTERS = (members.router, purchases.router, analytics.router)
+ROUTERS = (
+    members.router,
+    purchases.router,
+    analytics.router,
+    surveys.router,
+    cases.router,
+    answer_page.router,
+)
 
 
 def create_api(app: App) -> FastAPI:

@@ -1,0 +1,74 @@
+"""``/v1/cases``: the follow-up cases detractors open — list, read, update."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from regulars.api.deps import Authorized, UoW
+from regulars.domain.access import Scope
+from regulars.domain.surveys import CaseStatus
+from regulars.services import cases as case_service
+from regulars.services.api_keys import ApiKey
+
+router = APIRouter(prefix="/v1/cases", tags=["follow-up cases"])
+
+
+class CaseUpdate(BaseModel):
+    status: CaseStatus | None = None
+    owner: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=5000)
+    author: str = Field(default="staff", min_length=1, max_length=200)
+
+
+@router.get("", summary="Follow-up cases, oldest first (keyset pagination by id)")
+def list_cases(
+    uow: UoW,
+    _: Annotated[ApiKey, Depends(Authorized(Scope.ANALYST))],
+    status: Annotated[list[CaseStatus] | None, Query()] = None,
+    store: str | None = None,
+    department: str | None = None,
+    overdue: bool = False,
+    after: int = 0,
+    limit: int = 100,
+) -> dict[str, Any]:
+    found = case_service.list_cases(
+        uow,
+        status=[s.value for s in status or []],
+        store=store,
+        department=department,
+        overdue_at=datetime.now(UTC) if overdue else None,
+        after=after,
+        limit=max(1, min(limit, 1000)),
+    )
+    return {"cases": found, "next_after": found[-1]["id"] if found else None}
+
+
+@router.get("/{case_id}", summary="One case with its notes")
+def get_case(
+    case_id: int, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.ANALYST))]
+) -> dict[str, Any]:
+    return case_service.get_case(uow, case_id)
+
+
+@router.patch("/{case_id}", summary="Move a case, give it an owner, add a note")
+def update_case(
+    case_id: int,
+    body: CaseUpdate,
+    uow: UoW,
+    _: Annotated[ApiKey, Depends(Authorized(Scope.POS))],
+) -> dict[str, Any]:
+    updated = case_service.update_case(
+        uow,
+        case_id,
+        datetime.now(UTC),
+        status=None if body.status is None else body.status.value,
+        owner=body.owner,
+        note=body.note,
+        author=body.author,
+    )
+    uow.commit()
+    return updated

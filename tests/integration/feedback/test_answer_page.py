@@ -1,0 +1,149 @@
+"""The answer page over HTTP: forged, reused and expired links get a clear page (never a
+server error), answers land once, in the member's language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from regulars.api.app import create_api
+from regulars.bootstrap import App
+from regulars.domain.survey_links import make_token
+from regulars.services import cases
+from regulars.services.surveys_dispatch import invite_after_purchases
+from regulars.store import feedback
+from regulars.store.tables import survey_invitations
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def links(business: App) -> dict[str, str]:
+    """The links sent after purchases, by language (M1 reads Korean, M2 English)."""
+    with business.unit_of_work() as uow:
+        report = invite_after_purchases(
+            uow,
+            "after-purchase",
+            datetime(2026, 10, 20, 12, tzinfo=UTC),
+            secret=business.settings.secret_key,
+            base_url="",
+        )
+        uow.commit()
+    with business.unit_of_work() as uow:
+        rows = list(
+            uow.connection.execute(
+                select(survey_invitations.c.language).order_by(survey_invitations.c.id)
+            ).mappings()
+        )
+        # the fixture's purchases are in October; make the links valid today
+        uow.connection.execute(
+            update(survey_invitations).values(expires_at=NOW + timedelta(days=14))
+        )
+        uow.commit()
+    by_language = {row["language"]: link for row, link in zip(rows, report.links, strict=True)}
+    assert set(by_language) == {"ko", "en"}
+    return by_language
+
+
+@pytest.fixture
+def client(business: App) -> Iterator[TestClient]:
+    with TestClient(create_api(business), raise_server_exceptions=True) as test_client:
+        yield test_client
+
+
+def test_the_page_speaks_the_members_language(client: TestClient, links: dict[str, str]) -> None:
+    korean = client.get(links["ko"])
+    english = client.get(links["en"])
+    assert korean.status_code == english.status_code == 200
+    assert '<html lang="ko">' in korean.text
+    assert "추천하실 가능성" in korean.text
+    assert "How likely are you to recommend us" in english.text
+    switched = client.get(links["ko"] + "?lang=en")
+    assert "How likely are you to recommend us" in switched.text
+    assert korean.headers["cache-control"] == "no-store"
+
+
+def test_every_input_has_a_label(client: TestClient, links: dict[str, str]) -> None:
+    page = client.get(links["en"]).text
+    assert page.count('<input type="radio"') == page.count("<label><input type=\"radio\"")
+    assert '<label class="block" for="nps_why">' in page
+    assert '<label class="block" for="share_of_wallet">' in page
+
+
+def test_a_forged_token_gets_a_clear_page(client: TestClient, business: App) -> None:
+    forged = make_token("not the installation's secret")
+    for token in (forged, "nonsense", "a.b", "x" * 500, forged.split(".")[0] + ".tampered"):
+        response = client.get(f"/s/{token}")
+        assert response.status_code == 404
+        assert "This link does not work" in response.text or "사용할 수 없는 링크" in response.text
+        posted = client.post(f"/s/{token}", data={"nps": "9"})
+        assert posted.status_code == 404
+    genuine_but_unknown = make_token(business.settings.secret_key)
+    assert client.get(f"/s/{genuine_but_unknown}").status_code == 404
+
+
+def test_a_link_answers_once(client: TestClient, links: dict[str, str], business: App) -> None:
+    answer = {
+        "nps": "4",
+        "nps_why": "The staff ignored me",
+        "nps_to_10": "Friendlier service",
+        "csat.touchpoint": "2",
+        "csat.employee": "1",
+        "driver_rating.service": "1",
+        "driver_importance.service": "5",
+        "share_of_wallet": "40",
+        "intent_rebuy": "2",
+        "test_opt_in": "0",
+        "lang": "en",
+    }
+    first = client.post(links["en"], data=answer)
+    assert first.status_code == 200
+    assert "Thank you!" in first.text
+    assert "Someone from our team will get back to you" in first.text
+    again = client.post(links["en"], data=answer)
+    assert again.status_code == 410
+    assert "You have already answered" in again.text
+    assert client.get(links["en"]).status_code == 410
+    with business.unit_of_work() as uow:
+        frame = feedback.answers_frame(uow.connection)
+        [case] = cases.list_cases(uow)
+    assert len(frame) == 10
+    assert set(frame["source"]) == {"link"}
+    assert set(frame["language"]) == {"en"}
+    assert case["score"] == 4
+    assert case["reason"] == "The staff ignored me"
+    employee_csat = frame[(frame["question"] == "csat") & frame["employee"].notna()]
+    assert employee_csat["value"].tolist() == [1.0]
+
+
+def test_an_expired_link_gets_a_clear_page(
+    client: TestClient, links: dict[str, str], business: App
+) -> None:
+    with business.unit_of_work() as uow:
+        uow.connection.execute(
+            update(survey_invitations).values(expires_at=NOW - timedelta(minutes=1))
+        )
+        uow.commit()
+    response = client.get(links["ko"])
+    assert response.status_code == 410
+    assert "설문이 마감되었습니다" in response.text
+    posted = client.post(links["ko"], data={"nps": "10"})
+    assert posted.status_code == 410
+    with business.unit_of_work() as uow:
+        assert feedback.answers_frame(uow.connection).empty
+
+
+def test_a_missing_score_shows_the_form_again_with_the_error(
+    client: TestClient, links: dict[str, str]
+) -> None:
+    response = client.post(links["en"], data={"nps_why": "hmm", "nps": "12"})
+    assert response.status_code == 422
+    assert "Please check your answers" in response.text
+    assert 'aria-invalid="true"' in response.text
+    assert ">hmm</textarea>" in response.text
+    # the link is still usable
+    assert client.post(links["en"], data={"nps": "9"}).status_code == 200
