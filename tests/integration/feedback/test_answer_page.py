@@ -69,7 +69,7 @@ def test_the_page_speaks_the_members_language(client: TestClient, links: dict[st
 
 def test_every_input_has_a_label(client: TestClient, links: dict[str, str]) -> None:
     page = client.get(links["en"]).text
-    assert page.count('<input type="radio"') == page.count("<label><input type=\"radio\"")
+    assert page.count('<input type="radio"') == page.count('<label><input type="radio"')
     assert '<label class="block" for="nps_why">' in page
     assert '<label class="block" for="share_of_wallet">' in page
 

@@ -16,7 +16,9 @@ from regulars.store import feedback, outbox
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)  # the business fixture's "now"
 
 HEADER = "response_id,survey,member_id,question,driver,value,text,language,store,department,"
-ANSWERS = HEADER + """employee,collected_at
+ANSWERS = (
+    HEADER
+    + """employee,collected_at
 R1,phone-nps,M1,nps,,3,,ko,S01,support,,2026-10-18T10:00:00+09:00
 R1,phone-nps,M1,nps_why,,,직원 응대가 너무 느렸어요,ko,S01,support,,2026-10-18T10:00:00+09:00
 R1,phone-nps,M1,driver_rating,service,1,,ko,S01,support,,2026-10-18T10:00:00+09:00
@@ -31,6 +33,7 @@ R7,phone-nps,,nps,,8,,en,S02,,,not a time
 R8,phone-nps,,nps,,7,,en,S02,,,2026-10-18T13:00:00+09:00
 R8,phone-nps,,csat,,4,,en,,,E01,2026-10-18T13:00:00+09:00
 """
+)
 
 
 def test_an_import_with_bad_rows_keeps_the_good_responses(business: App, tmp_path: Path) -> None:
