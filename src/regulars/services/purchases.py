@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from regulars.services import purchase_import
+from regulars.services import loyalty_accrual, purchase_import
 from regulars.services.errors import NotFound
 from regulars.services.import_report import ImportReport
 from regulars.services.members import text_frame
@@ -51,6 +51,10 @@ def record_purchases(
     report.errors.extend(errors)
     for batch in purchase_import.batches(good):
         purchase_import.write_purchases(uow, batch, report)
+    # Purchases recorded through the API earn in the same transaction (idempotent per purchase).
+    loyalty_accrual.accrue_purchases(
+        uow, [str(r["purchase_id"]) for r in records if r.get("purchase_id")]
+    )
     return report, owner
 
 

@@ -301,6 +301,161 @@ feedback_case_notes = Table(
 )
 
 
+# --- Loyalty: programs, the points ledger, stamp cards and rewards (issue 3) ----------------
+# A program's rules live in ``definition`` (the JSON of regulars.domain.programs); every new
+# definition of a code is a new version, kept in loyalty_program_versions. A member's account
+# in a program is one row whose cached balances (available, pending, debt, stamps, tier) are
+# changed only under that row's lock; the ledger (transactions, double-entry entries, lots) is
+# append-only apart from a lot's ``remaining``/``released``/``closed`` bookkeeping.
+
+loyalty_programs = Table(
+    "loyalty_programs",
+    metadata,
+    _id(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("budget", BigInteger),
+    Column("issued", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("kind in ('points', 'discount', 'stamps')", name="kind"),
+    CheckConstraint("budget is null or issued <= budget", name="within_budget"),
+)
+
+loyalty_program_versions = Table(
+    "loyalty_program_versions",
+    metadata,
+    _id(),
+    Column("program_id", Id, ForeignKey("loyalty_programs.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("program_id", "version", name="uq_loyalty_program_versions_version"),
+)
+
+loyalty_accounts = Table(
+    "loyalty_accounts",
+    metadata,
+    _id(),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False),
+    Column("program_id", Id, ForeignKey("loyalty_programs.id"), nullable=False),
+    Column("available", BigInteger, nullable=False, server_default="0"),
+    Column("pending", BigInteger, nullable=False, server_default="0"),
+    Column("debt", BigInteger, nullable=False, server_default="0"),
+    Column("stamps", Integer, nullable=False, server_default="0"),
+    Column("tier", String(64)),
+    Column("tier_since", DateTime(timezone=True)),
+    Column("tier_grace_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("member_id", "program_id", name="uq_loyalty_accounts_member_program"),
+    CheckConstraint("available >= 0", name="available_not_negative"),
+    CheckConstraint("pending >= 0", name="pending_not_negative"),
+    CheckConstraint("debt >= 0", name="debt_not_negative"),
+    CheckConstraint("stamps >= 0", name="stamps_not_negative"),
+    Index("ix_loyalty_accounts_program", "program_id"),
+)
+
+ledger_transactions = Table(
+    "ledger_transactions",
+    metadata,
+    _id(),
+    Column("account_id", Id, ForeignKey("loyalty_accounts.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("source_key", String(200), unique=True),
+    Column("request_hash", String(64)),
+    Column("purchase_id", Id, ForeignKey("purchases.id")),
+    Column("program_version", Integer, nullable=False),
+    Column("reason", Text),
+    Column("actor", String(200)),
+    Column("detail", Text),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(
+        "kind in ('earn', 'bonus', 'release', 'redeem', 'expire', 'reverse', 'adjust')",
+        name="kind",
+    ),
+    CheckConstraint("kind <> 'adjust' or reason is not null", name="adjust_has_reason"),
+    Index("ix_ledger_transactions_account_kind_at", "account_id", "kind", "occurred_at"),
+    Index("ix_ledger_transactions_purchase", "purchase_id"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    _id(),
+    Column("transaction_id", Id, ForeignKey("ledger_transactions.id"), nullable=False),
+    Column("account_id", Id, ForeignKey("loyalty_accounts.id"), nullable=False),
+    Column("book", String(20), nullable=False),
+    Column("lot_id", Id),
+    Column("points", BigInteger, nullable=False),
+    Index("ix_ledger_entries_transaction", "transaction_id"),
+    Index("ix_ledger_entries_account_book", "account_id", "book"),
+)
+
+points_lots = Table(
+    "points_lots",
+    metadata,
+    _id(),
+    Column("account_id", Id, ForeignKey("loyalty_accounts.id"), nullable=False),
+    Column("transaction_id", Id, ForeignKey("ledger_transactions.id"), nullable=False),
+    Column("purchase_id", Id, ForeignKey("purchases.id")),
+    Column("points", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("awarded_at", DateTime(timezone=True), nullable=False),
+    Column("release_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("released", Boolean, nullable=False),
+    Column("closed", Boolean, nullable=False),
+    CheckConstraint("remaining >= 0 and remaining <= points", name="remaining_in_range"),
+    Index("ix_points_lots_account_closed", "account_id", "closed"),
+    Index("ix_points_lots_release", "released", "release_at"),
+    Index("ix_points_lots_expiry", "closed", "expires_at"),
+    Index("ix_points_lots_purchase", "purchase_id"),
+)
+
+loyalty_rewards = Table(
+    "loyalty_rewards",
+    metadata,
+    _id(),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("account_id", Id, ForeignKey("loyalty_accounts.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("product", String(64)),
+    Column("state", String(10), nullable=False),
+    Column("purchase_id", Id, ForeignKey("purchases.id")),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("redeemed_at", DateTime(timezone=True)),
+    Column("redeem_key", String(200)),
+    CheckConstraint("state in ('issued', 'redeemed', 'revoked', 'expired')", name="state"),
+    Index("ix_loyalty_rewards_account", "account_id"),
+    Index("ix_loyalty_rewards_purchase", "purchase_id"),
+)
+
+purchase_accruals = Table(
+    "purchase_accruals",
+    metadata,
+    Column("purchase_id", Id, ForeignKey("purchases.id"), primary_key=True),
+    Column("accrued_at", DateTime(timezone=True), nullable=False),
+)
+
+loyalty_referrals = Table(
+    "loyalty_referrals",
+    metadata,
+    _id(),
+    Column("referrer_id", Id, ForeignKey("members.id"), nullable=False),
+    Column("referee_id", Id, ForeignKey("members.id"), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("rewarded_at", DateTime(timezone=True)),
+    CheckConstraint("referrer_id <> referee_id", name="not_self"),
+)
+
+
 # --- Predictive scores (issue 6): lifetime value, P(alive), value at risk, expected loss ------
 
 member_scores = Table(

@@ -1,0 +1,219 @@
+"""Scheduled jobs: release pending points, expire points and vouchers, warn before expiry,
+evaluate tiers. Each is idempotent (running it twice at the same ``now`` changes nothing the
+second time) and works account by account under the account's lock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select, update
+
+from regulars.domain import tiers as tier_rules
+from regulars.domain.programs import ProgramKind, TierRules
+from regulars.services import loyalty_ledger as posting
+from regulars.services.loyalty_programs import RunningProgram, running, utc
+from regulars.store import ledger as ledger_store
+from regulars.store import outbox
+from regulars.store.tables import (
+    ledger_transactions,
+    loyalty_accounts,
+    loyalty_rewards,
+    points_lots,
+    purchases,
+)
+from regulars.store.tables import (
+    outbox as outbox_table,
+)
+from regulars.store.unit_of_work import UnitOfWork
+
+
+def _programs_by_id(connection: Connection) -> dict[int, RunningProgram]:
+    return {rp.id: rp for rp in running(connection)}
+
+
+def _program_of(connection: Connection, account_id: int) -> int:
+    return int(
+        connection.execute(
+            select(loyalty_accounts.c.program_id).where(loyalty_accounts.c.id == account_id)
+        ).scalar_one()
+    )
+
+
+def release_due(uow: UnitOfWork, now: datetime, limit: int = 1000) -> int:
+    """Release points whose return window has passed; return the points released."""
+    connection = uow.connection
+    programs = _programs_by_id(connection)
+    total = 0
+    for account_id in ledger_store.lots_due(connection, release=True, now=now, limit=limit):
+        rp = programs.get(_program_of(connection, account_id))
+        if rp is not None:
+            total += posting.release(connection, posting.lock(connection, account_id, now), rp, now)
+    return total
+
+
+def expire_due(uow: UnitOfWork, now: datetime, limit: int = 1000) -> dict[str, int]:
+    """Expire points past their expiry (and vouchers past theirs)."""
+    connection = uow.connection
+    programs = _programs_by_id(connection)
+    points = 0
+    for account_id in ledger_store.lots_due(connection, release=False, now=now, limit=limit):
+        rp = programs.get(_program_of(connection, account_id))
+        if rp is not None:
+            points += posting.expire(connection, posting.lock(connection, account_id, now), rp, now)
+    vouchers = connection.execute(
+        update(loyalty_rewards)
+        .where(loyalty_rewards.c.state == "issued", loyalty_rewards.c.expires_at <= now)
+        .values(state="expired")
+    ).rowcount
+    return {"points": points, "vouchers": vouchers}
+
+
+def warn_expiring(uow: UnitOfWork, now: datetime, days: int = 30) -> int:
+    """Enqueue one ``points.expiring_soon`` per account and expiry day (deduplicated)."""
+    connection = uow.connection
+    rows = connection.execute(
+        select(
+            points_lots.c.account_id,
+            loyalty_accounts.c.member_id,
+            points_lots.c.expires_at,
+            func.sum(points_lots.c.remaining),
+        )
+        .join(loyalty_accounts, loyalty_accounts.c.id == points_lots.c.account_id)
+        .where(
+            points_lots.c.released.is_(True),
+            points_lots.c.closed.is_(False),
+            points_lots.c.remaining > 0,
+            points_lots.c.expires_at > now,
+            points_lots.c.expires_at <= now + timedelta(days=days),
+        )
+        .group_by(points_lots.c.account_id, loyalty_accounts.c.member_id, points_lots.c.expires_at)
+    )
+    sent = 0
+    for account_id, member, expires, remaining in rows:
+        key = f"expiring:{account_id}:{expires:%Y-%m-%dT%H:%M}"
+        # Counted by looking first: outbox.enqueue's rowcount is not reliable on psycopg.
+        if connection.execute(
+            select(outbox_table.c.id).where(outbox_table.c.dedupe_key == key)
+        ).first():
+            continue
+        outbox.enqueue(
+            connection,
+            posting.POINTS_EXPIRING,
+            {"account": account_id, "points": int(remaining), "expires_at": expires},
+            member_id=member,
+            dedupe_key=key,
+            now=now,
+        )
+        sent += 1
+    return sent
+
+
+def _window_start(now: datetime, months: int) -> datetime:
+    index = now.year * 12 + now.month - 1 - months
+    return now.replace(year=index // 12, month=index % 12 + 1, day=min(now.day, 28))
+
+
+def _measures(
+    connection: Connection, rp: RunningProgram, rules: TierRules, now: datetime
+) -> dict[int, int]:
+    """Each member's qualifying measure over the rolling window."""
+    since = _window_start(now, rules.window_months)
+    if rules.measure == "points":
+        query: Any = (
+            select(loyalty_accounts.c.member_id, func.sum(ledger_transactions.c.points))
+            .join(loyalty_accounts, loyalty_accounts.c.id == ledger_transactions.c.account_id)
+            .where(
+                loyalty_accounts.c.program_id == rp.id,
+                ledger_transactions.c.kind == "earn",
+                ledger_transactions.c.occurred_at > since,
+                ledger_transactions.c.occurred_at <= now,
+            )
+            .group_by(loyalty_accounts.c.member_id)
+        )
+    else:
+        value = (
+            func.sum(purchases.c.total_amount)
+            if rules.measure == "spend"
+            else func.sum(case((purchases.c.kind == "sale", 1), else_=-1))
+        )
+        query = (
+            select(purchases.c.member_id, value)
+            .where(
+                purchases.c.member_id.is_not(None),
+                purchases.c.occurred_at > since,
+                purchases.c.occurred_at <= now,
+            )
+            .group_by(purchases.c.member_id)
+        )
+    return {int(m): int(v or 0) for m, v in connection.execute(query)}
+
+
+def evaluate_tiers(uow: UnitOfWork, now: datetime) -> dict[str, int]:
+    """Upgrade at once, downgrade after the grace period; emit ``tier.changed``."""
+    connection = uow.connection
+    counts = {"upgraded": 0, "downgraded": 0, "grace_started": 0}
+    for rp in running(connection, ProgramKind.POINTS):
+        rules = rp.program.tiers
+        if rules is None:
+            continue
+        measures = _measures(connection, rp, rules, now)
+        accounts = {
+            int(m): (int(a), t, utc(g))
+            for a, m, t, g in connection.execute(
+                select(
+                    loyalty_accounts.c.id,
+                    loyalty_accounts.c.member_id,
+                    loyalty_accounts.c.tier,
+                    loyalty_accounts.c.tier_grace_until,
+                ).where(loyalty_accounts.c.program_id == rp.id)
+            )
+        }
+        for member in sorted(set(measures) | set(accounts)):
+            current = accounts.get(member)
+            tier, grace = (current[1], current[2]) if current else (None, None)
+            decision = tier_rules.decide(rules, tier, grace, measures.get(member, 0), now)
+            if not decision.changed and decision.grace_until == grace:
+                continue
+            account = posting.lock_member(connection, member, rp.id, now)
+            decision = tier_rules.decide(
+                rules, account.tier, account.tier_grace_until, measures.get(member, 0), now
+            )
+            ledger_store.set_tier(
+                connection,
+                account.id,
+                decision.tier,
+                decision.grace_until,
+                now if decision.changed else None,
+            )
+            if decision.changed:
+                rank = [t.code for t in rules.tiers]
+                up = (rank.index(decision.tier) if decision.tier else -1) > (
+                    rank.index(account.tier) if account.tier in rank else -1
+                )
+                counts["upgraded" if up else "downgraded"] += 1
+                posting.event(
+                    connection,
+                    posting.TIER_CHANGED,
+                    account,
+                    rp,
+                    now,
+                    dedupe_key=f"tier:{account.id}:{now.isoformat()}",
+                    old=account.tier,
+                    new=decision.tier,
+                    privileges=list(t.privileges) if (t := rules.get(decision.tier)) else [],
+                )
+            elif decision.grace_until is not None and grace is None:
+                counts["grace_started"] += 1
+    return counts
+
+
+def run_all(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
+    """Release, expire, warn and evaluate tiers, in that order."""
+    return {
+        "released": release_due(uow, now),
+        "expired": expire_due(uow, now),
+        "expiring_warnings": warn_expiring(uow, now),
+        "tiers": evaluate_tiers(uow, now),
+    }
