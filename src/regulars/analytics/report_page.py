@@ -39,6 +39,26 @@ TITLES = {
     "acquisition": "Acquisition cost beside customer value",
 }
 
+NOTES = {
+    "drivers": "Importance: each driver's share of the explained variance of the 0-10 score "
+    "(Johnson's relative weights; LMG beside it). Quadrants split at an equal share and at the "
+    "drivers' mean satisfaction; fix_rank puts 'concentrate here' first.",
+    "themes": "Weighted log-odds with an informative Dirichlet prior (Monroe et al. 2008), "
+    "counted per answer. impact: NPS points gained if the answers mentioning the term were "
+    "gone.",
+    "staff_leaderboard": "Only those with at least the minimum number of answers are ranked, "
+    "by the lower bound of their 95 % interval; the others are listed unranked.",
+    "stage_funnel": "first visit: no purchase; first purchase: one; repeat visits: two or "
+    "more; attachment: repeat visits and an attached attitude in the latest answers; "
+    "loyalty: attached, frequent, recent and (where asked) share of wallet >= 70 %. Members "
+    "who never answered cannot pass repeat visits (without_answers).",
+    "loyalty_types": "Attachment (from the 0-10 score and intention to buy again) x repeat "
+    "frequency. Members without answers are not guessed: they are counted as unknown and "
+    "left out of the shares.",
+    "wallet_bands": "Share of wallet: >= 70 % loyal, 50-70 % middle, < 50 % at risk.",
+    "acquisition": "clv is filled once the predictive models have scored the members.",
+}
+
 
 def _errors(frame: pd.DataFrame, value: str = "nps") -> dict[str, Any]:
     return {
@@ -178,6 +198,10 @@ def charts(report: dict[str, Any]) -> dict[str, go.Figure]:
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
     if isinstance(value, float):
         if math.isnan(value):
             return ""
@@ -187,6 +211,12 @@ def _cell(value: Any) -> str:
     if value is None or value is pd.NA:
         return ""
     return str(value)
+
+
+def _headline(value: Any) -> str:
+    if isinstance(value, float) and not math.isnan(value):
+        return f"{value:.1f}"
+    return _cell(value)
 
 
 def _table(frame: pd.DataFrame, limit: int = 60) -> Markup:
@@ -211,7 +241,11 @@ def render_page(report: dict[str, Any], template: str) -> str:
     for name, section in report.items():
         if name in ("meta", "nps"):
             continue
-        block: dict[str, Any] = {"name": name, "title": TITLES.get(name, name.replace("_", " "))}
+        block: dict[str, Any] = {
+            "name": name,
+            "title": TITLES.get(name, name.replace("_", " ")),
+            "note": NOTES.get(name),
+        }
         if name in figures:
             block["chart"] = Markup(
                 figures[name].to_html(
@@ -227,7 +261,7 @@ def render_page(report: dict[str, Any], template: str) -> str:
     page = environment.from_string(template)
     return page.render(
         meta=report["meta"],
-        nps={k: _cell(v) for k, v in report["nps"].items()},
+        nps={k: _headline(v) for k, v in report["nps"].items()},
         sections=sections,
         plotly_js=Markup(get_plotlyjs()),
     )
