@@ -51,7 +51,10 @@ def import_catalogue(uow: UnitOfWork, kind: CatalogueKind, frame: pd.DataFrame) 
     )
     report = ImportReport(kind=kind, rows=len(frame), errors=list(checks.errors))
     good = frame[~checks.bad]
-    records = [{str(k): v for k, v in r.items()} for r in good.to_dict("records")]
+    records = [
+        {str(k): (None if not isinstance(v, str) and pd.isna(v) else v) for k, v in r.items()}
+        for r in good.to_dict("records")
+    ]
     connection = uow.connection
     if kind == "employees":
         stores = catalogue.ensure_codes(connection, catalogue.stores, good["store"].dropna())

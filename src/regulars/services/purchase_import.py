@@ -104,11 +104,15 @@ def check_purchases(frame: pd.DataFrame, timezone: str) -> tuple[pd.DataFrame, l
     )
     sign = np.where(undo, -1, 1)
     group = pd.factorize(frame["purchase_id"])[0]
+    # Each line must agree with the first line of its purchase on every header field.
+    uniques, first_line = np.unique(group, return_index=True)
+    leader = first_line[np.searchsorted(uniques, group)]
     for name in HEADER:
-        codes = pd.Series(pd.factorize(frame[name])[0])
-        spread = codes.groupby(group).transform("max") != codes.groupby(group).transform("min")
+        codes = pd.factorize(frame[name])[0]
         checks.flag(
-            spread.to_numpy() & (group >= 0), name, "differs between the lines of one purchase"
+            (codes != codes[leader]) & (group >= 0),
+            name,
+            "differs between the lines of one purchase",
         )
     position = pd.Series(group, index=frame.index).groupby(group).cumcount() + 1
     numbered = line_no.fillna(position)
@@ -201,46 +205,44 @@ def write_purchases(uow: UnitOfWork, batch: pd.DataFrame, report: ImportReport) 
     first_category = batch.drop_duplicates("product").set_index("product")["category"]
     products = catalogue.ensure_products(
         connection,
-        {str(p): (None if c is None else categories[c]) for p, c in first_category.items()},
+        {str(p): categories.get(c) for p, c in first_category.items()},
     )
     heads = batch.drop_duplicates("purchase_id")
     totals = batch.groupby("purchase_id", sort=False)["amount"].sum()
     added = purchase_store.insert_purchases(
         connection,
-        zip(
-            heads["purchase_id"].tolist(),
-            heads["_member"].tolist(),
-            heads["occurred_at"].tolist(),
-            _ids(heads["store"], stores),
-            heads["channel"].tolist(),
-            _ids(heads["employee"], employees),
-            heads["kind"].tolist(),
-            heads["_original"].tolist(),
-            totals.loc[heads["purchase_id"]].astype(int).tolist(),
-            strict=True,
-        ),
+        {
+            "external_id": heads["purchase_id"].to_numpy(),
+            "member_id": heads["_member"].to_numpy(),
+            "occurred_at": heads["occurred_at"].to_numpy(),
+            "store_id": _ids(heads["store"], stores),
+            "channel": heads["channel"].to_numpy(),
+            "employee_id": _ids(heads["employee"], employees),
+            "kind": heads["kind"].to_numpy(),
+            "original_id": heads["_original"].to_numpy(),
+            "total_amount": totals.loc[heads["purchase_id"]].to_numpy(),
+        },
     )
     report.added += added
     report.already_present += len(heads) - added
-    ids = purchase_store.ids_by_external_id(connection, heads["purchase_id"])
+    ids = purchase_store.ids_by_external_id(connection, heads["purchase_id"].tolist())
     purchase_store.insert_lines(
         connection,
-        zip(
-            batch["purchase_id"].map(ids).tolist(),
-            batch["line_no"].tolist(),
-            batch["product"].map(products).tolist(),
-            _ids(batch["category"], categories),
-            batch["quantity"].tolist(),
-            batch["amount"].tolist(),
-            strict=True,
-        ),
+        {
+            "purchase_id": batch["purchase_id"].map(ids).to_numpy(),
+            "line_no": batch["line_no"].to_numpy(),
+            "product_id": batch["product"].map(products).to_numpy(),
+            "category_id": _ids(batch["category"], categories),
+            "quantity": batch["quantity"].to_numpy(),
+            "amount": batch["amount"].to_numpy(),
+        },
     )
 
 
 def _ids(codes: pd.Series, mapping: dict[str, int]) -> list[int | None]:
     """Map codes to ids as Python ints, blanks and unknown codes to None."""
     get = mapping.get
-    return [None if c is None else get(c) for c in codes.tolist()]
+    return [get(c) for c in codes.tolist()]
 
 
 def _reject(
@@ -249,7 +251,7 @@ def _reject(
     bad_ids = set(batch.loc[mask, "purchase_id"])
     drop = batch["purchase_id"].isin(bad_ids).to_numpy()
     report.errors.extend(
-        RowError(int(r), field, v, reason)
+        RowError(int(r), field, None if pd.isna(v) else str(v), reason)
         for r, v in zip(batch.loc[drop, "_row"], batch.loc[drop, field], strict=True)
     )
     return batch[~drop]

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from regulars.services.tabular import ROW
 
@@ -51,7 +53,7 @@ class RowChecks:
             else np.full(len(rows), None)
         )
         self.errors.extend(
-            RowError(int(r), field, None if v is None else str(v), reason)
+            RowError(int(r), field, None if _missing(v) else str(v), reason)
             for r, v in zip(rows, values, strict=True)
         )
 
@@ -83,13 +85,24 @@ class RowChecks:
         """Parse whole numbers (``"1,200"`` is accepted); flag fractions and words."""
         if field not in self.frame:
             return pd.Series(np.nan, index=self.frame.index)
-        text = self.frame[field].str.replace(",", "", regex=False)
-        number = pd.to_numeric(text, errors="coerce")
-        present = text.notna().to_numpy()
-        unparsed = present & number.isna().to_numpy()
-        self.flag(unparsed, field, "is not a whole number")
-        fractional = present & ~unparsed & (number.fillna(0) % 1 != 0).to_numpy()
-        self.flag(fractional, field, "is not a whole number")
+        text = self.frame[field]
+        try:  # the common case, a clean column: one Arrow cast
+            number = pd.Series(
+                pc.cast(pa.array(text, type=pa.string(), from_pandas=True), pa.float64()),
+                index=text.index,
+                dtype="float64",
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            number = pd.to_numeric(text, errors="coerce")
+            retry = number.isna().to_numpy() & text.notna().to_numpy()
+            if retry.any():  # thousands separators, only where plain parsing failed
+                number[retry] = pd.to_numeric(
+                    text[retry].str.replace(",", "", regex=False), errors="coerce"
+                )
+        unparsed = text.notna().to_numpy() & number.isna().to_numpy()
+        not_whole = unparsed | (number.fillna(0) % 1 != 0).to_numpy()
+        self.flag(not_whole, field, "is not a whole number")
+        number[not_whole] = np.nan
         if minimum is not None:
             self.flag(
                 number.notna().to_numpy() & (number < minimum).to_numpy(),
@@ -139,6 +152,10 @@ class RowChecks:
             [(e.row, e.field, e.value, e.reason) for e in self.errors],
             columns=["_row", "_field", "_value", "_reason"],
         )
+
+
+def _missing(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 def sql_timestamps(values: pd.Series) -> np.ndarray:

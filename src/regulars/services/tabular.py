@@ -64,7 +64,11 @@ def _read_csv(path: Path) -> pa.Table:
 
 
 def as_text_frame(table: pa.Table) -> pd.DataFrame:
-    """Cast every column to text, blank and whitespace-only cells to missing."""
+    """Cast every column to text, blank and whitespace-only cells to missing.
+
+    Columns keep pandas' Arrow-backed ``str`` dtype (missing cells are NaN), so that the
+    checks run as Arrow kernels rather than Python loops.
+    """
     columns = {}
     for name in table.column_names:
         column = table.column(name)
@@ -72,9 +76,8 @@ def as_text_frame(table: pa.Table) -> pd.DataFrame:
             column = pc.cast(column, pa.string())
         column = pc.utf8_trim_whitespace(column)
         column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
-        columns[name] = column.to_pandas().astype(object)
+        columns[name] = pd.Series(column.to_pandas(), dtype="str")
     frame = pd.DataFrame(columns)
-    frame = frame.astype(object).where(frame.notna(), None)
     frame[ROW] = range(1, len(frame) + 1)
     return frame
 

@@ -40,7 +40,7 @@ def ensure_codes(connection: Connection, table: Table, codes: Iterable[str]) -> 
     known = ids_by_code(connection, table, wanted)
     new = sorted(wanted - known.keys())
     if new:
-        insert_ignoring_conflicts(connection, table, ("code", "name"), ((c, c) for c in new))
+        insert_ignoring_conflicts(connection, table, {"code": new, "name": new})
         known.update(ids_by_code(connection, table, new))
     return known
 
@@ -53,8 +53,7 @@ def ensure_products(connection: Connection, category_of: dict[str, int | None]) 
         insert_ignoring_conflicts(
             connection,
             products,
-            ("code", "name", "category_id"),
-            ((code, code, category_of[code]) for code in new),
+            {"code": new, "name": new, "category_id": [category_of[c] for c in new]},
         )
         known.update(ids_by_code(connection, products, new))
     return known

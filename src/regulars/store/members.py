@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from regulars.store.bulk import ids_by_key
 from regulars.store.tables import member_consents, members
 
 MEMBER_FIELDS = (
@@ -26,15 +27,7 @@ MEMBER_FIELDS = (
 
 
 def ids_by_external_id(connection: Connection, external_ids: Iterable[str]) -> dict[str, int]:
-    wanted = sorted(set(external_ids))
-    found: dict[str, int] = {}
-    for start in range(0, len(wanted), 5_000):
-        chunk = wanted[start : start + 5_000]
-        rows = connection.execute(
-            select(members.c.external_id, members.c.id).where(members.c.external_id.in_(chunk))
-        )
-        found.update({ext: int(id_) for ext, id_ in rows})
-    return found
+    return ids_by_key(connection, members, "external_id", external_ids)
 
 
 def upsert(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select
 
-from regulars.store.bulk import insert_ignoring_conflicts
+from regulars.store.bulk import Columns, ids_by_key, insert_ignoring_conflicts
 from regulars.store.tables import categories, products, purchase_lines, purchases
 
 PURCHASE_COLUMNS = (
@@ -24,27 +24,18 @@ PURCHASE_COLUMNS = (
 LINE_COLUMNS = ("purchase_id", "line_no", "product_id", "category_id", "quantity", "amount")
 
 
-def insert_purchases(connection: Connection, rows: Iterable[Sequence[Any]]) -> int:
-    """Add purchases (tuples in :data:`PURCHASE_COLUMNS` order); return how many were new."""
-    return insert_ignoring_conflicts(connection, purchases, PURCHASE_COLUMNS, rows)
+def insert_purchases(connection: Connection, columns: Columns) -> int:
+    """Add purchases (:data:`PURCHASE_COLUMNS`); return how many were new."""
+    return insert_ignoring_conflicts(connection, purchases, columns)
 
 
-def insert_lines(connection: Connection, rows: Iterable[Sequence[Any]]) -> int:
-    return insert_ignoring_conflicts(connection, purchase_lines, LINE_COLUMNS, rows)
+def insert_lines(connection: Connection, columns: Columns) -> int:
+    """Add purchase lines (:data:`LINE_COLUMNS`); lines already present are skipped."""
+    return insert_ignoring_conflicts(connection, purchase_lines, columns)
 
 
 def ids_by_external_id(connection: Connection, external_ids: Iterable[str]) -> dict[str, int]:
-    wanted = sorted(set(external_ids))
-    found: dict[str, int] = {}
-    for start in range(0, len(wanted), 5_000):
-        chunk = wanted[start : start + 5_000]
-        rows = connection.execute(
-            select(purchases.c.external_id, purchases.c.id).where(
-                purchases.c.external_id.in_(chunk)
-            )
-        )
-        found.update({ext: int(id_) for ext, id_ in rows})
-    return found
+    return ids_by_key(connection, purchases, "external_id", external_ids)
 
 
 def get(connection: Connection, external_id: str) -> RowMapping | None:

@@ -17,8 +17,8 @@ def test_integer_accepts_thousands_separators_and_rejects_fractions_and_words() 
     assert values.iloc[0] == 1200
     assert values.iloc[4] == -40
     assert [(e.row, e.reason) for e in checks.errors] == [
-        (3, "is not a whole number"),
         (2, "is not a whole number"),
+        (3, "is not a whole number"),
     ]
     assert checks.bad.tolist() == [False, True, True, False, False]
 
