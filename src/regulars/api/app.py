@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from regulars import __version__
-from regulars.api import analytics, cases, errors, members, purchases, surveys
+from regulars.api import analytics, cases, errors, loyalty, members, purchases, surveys
 from regulars.bootstrap import App
 from regulars.web import answer_page
 
 ROUTERS = (
     members.router,
     purchases.router,
+    loyalty.router,
     analytics.router,
     surveys.router,
     cases.router,

@@ -1,0 +1,181 @@
+"""Loyalty over HTTP: programs, quotes, redemptions, adjustments, balances, history, lots.
+
+- ``GET/POST /v1/programs`` — list; install a definition (admin; a new version if changed);
+- ``POST /v1/loyalty/quote`` — what the till shows for a basket; writes nothing;
+- ``POST /v1/loyalty/redeem`` and ``POST /v1/loyalty/rewards/{code}/redeem`` — need an
+  ``Idempotency-Key``: the same key and body answer the original response, a different body
+  is a 409;
+- ``POST /v1/loyalty/adjustments`` (admin) — with a reason, audited;
+- ``POST /v1/loyalty/referrals`` — who brought whom (the bonus follows the first purchase);
+- ``GET /v1/members/{id}/loyalty`` and ``…/loyalty/{program}/history|lots|rewards``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from regulars.api.deps import Authorized, UoW
+from regulars.api.idempotency import idempotent
+from regulars.domain.access import Scope
+from regulars.domain.earning import BasketLine
+from regulars.services import loyalty, loyalty_accrual, loyalty_programs
+from regulars.services.api_keys import ApiKey
+from regulars.services.errors import Invalid
+
+router = APIRouter(prefix="/v1", tags=["loyalty"])
+
+PosKey = Annotated[ApiKey, Depends(Authorized(Scope.POS))]
+AdminKey = Annotated[ApiKey, Depends(Authorized(Scope.ADMIN))]
+
+
+class QuoteLine(BaseModel):
+    product: str = Field(min_length=1, max_length=64)
+    category: str | None = None
+    quantity: int = Field(default=1, ge=1)
+    amount: int = Field(ge=0, description="Minor units")
+
+
+class QuoteIn(BaseModel):
+    member_id: str | None = None
+    store: str | None = None
+    channel: str | None = None
+    lines: list[QuoteLine] = Field(min_length=1, max_length=1000)
+
+
+class RedeemIn(BaseModel):
+    member_id: str
+    program: str
+    points: int = Field(gt=0)
+    order_amount: int | None = Field(default=None, ge=0)
+    order_ref: str | None = Field(default=None, max_length=100)
+
+
+class AdjustIn(BaseModel):
+    member_id: str
+    program: str
+    points: int
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ReferralIn(BaseModel):
+    referrer: str
+    referee: str
+
+
+def _needs_key(key: str | None) -> str:
+    if not key:
+        raise Invalid("this call needs an Idempotency-Key header (any unique string per attempt)")
+    return key
+
+
+@router.get("/programs", summary="The loyalty programs and their current definitions")
+def get_programs(uow: UoW, _: PosKey) -> list[dict[str, Any]]:
+    return loyalty_programs.list_programs(uow)
+
+
+@router.post("/programs", summary="Install a program definition (new version if changed)")
+def post_program(
+    uow: UoW, _: AdminKey, definition: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    result = loyalty_programs.install_program(uow, definition)
+    uow.commit()
+    return result
+
+
+@router.post("/loyalty/quote", summary="Discount, points to earn, stamps, redeemable points")
+def post_quote(body: QuoteIn, uow: UoW, _: PosKey) -> dict[str, Any]:
+    lines = [BasketLine(x.product, x.category, x.quantity, x.amount) for x in body.lines]
+    return loyalty.quote(uow, body.member_id, lines, body.store, body.channel)
+
+
+@router.post("/loyalty/redeem", summary="Pay with points (soonest-expiring first)")
+def post_redeem(
+    body: RedeemIn,
+    request: Request,
+    uow: UoW,
+    key: PosKey,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    token = _needs_key(idempotency_key)
+
+    def run() -> tuple[int, Any]:
+        return 201, loyalty.redeem_points(
+            uow,
+            body.member_id,
+            body.program,
+            body.points,
+            f"{key.id}:{token}",
+            body.order_amount,
+            body.order_ref,
+        )
+
+    return idempotent(uow, token, key.id, "POST", request.url.path, body, run)
+
+
+@router.post("/loyalty/rewards/{code}/redeem", summary="Use a reward voucher once")
+def post_redeem_reward(
+    code: str,
+    request: Request,
+    uow: UoW,
+    key: PosKey,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    token = _needs_key(idempotency_key)
+
+    def run() -> tuple[int, Any]:
+        return 200, loyalty.redeem_reward(uow, code, f"{key.id}:{token}")
+
+    return idempotent(uow, token, key.id, "POST", request.url.path, {"code": code}, run)
+
+
+@router.post("/loyalty/adjustments", summary="Manual correction with a reason (audited)")
+def post_adjustment(
+    body: AdjustIn,
+    request: Request,
+    uow: UoW,
+    key: AdminKey,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    def run() -> tuple[int, Any]:
+        return 201, loyalty.adjust(
+            uow,
+            body.member_id,
+            body.program,
+            body.points,
+            body.reason,
+            actor=f"api-key:{key.prefix}:{key.name}",
+            key=f"{key.id}:{idempotency_key}" if idempotency_key else None,
+        )
+
+    return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
+
+
+@router.post("/loyalty/referrals", summary="Record a referral")
+def post_referral(body: ReferralIn, uow: UoW, _: PosKey) -> dict[str, Any]:
+    result = loyalty_accrual.register_referral(uow, body.referrer, body.referee)
+    uow.commit()
+    return result
+
+
+@router.get("/members/{member_id}/loyalty", summary="Balances, stamps and tier per program")
+def get_balances(member_id: str, uow: UoW, _: PosKey) -> dict[str, Any]:
+    return loyalty.balances(uow, member_id)
+
+
+@router.get("/members/{member_id}/loyalty/{program}/history", summary="Ledger transactions")
+def get_history(member_id: str, program: str, uow: UoW, _: PosKey, limit: int = 100) -> list[Any]:
+    return loyalty.history(uow, member_id, program, min(max(limit, 1), 1000))
+
+
+@router.get("/members/{member_id}/loyalty/{program}/lots", summary="Points lots and expiry")
+def get_lots(member_id: str, program: str, uow: UoW, _: PosKey) -> list[dict[str, Any]]:
+    return loyalty.lots(uow, member_id, program)
+
+
+@router.get("/members/{member_id}/loyalty/{program}/rewards", summary="Reward vouchers")
+def get_rewards(member_id: str, program: str, uow: UoW, _: PosKey) -> list[dict[str, Any]]:
+    return loyalty.rewards(uow, member_id, program)
