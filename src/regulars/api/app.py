@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from regulars import __version__
-from regulars.api import analytics, cases, errors, loyalty, members, purchases, surveys
+from regulars.api import analytics, cases, errors, loyalty, members, purchases, scores, surveys
 from regulars.bootstrap import App
 from regulars.web import answer_page
 
@@ -14,6 +14,7 @@ ROUTERS = (
     purchases.router,
     loyalty.router,
     analytics.router,
+    scores.router,
     surveys.router,
     cases.router,
     answer_page.router,

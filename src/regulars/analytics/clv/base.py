@@ -70,20 +70,30 @@ class BaseModel:
 
     def _maximise(self, objective: Objective, start: Sequence[float], n_members: int) -> BaseModel:
         x0 = np.log(np.asarray(start, dtype=np.float64))
+        scale = 1.0 / max(n_members, 1)
+
+        def per_member(theta: FloatArray) -> tuple[float, FloatArray]:
+            # The mean keeps the first steps of the search sane whatever the sample size;
+            # a region where the likelihood is not finite is refused, not entered.
+            value, gradient = objective(theta)
+            if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
+                return 1e10, np.zeros_like(theta)
+            return value * scale, gradient * scale
+
         result = optimize.minimize(
-            objective,
+            per_member,
             x0,
             jac=True,
             method="L-BFGS-B",
             bounds=[(-20.0, 20.0)] * len(x0),
-            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9},
+            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
         )
         if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
             raise FitError(f"{type(self).__name__}: the likelihood is not finite: {result}")
         log_params = np.asarray(result.x, dtype=np.float64)
         params = np.exp(log_params)
         self.params_ = pd.Series(params, index=list(self.parameter_names), dtype=np.float64)
-        self.log_likelihood_ = -float(result.fun)
+        self.log_likelihood_ = -float(result.fun) / scale
         self.n_members_ = int(n_members)
         self.standard_errors_ = pd.Series(
             _standard_errors(objective, log_params),

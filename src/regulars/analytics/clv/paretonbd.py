@@ -16,9 +16,12 @@ and T). With ``m = max(α, β)``, ``n = min(α, β)``, ``P`` the exponent on the
 
 The transformed ₂F₁ lies between 1 and ``1/(1-z)`` whatever x is, so the whole expression is
 evaluated in logs with no overflow at high frequency (the untransformed terms, as computed by
-lifetimes, grow like ``(m+y)^{r+s+x}``); ``I`` is the difference of two such terms, taken as
-``F(t_x)·(1 - F(T)/F(t_x))`` with ``log1p``. The ₂F₁ depends on ``(x, y)`` only, so it is
-evaluated once per distinct pair.
+lifetimes, grow like ``(m+y)^{r+s+x}``). scipy's ₂F₁ is not finite for z within about
+10⁻³ of 1, that is when one of α, β is a thousand times the other — the limit of no
+heterogeneity in the death rate, where the likelihood is flat; the optimiser treats such
+points as out of bounds (:class:`regulars.analytics.clv.base.BaseModel`). ``I`` is the
+difference of two such terms, taken as ``F(t_x)·(1 - F(T)/F(t_x))`` with ``log1p``. The
+₂F₁ depends on ``(x, y)`` only, so it is evaluated once per distinct pair.
 
 References
 ----------
@@ -209,9 +212,9 @@ class _DistinctPairs:
         self, r: float, alpha: float, s: float, beta: float
     ) -> tuple[FloatArray, FloatArray]:
         """log of the 'alive at T' and 'died between t_x and T' terms, without the constant."""
-        tail = self._log_tail(r, alpha, s, beta)
-        from_tx, from_age = tail[self.at_tx], tail[self.at_age]
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tail = self._log_tail(r, alpha, s, beta)
+            from_tx, from_age = tail[self.at_tx], tail[self.at_age]
             log_between = from_tx + np.log(-np.expm1(np.minimum(from_age - from_tx, 0.0)))
         alive = -(r + self.x) * np.log(alpha + self.age) - s * np.log(beta + self.age)
         return alive, np.log(s) + log_between
@@ -219,4 +222,5 @@ class _DistinctPairs:
     def log_likelihood(self, r: float, alpha: float, s: float, beta: float) -> FloatArray:
         alive, died = self.log_terms(r, alpha, s, beta)
         constant = gammaln(r + self.x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-        return np.asarray(constant + np.logaddexp(alive, died))
+        with np.errstate(invalid="ignore"):
+            return np.asarray(constant + np.logaddexp(alive, died))

@@ -43,7 +43,8 @@ SECONDS_PER_DAY = 86_400
 class SummaryEngine(Protocol):
     """Where the transactions live: a SQL dialect, the relation to read, and a way to query."""
 
-    dialect: Dialect
+    @property
+    def dialect(self) -> Dialect: ...
 
     def source(self) -> str:
         """SQL for a relation with columns ``member_id, occurred_at, amount``."""

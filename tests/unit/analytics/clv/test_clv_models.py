@@ -158,7 +158,6 @@ def test_pareto_nbd_likelihood_stays_exact_at_high_frequency() -> None:
     model.params_ = pd.Series({"r": 0.55, "alpha": 10.58, "s": 0.61, "beta": 11.67})
     r, alpha, s, beta = model._param_values()
     for x, t_x, age in [(0, 0.0, 38.0), (3, 20.0, 38.0), (400, 30.0, 38.0), (2000, 37.5, 38.0)]:
-
         # The 'died between t_x and T' integral by quadrature, scaled to stay in range.
         def integrand(tau: float, x: float = x, t_x: float = t_x) -> float:
             return float(

@@ -1,0 +1,61 @@
+"""``/v1/scores``: members' predictive scores — the ranked at-risk list, one member's scores,
+and a recomputation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from regulars.api.deps import Authorized, UoW, regulars_app
+from regulars.bootstrap import App
+from regulars.domain.access import Scope
+from regulars.services import scores as score_service
+from regulars.services.api_keys import ApiKey
+
+router = APIRouter(prefix="/v1/scores", tags=["scores"])
+
+
+class ComputeIn(BaseModel):
+    model: Literal["bgnbd", "pareto"] = "bgnbd"
+    horizon_days: int = Field(default=365, ge=1, le=3650)
+    annual_discount_rate: float = Field(default=0.10, ge=0, le=1)
+
+
+@router.get("/at-risk", summary="Members ranked by value at risk (CLV × P(lost)), most first")
+def at_risk(
+    uow: UoW,
+    _: Annotated[ApiKey, Depends(Authorized(Scope.ANALYST))],
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    min_probability_lost: Annotated[float, Query(ge=0, le=1)] = 0.0,
+) -> dict[str, Any]:
+    members = score_service.at_risk(uow, limit, min_probability_lost)
+    return {"members": members}
+
+
+@router.get("/members/{member_id}", summary="One member's scores")
+def member_scores(
+    member_id: str, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.ANALYST))]
+) -> dict[str, Any]:
+    return score_service.member_scores(uow, member_id)
+
+
+@router.post("/compute", summary="Refit the models on every purchase and replace the scores")
+def compute(
+    body: ComputeIn,
+    uow: UoW,
+    app: Annotated[App, Depends(regulars_app)],
+    _: Annotated[ApiKey, Depends(Authorized(Scope.ADMIN))],
+) -> dict[str, Any]:
+    run = score_service.compute_scores(
+        uow,
+        datetime.now(UTC),
+        model=body.model,
+        horizon_days=body.horizon_days,
+        annual_discount_rate=body.annual_discount_rate,
+        timezone=app.settings.timezone,
+    )
+    uow.commit()
+    return run.__dict__

@@ -1,0 +1,134 @@
+"""``regulars scores …``: compute members' predictive scores, list those at risk, validate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from regulars.cli.root import console, fail, wired
+from regulars.services import scores as score_service
+from regulars.services.errors import ServiceError
+
+app = typer.Typer(
+    help="Lifetime value, P(alive), value at risk and expected loss date per member.",
+    no_args_is_help=True,
+)
+
+
+def _when(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@app.command("compute")
+def compute(
+    model: Annotated[str, typer.Option(help="bgnbd (BG/NBD) or pareto (Pareto/NBD)")] = "bgnbd",
+    horizon_days: Annotated[int, typer.Option(help="Days of future value counted")] = 365,
+    discount_rate: Annotated[float, typer.Option(help="Annual discount rate")] = 0.10,
+    as_of: Annotated[
+        str | None, typer.Option(help="End of the observation (ISO time, UTC if naive); now")
+    ] = None,
+) -> None:
+    """Fit the models on every purchase and replace the stored scores."""
+    application = wired()
+    with application.unit_of_work() as uow:
+        try:
+            with console.status("fitting the models…"):
+                run = score_service.compute_scores(
+                    uow,
+                    _when(as_of),
+                    model=model,
+                    horizon_days=horizon_days,
+                    annual_discount_rate=discount_rate,
+                    timezone=application.settings.timezone,
+                )
+        except ServiceError as error:
+            raise fail(error.message, 2) from None
+        uow.commit()
+    shown = ", ".join(
+        f"{k}={v:.4g} (se {run.standard_errors[k]:.2g})" for k, v in run.params.items()
+    )
+    console.print(f"{run.model}: {shown}; log-likelihood {run.log_likelihood:.2f}")
+    console.print(
+        "spend (Gamma-Gamma): " + ", ".join(f"{k}={v:.4g}" for k, v in run.spend_params.items())
+    )
+    console.print(
+        f"scored {run.members} members: total CLV {run.total_clv:,}, "
+        f"value at risk {run.total_value_at_risk:,} (minor units)"
+    )
+
+
+@app.command("at-risk")
+def at_risk(
+    limit: Annotated[int, typer.Option(help="How many members")] = 20,
+    min_probability_lost: Annotated[
+        float, typer.Option(help="Only members at least this likely to be lost")
+    ] = 0.0,
+) -> None:
+    """Members ranked by value at risk (CLV × P(lost)), most first."""
+    with wired().unit_of_work() as uow:
+        try:
+            rows = score_service.at_risk(uow, limit, min_probability_lost)
+        except ServiceError as error:
+            raise fail(error.message, 2) from None
+    table = Table("member", "name", "P(alive)", "CLV", "value at risk", "expected loss", "computed")
+    for row in rows:
+        loss = row["expected_loss_at"]
+        table.add_row(
+            row["member"],
+            row["name"] or "",
+            f"{row['probability_alive']:.3f}",
+            f"{row['clv']:,}",
+            f"{row['value_at_risk']:,}",
+            f"{loss:%Y-%m-%d}" if loss else "",
+            f"{row['computed_at']:%Y-%m-%d %H:%M}",
+        )
+    console.print(table)
+
+
+@app.command("validate")
+def validate(
+    calibration_end: Annotated[str, typer.Argument(help="End of the calibration period (ISO)")],
+    observation_end: Annotated[
+        str | None, typer.Option(help="End of the holdout period (ISO); now")
+    ] = None,
+    model: Annotated[str, typer.Option(help="bgnbd or pareto")] = "bgnbd",
+    plot: Annotated[Path | None, typer.Option(help="Write the holdout figure as HTML here")] = None,
+) -> None:
+    """Fit on purchases up to CALIBRATION_END and compare with what members did after."""
+    application = wired()
+    with application.unit_of_work() as uow:
+        try:
+            result = score_service.validate_holdout(
+                uow,
+                _when(calibration_end),
+                _when(observation_end),
+                model=model,
+                timezone=application.settings.timezone,
+            )
+        except ServiceError as error:
+            raise fail(error.message, 2) from None
+    table = Table("repeat purchases (calibration)", "members", "actual (holdout)", "model")
+    for row in result.table.itertuples():
+        table.add_row(
+            str(row.calibration_frequency),
+            str(row.members),
+            f"{row.actual:.3f}",
+            f"{row.predicted:.3f}",
+        )
+    console.print(table)
+    f = result.figures
+    console.print(
+        f"{f.members} members over {f.duration} days: actual {f.actual_purchases:,.0f}, "
+        f"predicted {f.predicted_purchases:,.1f} ({f.total_error:+.1%}); "
+        f"MAE {f.mean_absolute_error:.3f}, correlation {f.correlation:.3f}"
+    )
+    if plot is not None:
+        result.figure.write_html(str(plot), include_plotlyjs="cdn")
+        console.print(f"figure written to {plot}")

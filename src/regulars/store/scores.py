@@ -1,0 +1,89 @@
+"""Members' predictive scores: one row per member, replaced by every computation.
+
+Programs and campaigns target members by these columns (``probability_alive``,
+``value_at_risk``, ``expected_loss_at``…), so they live in the store next to the members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, delete, func, insert, select
+
+from regulars.store.tables import member_scores, members
+
+BATCH_ROWS = 20_000
+
+SCORE_COLUMNS = (
+    "member_id",
+    "computed_at",
+    "model",
+    "frequency",
+    "recency_days",
+    "age_days",
+    "probability_alive",
+    "expected_purchases",
+    "horizon_days",
+    "clv",
+    "value_at_risk",
+    "expected_loss_at",
+)
+
+
+def utc(when: datetime | None) -> datetime | None:
+    """The same moment in UTC (the store keeps UTC)."""
+    if when is None:
+        return None
+    return when.astimezone(UTC) if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def replace_all(connection: Connection, rows: Sequence[Sequence[Any]]) -> int:
+    """Replace every stored score with ``rows`` (tuples in :data:`SCORE_COLUMNS` order).
+
+    Plain multi-row inserts (SQLAlchemy's insertmanyvalues) in batches: a table emptied first
+    has no conflicts to skip, so the bulk importer's machinery is not needed.
+    """
+    connection.execute(delete(member_scores))
+    for start in range(0, len(rows), BATCH_ROWS):
+        batch = rows[start : start + BATCH_ROWS]
+        connection.execute(
+            insert(member_scores), [dict(zip(SCORE_COLUMNS, row, strict=True)) for row in batch]
+        )
+    return len(rows)
+
+
+def _with_member() -> Any:
+    return select(
+        members.c.external_id.label("member"),
+        members.c.name,
+        *(member_scores.c[name] for name in SCORE_COLUMNS if name != "member_id"),
+    ).join(members, members.c.id == member_scores.c.member_id)
+
+
+def at_risk(
+    connection: Connection, limit: int, min_probability_lost: float = 0.0
+) -> list[RowMapping]:
+    """Members with the most value at risk first (ties: higher lifetime value first)."""
+    query = (
+        _with_member()
+        .where(members.c.erased_at.is_(None))
+        .where(1 - member_scores.c.probability_alive >= min_probability_lost)
+        .order_by(
+            member_scores.c.value_at_risk.desc(),
+            member_scores.c.clv.desc(),
+            members.c.external_id,
+        )
+        .limit(limit)
+    )
+    return list(connection.execute(query).mappings())
+
+
+def of_member(connection: Connection, external_id: str) -> RowMapping | None:
+    query = _with_member().where(members.c.external_id == external_id)
+    return connection.execute(query).mappings().first()
+
+
+def count(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(member_scores)).scalar_one())
