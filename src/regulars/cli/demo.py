@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 from rich.table import Table
 
 from regulars.bootstrap import App
@@ -64,7 +64,7 @@ def load(app: App, files: dict[str, Path], out: Path) -> None:
         for kind, path in files.items():
             task = progress.add_task(f"importing {kind}", total=None)
 
-            def advance(done: int, total: int, task: int = task) -> None:  # type: ignore[misc]
+            def advance(done: int, total: int, task: TaskID = task) -> None:
                 progress.update(task, completed=done, total=total)
 
             kind_name: Kind = kind  # type: ignore[assignment]
@@ -115,14 +115,9 @@ def show(app: App, business: DemoBusiness, seconds: float) -> None:
     console.print(stores)
     peak = max(int(months["net_revenue"].max()), 1)
     trend = Table("month", "sales", "active members", "net revenue", title="by month")
-    for row in months.itertuples():
-        bar = "█" * round(24 * int(row.net_revenue) / peak)
-        trend.add_row(
-            row.month,
-            f"{row.sales:,}",
-            f"{row.active_members:,}",
-            f"{bar} ₩{int(row.net_revenue):,}",
-        )
+    for month, sales, active, revenue in months.itertuples(index=False):
+        bar = "█" * round(24 * int(revenue) / peak)
+        trend.add_row(str(month), f"{sales:,}", f"{active:,}", f"{bar} ₩{int(revenue):,}")
     console.print(trend)
     console.print(
         f"ground truth: true driver weights {business.weights}; "

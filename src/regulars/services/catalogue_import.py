@@ -62,14 +62,14 @@ def import_catalogue(uow: UnitOfWork, kind: CatalogueKind, frame: pd.DataFrame) 
             connection, catalogue.departments, good["department"].dropna()
         )
         for r in records:
-            r["store_id"] = stores.get(r.pop("store"))
-            r["department_id"] = departments.get(r.pop("department"))
+            r["store_id"] = stores.get(r.pop("store") or "")
+            r["department_id"] = departments.get(r.pop("department") or "")
     if kind == "products":
         categories = catalogue.ensure_codes(
             connection, catalogue.categories, good["category"].dropna()
         )
         for r in records:
-            r["category_id"] = categories.get(r.pop("category"))
+            r["category_id"] = categories.get(r.pop("category") or "")
     for r in records:
         r.pop("_row", None)
     added, updated = catalogue.upsert_by_code(connection, getattr(catalogue, kind), records)

@@ -38,7 +38,7 @@ def overview(uow: UnitOfWork) -> dict[str, Any]:
     returning = c.execute(
         select(func.count().filter(per_member.c.n >= 2), func.count()).select_from(per_member)
     ).one()
-    by_segment = dict(
+    by_segment: dict[str, int] = dict(
         c.execute(select(members.c.segment, func.count()).group_by(members.c.segment)).all()
     )
     by_store = [

@@ -15,9 +15,11 @@ come before its sale in the file. Purchases already in the store are skipped, ne
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Connection
 
 from regulars.domain.purchases import PurchaseKind, SalesChannel
 from regulars.services.import_report import ImportReport
@@ -229,9 +231,9 @@ def write_purchases(uow: UnitOfWork, batch: pd.DataFrame, report: ImportReport) 
     purchase_store.insert_lines(
         connection,
         {
-            "purchase_id": batch["purchase_id"].map(ids).to_numpy(),
+            "purchase_id": _ids(batch["purchase_id"], ids),
             "line_no": batch["line_no"].to_numpy(),
-            "product_id": batch["product"].map(products).to_numpy(),
+            "product_id": _ids(batch["product"], products),
             "category_id": _ids(batch["category"], categories),
             "quantity": batch["quantity"].to_numpy(),
             "amount": batch["amount"].to_numpy(),
@@ -239,10 +241,14 @@ def write_purchases(uow: UnitOfWork, batch: pd.DataFrame, report: ImportReport) 
     )
 
 
-def _ids(codes: pd.Series, mapping: dict[str, int]) -> list[int | None]:
-    """Map codes to ids as Python ints, blanks and unknown codes to None."""
-    get = mapping.get
-    return [get(c) for c in codes.tolist()]
+def _ids(codes: pd.Series, mapping: dict[str, int]) -> np.ndarray:
+    """Map codes to ids (an object array of ints), blanks and unknown codes to None.
+
+    Factorising first means one dictionary look-up per distinct code, not per row.
+    """
+    positions, uniques = pd.factorize(codes)
+    looked_up = np.array([*(mapping.get(u) for u in uniques), None], dtype=object)
+    return looked_up[positions]  # position -1 (blank) picks the trailing None
 
 
 def _reject(
@@ -257,13 +263,22 @@ def _reject(
     return batch[~drop]
 
 
-def _resolve_members(connection, batch: pd.DataFrame, report: ImportReport) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    ids = member_store.ids_by_external_id(connection, batch["member_id"].dropna())
-    resolved = batch["member_id"].map(ids)
-    unknown = batch["member_id"].notna().to_numpy() & resolved.isna().to_numpy()
-    batch = batch.assign(
-        _member=pd.Series(_ids(batch["member_id"], ids), index=batch.index, dtype=object)
-    )
+def _resolve(
+    connection: Connection, batch: pd.DataFrame, field: str, store: ModuleType, into: str
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Look up ``field``'s external ids with ``store``; return the batch with the ids in
+    column ``into`` and the mask of rows whose id was given but is unknown."""
+    given = batch[field].dropna()
+    ids = store.ids_by_external_id(connection, given.unique().tolist()) if len(given) else {}
+    resolved = _ids(batch[field], ids)
+    unknown = batch[field].notna().to_numpy() & pd.isna(resolved)
+    return batch.assign(**{into: pd.Series(resolved, index=batch.index, dtype=object)}), unknown
+
+
+def _resolve_members(
+    connection: Connection, batch: pd.DataFrame, report: ImportReport
+) -> pd.DataFrame:
+    batch, unknown = _resolve(connection, batch, "member_id", member_store, "_member")
     return _reject(
         batch,
         unknown,
@@ -273,14 +288,10 @@ def _resolve_members(connection, batch: pd.DataFrame, report: ImportReport) -> p
     )
 
 
-def _resolve_originals(connection, batch: pd.DataFrame, report: ImportReport) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    originals = batch["original_purchase_id"].dropna()
-    ids = purchase_store.ids_by_external_id(connection, originals) if len(originals) else {}
-    resolved = batch["original_purchase_id"].map(ids)
-    unknown = batch["original_purchase_id"].notna().to_numpy() & resolved.isna().to_numpy()
-    batch = batch.assign(
-        _original=pd.Series(
-            _ids(batch["original_purchase_id"], ids), index=batch.index, dtype=object
-        )
+def _resolve_originals(
+    connection: Connection, batch: pd.DataFrame, report: ImportReport
+) -> pd.DataFrame:
+    batch, unknown = _resolve(
+        connection, batch, "original_purchase_id", purchase_store, "_original"
     )
     return _reject(batch, unknown, "original_purchase_id", "no purchase with this id", report)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -154,15 +155,14 @@ class RowChecks:
         )
 
 
-def _missing(value: object) -> bool:
+def _missing(value: Any) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 def sql_timestamps(values: pd.Series) -> np.ndarray:
-    """UTC timestamps as the store's wire strings ``YYYY-MM-DD HH:MM:SS.ffffff``."""
+    """UTC timestamps as the store's wire strings ``YYYY-MM-DD HH:MM:SS.ffffff`` (by Arrow)."""
     naive = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-    text = np.datetime_as_string(naive, unit="us")
-    return np.char.replace(text.astype(str), "T", " ")
+    return np.asarray(pc.cast(pa.array(naive), pa.string()).to_numpy(zero_copy_only=False))
 
 
 def sql_dates(values: pd.Series) -> list[str | None]:

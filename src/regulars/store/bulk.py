@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, Table
 
-Columns = Mapping[str, Sequence[Any]]
+Columns = Mapping[str, "Sequence[Any] | np.ndarray[Any, Any]"]
 """Column name -> values (lists or arrays of equal length): ``None`` for NULL, ``int``,
 ``str``, ``bool``, and timestamps as ``'YYYY-MM-DD HH:MM:SS.ffffff'`` UTC strings."""
 
@@ -48,7 +49,7 @@ def _sqlite_executemany(connection: Connection, table: Table, columns: Columns) 
         cursor.close()
 
 
-def _python_values(values: Sequence[Any]) -> list[Any]:
+def _python_values(values: Sequence[Any] | np.ndarray[Any, Any]) -> list[Any]:
     return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
@@ -76,7 +77,7 @@ def _postgres_copy_insert(connection: Connection, table: Table, columns: Columns
         return int(cursor.rowcount)
 
 
-def _arrow_values(values: Sequence[Any]) -> pa.Array:
+def _arrow_values(values: Sequence[Any] | np.ndarray[Any, Any]) -> pa.Array:
     # With quoting "needed", Arrow writes a null as an empty unquoted field, which COPY reads
     # as NULL. The importers never pass empty strings (blank cells become None first).
     array = pa.array(_python_values(values))
