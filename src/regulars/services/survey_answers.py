@@ -155,7 +155,10 @@ def check_answers(frame: pd.DataFrame, timezone: str) -> tuple[pd.DataFrame, lis
         }
     )
     errors = _whole_responses(frame, checks)
-    good = good[~checks.bad]
+    good = good[~checks.bad].copy()
+    for name in good.columns:
+        if good[name].dtype == object:
+            good[name] = good[name].where(good[name].notna(), None)
     good["collected_at"] = sql_timestamps(good["collected_at"])
     return good, errors
 
@@ -277,11 +280,9 @@ def _resolve(
     """Map ``field`` to store ids in ``_<field>``; reject whole responses naming unknown ones."""
     codes = batch[field].dropna()
     ids = lookup(connection, codes) if len(codes) else {}
-    mapped = [None if c is None else ids.get(c) for c in batch[field].tolist()]
-    unknown = np.array(
-        [c is not None and m is None for c, m in zip(batch[field], mapped, strict=True)],
-        dtype=bool,
-    )
+    present = batch[field].notna().to_numpy()
+    mapped = [ids.get(c) if p else None for c, p in zip(batch[field], present, strict=True)]
+    unknown = present & np.array([m is None for m in mapped], dtype=bool)
     batch = batch.assign(**{f"_{field}": pd.Series(mapped, index=batch.index, dtype=object)})
     if not unknown.any():
         return batch

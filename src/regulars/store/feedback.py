@@ -7,15 +7,14 @@ contract (:data:`ANSWER_COLUMNS`), kept stable whatever the tables become.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, RowMapping, func, select, update
+from sqlalchemy import Connection, RowMapping, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from regulars.store.bulk import insert_ignoring_conflicts
 from regulars.store.tables import (
     departments,
     employees,
@@ -322,7 +321,7 @@ def insert_answers(connection: Connection, rows: Iterable[Sequence[Any]]) -> int
     """Insert answers (tuples in :data:`ANSWER_WRITE_COLUMNS` order, timestamps as wire
     strings); answers already stored under the same (response, question, subject) are
     skipped. Return how many were new."""
-    return insert_ignoring_conflicts(connection, survey_answers, ANSWER_WRITE_COLUMNS, rows)
+    return _insert_new(connection, survey_answers, ANSWER_WRITE_COLUMNS, rows, ("collected_at",))
 
 
 def existing_responses(connection: Connection, response_ids: Iterable[str]) -> set[str]:
@@ -400,7 +399,9 @@ CASE_COLUMNS = (
 
 def insert_cases(connection: Connection, rows: Iterable[Sequence[Any]]) -> int:
     """Open cases (tuples in :data:`CASE_COLUMNS` order); one case per response at most."""
-    return insert_ignoring_conflicts(connection, feedback_cases, CASE_COLUMNS, rows)
+    return _insert_new(
+        connection, feedback_cases, CASE_COLUMNS, rows, ("opened_at", "due_at", "updated_at")
+    )
 
 
 def _case_query() -> Any:
@@ -481,6 +482,35 @@ def case_ids_by_response(connection: Connection, response_ids: Iterable[str]) ->
         )
     )
     return {str(r): int(i) for r, i in rows}
+
+
+def _insert_new(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    timestamps: Sequence[str],
+) -> int:
+    """Insert rows, skipping those whose unique key is taken; return how many were new.
+
+    Plain ``INSERT … ON CONFLICT DO NOTHING … RETURNING`` in batches (SQLAlchemy's
+    insertmanyvalues): feedback arrives in thousands of rows, not millions, so it does not
+    need the COPY path of :mod:`regulars.store.bulk`. Timestamps may be UTC wire strings.
+    """
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
+    records = []
+    for row in rows:
+        record = dict(zip(columns, row, strict=True))
+        for name in timestamps:
+            value = record[name]
+            if isinstance(value, str):
+                record[name] = datetime.fromisoformat(value).replace(tzinfo=UTC)
+        records.append(record)
+    added = 0
+    for start in range(0, len(records), 5_000):
+        added += len(connection.execute(statement, records[start : start + 5_000]).all())
+    return added
 
 
 def nan_to_none(values: np.ndarray) -> list[Any]:

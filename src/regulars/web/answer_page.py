@@ -93,6 +93,10 @@ def _form(
         key = f"driver_{driver}"
         return t(key) if t.has(key) else driver
 
+    def category_label(category: str) -> str:
+        key = f"category_{category}"
+        return t(key) if t.has(key) else category
+
     questions = [
         {"kind": q.kind.value, "subject": q.subject, "key": q.key}
         for q in link.definition.questions()
@@ -106,7 +110,7 @@ def _form(
         values=values,
         problems=problems,
         place=place(),
-        category=link.definition.wallet_category or "",
+        category=category_label(link.definition.wallet_category or ""),
         csat_label=csat_label,
         driver_label=driver_label,
         other_language="en" if t.language == "ko" else "ko",
