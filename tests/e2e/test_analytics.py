@@ -49,6 +49,11 @@ def test_report_command_writes_an_offline_page_and_json(
     nps = regulars(store_url, "nps", "--by", "store", "--json", cwd=tmp_path)
     assert nps.returncode == 0, nps.stderr
     assert json.loads(nps.stdout)["n"] == data["nps"]["n"]
+    compare = regulars(
+        store_url, "nps", "--by", "segment", "--compare", "individual,business", cwd=tmp_path
+    )
+    assert compare.returncode == 0, compare.stderr
+    assert "difference" in compare.stdout
     bad = regulars(store_url, "nps", "--by", "shoe-size", cwd=tmp_path)
     assert bad.returncode == 2
     assert "by must be one of" in bad.stderr
@@ -71,6 +76,16 @@ def test_api_serves_the_analytics_to_analysts_only(
     assert themes.status_code == 200
     report = client.get("/v1/analytics/report", headers=analyst).json()
     assert report["nps"]["n"] == body["n"]
+    compare = client.get(
+        "/v1/analytics/nps/compare?by=segment&first=individual&second=business", headers=analyst
+    )
+    assert compare.status_code == 200, compare.text
+    assert isinstance(compare.json()["significant"], bool)
+    assert compare.json()["first"]["n"] + compare.json()["second"]["n"] <= body["n"]
+    missing = client.get(
+        "/v1/analytics/nps/compare?by=segment&first=individual&second=nobody", headers=analyst
+    )
+    assert missing.status_code == 422
     invalid = client.get("/v1/analytics/nps?by=nothing", headers=analyst)
     assert invalid.status_code == 422
     assert invalid.json()["error"]["message"].startswith("by must be one of")

@@ -142,6 +142,23 @@ def nps_table(
         values = key if isinstance(key, tuple) else (key,)
         rows.append({**dict(zip(keys, values, strict=True)), **adjusted_wald_row(interval)})
     table = pd.DataFrame(rows, columns=[*keys, *NPS_COLUMNS])
+    total = counts.sum()
+    whole = (int(total["promoter"]), int(total["passive"]), int(total["detractor"]))
+    p_values = []
+    for group in table.itertuples():
+        interval = _interval(group)
+        rest = (
+            whole[0] - interval.promoters,
+            whole[1] - interval.passives,
+            whole[2] - interval.detractors,
+        )
+        if sum(rest) == 0:
+            p_values.append(float("nan"))
+            continue
+        test = nps_difference(interval, adjusted_wald(*rest, confidence), confidence)
+        p_values.append(float(test["p_value"]))
+    table["vs_rest_p"] = p_values
+    table["differs_from_rest"] = table["vs_rest_p"] < 1 - confidence
     return table.sort_values("n", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -186,6 +203,33 @@ def nps_difference(
     }
 
 
+def nps_compare(
+    responses: pd.DataFrame,
+    by: str,
+    first: object,
+    second: object,
+    score: str = "ltr",
+    confidence: float = 0.95,
+) -> dict[str, object]:
+    """Does the NPS of group ``first`` of ``by`` differ from that of group ``second``?
+
+    For example ``nps_compare(responses, "segment", "vip", "individual")``. Returns both
+    NPS with their intervals and the test of :func:`nps_difference`.
+    """
+    values = responses[by].astype(str)
+    a = nps_of(responses.loc[values == str(first), score], confidence)
+    b = nps_of(responses.loc[values == str(second), score], confidence)
+    if a.n == 0 or b.n == 0:
+        missing = first if a.n == 0 else second
+        raise ValueError(f"no answers for {by} = {missing!r}")
+    return {
+        "by": by,
+        "first": {"group": first, **a._asdict()},
+        "second": {"group": second, **b._asdict()},
+        **nps_difference(a, b, confidence),
+    }
+
+
 def nps_trend(
     responses: pd.DataFrame, freq: str = "M", score: str = "ltr", when: str = "collected_at"
 ) -> pd.DataFrame:
@@ -210,7 +254,10 @@ def nps_trend(
 
 
 def _interval(row: object) -> NpsInterval:
-    return NpsInterval(*(getattr(row, field) for field in NpsInterval._fields))
+    n, pro, pas, det, score, margin, low, high = (
+        getattr(row, field) for field in NpsInterval._fields
+    )
+    return NpsInterval(int(n), int(pro), int(pas), int(det), score, margin, low, high)
 
 
 def band(score: float) -> str:

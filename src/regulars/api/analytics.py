@@ -40,6 +40,11 @@ def get_nps(
     return analytics_service.nps_summary(uow, by, trend, benchmark)
 
 
+@router.get("/nps/compare", summary="Do two groups' NPS differ? (adjusted-Wald z-test)")
+def get_nps_compare(uow: UoW, _: Analyst, by: str, first: str, second: str) -> dict[str, Any]:
+    return analytics_service.nps_comparison(uow, by, first, second)
+
+
 @router.get("/drivers", summary="Driver importance, IPA quadrant and what to fix first")
 def get_drivers(uow: UoW, _: Analyst) -> list[dict[str, Any]]:
     return analytics_service.driver_analysis(uow)

@@ -70,9 +70,16 @@ def nps(
     ] = None,
     trend: Annotated[str | None, typer.Option(help="week or month")] = None,
     benchmark: BenchmarkOpt = None,
+    compare: Annotated[
+        str | None,
+        typer.Option(help="Two groups of --by to test against each other, e.g. vip,individual"),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The NPS with its margin of error and 95 % interval; optionally a breakdown or trend."""
+    if compare is not None:
+        _compare(by, compare, as_json)
+        return
     with wired().unit_of_work() as uow:
         result = _call(analytics_service.nps_summary, uow, by, trend, benchmark)
     if as_json:
@@ -92,6 +99,28 @@ def nps(
     for key in ("by", "trend"):
         if result.get(key):
             _print(result[key], ["n", "nps", "low", "high"])
+
+
+def _compare(by: str | None, compare: str, as_json: bool) -> None:
+    groups = [g.strip() for g in compare.split(",")]
+    if by is None or len(groups) != 2:
+        raise fail("--compare needs --by and two groups: --by segment --compare vip,individual", 2)
+    with wired().unit_of_work() as uow:
+        result = _call(analytics_service.nps_comparison, uow, by, groups[0], groups[1])
+    if as_json:
+        console.print_json(json.dumps(result, ensure_ascii=False))
+        return
+    for side in ("first", "second"):
+        g = result[side]
+        console.print(
+            f"{by} {g['group']}: NPS {g['nps']:.1f} (95 %: {g['low']:.1f} to {g['high']:.1f}), "
+            f"n = {g['n']:,}"
+        )
+    verdict = "they differ" if result["significant"] else "no significant difference"
+    console.print(
+        f"difference {result['difference']:.1f} points (95 %: {result['low']:.1f} to "
+        f"{result['high']:.1f}), z = {result['z']:.2f}, p = {result['p_value']:.3g}: {verdict}"
+    )
 
 
 def drivers(as_json: JsonOpt = False) -> None:

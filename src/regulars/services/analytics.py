@@ -209,6 +209,20 @@ def nps_summary(
     return report_json({"x": out})["x"]  # type: ignore[no-any-return]
 
 
+def nps_comparison(uow: UnitOfWork, by: str, first: str, second: str) -> dict[str, Any]:
+    """Whether two groups' NPS differ (two segments, stores, employees...): the z-test."""
+    if by not in BREAKDOWNS:
+        raise Invalid(f"by must be one of {', '.join(BREAKDOWNS)}, not {by!r}")
+    wide, _ = responses(uow)
+    if by not in wide:
+        raise Invalid(f"no answers carry a {by}")
+    try:
+        result = nps.nps_compare(wide, by, first, second)
+    except ValueError as error:
+        raise Invalid(str(error)) from None
+    return report_json({"x": result})["x"]  # type: ignore[no-any-return]
+
+
 def driver_analysis(uow: UnitOfWork) -> list[dict[str, Any]]:
     """Driver importance, the importance x satisfaction matrix and the fix-first order."""
     wide, _ = responses(uow)

@@ -13,6 +13,7 @@ from regulars.analytics.nps import (
     against_benchmark,
     band,
     classify,
+    nps_compare,
     nps_difference,
     nps_of,
     nps_table,
@@ -99,6 +100,7 @@ def test_table_trend_and_breakdown() -> None:
     assert by_store.loc["a", "nps"] == pytest.approx(25.0)
     assert by_store.loc["b", "nps"] == pytest.approx(0.0)
     assert by_store.loc["a", "n"] == 4
+    assert not by_store["differs_from_rest"].any()  # eight answers prove nothing
     trend = nps_trend(responses, freq="M")
     assert trend["n"].tolist() == [6, 2]
     assert trend["change_significant"].iloc[0] is None
@@ -120,3 +122,21 @@ def test_bands_of_the_brief_and_a_niche_benchmark() -> None:
     assert against_benchmark(interval, 10) == "above"
     assert against_benchmark(interval, 35) == "not different"
     assert against_benchmark(interval, 60) == "below"
+
+
+def test_comparing_two_groups_and_each_group_with_the_rest() -> None:
+    responses = pd.DataFrame(
+        {
+            "ltr": [10] * 300 + [3] * 100 + [10] * 150 + [3] * 250,
+            "segment": ["vip"] * 400 + ["individual"] * 400,
+        }
+    )
+    result = nps_compare(responses, "segment", "vip", "individual")
+    assert result["difference"] == pytest.approx(50.0 - (-25.0))
+    assert result["significant"] is True
+    expected = nps_difference(adjusted_wald(300, 0, 100), adjusted_wald(150, 0, 250))
+    assert result["p_value"] == pytest.approx(expected["p_value"])
+    table = nps_table(responses, by="segment").set_index("segment")
+    assert table["differs_from_rest"].all()
+    with pytest.raises(ValueError, match="no answers"):
+        nps_compare(responses, "segment", "vip", "business")
