@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from regulars.cli import analytics, data, demo, keys, programs, scores, serve
+from regulars.cli import analytics, data, demo, feedback, keys, programs, scores, serve
 from regulars.cli.root import app
 
 __all__ = ["app", "main"]
@@ -17,6 +17,7 @@ __all__ = ["app", "main"]
 app.add_typer(data.import_app, name="import")
 app.add_typer(data.export_app, name="export")
 app.add_typer(keys.app, name="keys")
+app.add_typer(feedback.app, name="feedback")
 app.add_typer(programs.programs_app, name="programs")
 app.add_typer(programs.loyalty_app, name="loyalty")
 app.add_typer(scores.app, name="scores")
