@@ -30,7 +30,7 @@ import pandas as pd
 
 from regulars.analytics.clv import BetaGeoModel, FitError, GammaGammaModel, ParetoNBDModel
 from regulars.analytics.clv.engines import StoreEngine
-from regulars.analytics.clv.summary import calibration_and_holdout, summary
+from regulars.analytics.clv.summary import calibration_and_holdout, summarise
 from regulars.analytics.clv.validation import (
     HoldoutFigures,
     holdout_figure,
@@ -91,7 +91,7 @@ def compute_scores(
     if now.tzinfo is None:
         raise Invalid("now must carry a time zone")
     purchase_model = _purchase_model(model)
-    data = summary(StoreEngine(uow.connection), now, utc_offset_hours(timezone, now))
+    data = summarise(StoreEngine(uow.connection), now, utc_offset_hours(timezone, now))
     repeat = data[data["frequency"] > 0]
     if len(data) < MIN_MEMBERS or len(repeat) < 2:
         raise Invalid(

@@ -16,7 +16,7 @@ from regulars.analytics.clv import (
     calibration_and_holdout,
     rfm_calibration_and_holdout,
     rfm_summary,
-    summary,
+    summarise,
 )
 from regulars.analytics.clv.engines import DuckDBEngine, SparkEngine, local_spark
 from regulars.analytics.clv.simulation import simulate_transactions
@@ -56,7 +56,7 @@ def test_duckdb_over_csv_and_parquet_equals_pandas(
     expected_split = rfm_calibration_and_holdout(transactions, CALIBRATION_END, END, OFFSET)
     assert expected["frequency"].sum() > 1_000
     for path in files.values():
-        pd.testing.assert_frame_equal(summary(DuckDBEngine(path), END, OFFSET), expected)
+        pd.testing.assert_frame_equal(summarise(DuckDBEngine(path), END, OFFSET), expected)
         pd.testing.assert_frame_equal(
             calibration_and_holdout(DuckDBEngine(path), CALIBRATION_END, END, OFFSET),
             expected_split,
@@ -69,7 +69,7 @@ def test_spark_equals_pandas(
 ) -> None:
     engine = SparkEngine(spark, spark.read.parquet(str(files["parquet"])))
     pd.testing.assert_frame_equal(
-        summary(engine, END, OFFSET), rfm_summary(transactions, END, OFFSET)
+        summarise(engine, END, OFFSET), rfm_summary(transactions, END, OFFSET)
     )
     pd.testing.assert_frame_equal(
         calibration_and_holdout(engine, CALIBRATION_END, END, OFFSET),

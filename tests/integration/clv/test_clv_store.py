@@ -15,7 +15,7 @@ from regulars.analytics.clv import (
     calibration_and_holdout,
     rfm_calibration_and_holdout,
     rfm_summary,
-    summary,
+    summarise,
 )
 from regulars.analytics.clv.engines import DuckDBEngine, StoreEngine
 from regulars.bootstrap import App
@@ -30,7 +30,7 @@ def test_store_summary_equals_pandas_and_duckdb(app: App, tmp_path: Path) -> Non
     parquet = tmp_path / "net.parquet"
     net.to_parquet(parquet)
     with app.unit_of_work() as uow:
-        in_store = summary(StoreEngine(uow.connection), END, KST)
+        in_store = summarise(StoreEngine(uow.connection), END, KST)
         split_in_store = calibration_and_holdout(
             StoreEngine(uow.connection), datetime(2025, 9, 1, tzinfo=UTC), END, KST
         )
@@ -38,7 +38,7 @@ def test_store_summary_equals_pandas_and_duckdb(app: App, tmp_path: Path) -> Non
     assert len(expected) > 100
     assert expected["frequency"].sum() > 200
     pd.testing.assert_frame_equal(in_store, expected)
-    pd.testing.assert_frame_equal(summary(DuckDBEngine(parquet), END, KST), expected)
+    pd.testing.assert_frame_equal(summarise(DuckDBEngine(parquet), END, KST), expected)
     expected_split = rfm_calibration_and_holdout(net, datetime(2025, 9, 1, tzinfo=UTC), END, KST)
     assert expected_split["frequency_holdout"].sum() > 0
     pd.testing.assert_frame_equal(split_in_store, expected_split)

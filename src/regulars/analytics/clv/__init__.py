@@ -13,7 +13,7 @@ from regulars.analytics.clv.summary import (
     calibration_and_holdout,
     rfm_calibration_and_holdout,
     rfm_summary,
-    summary,
+    summarise,
 )
 
 __all__ = [
@@ -24,5 +24,5 @@ __all__ = [
     "calibration_and_holdout",
     "rfm_calibration_and_holdout",
     "rfm_summary",
-    "summary",
+    "summarise",
 ]

@@ -28,6 +28,7 @@ hold all of them to identical results.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
@@ -129,7 +130,7 @@ def holdout_sql(
     )
 
 
-def summary(
+def summarise(
     engine: SummaryEngine, observation_end: datetime, utc_offset_hours: float = 0.0
 ) -> pd.DataFrame:
     """The per-member summary, computed in ``engine``'s database."""
@@ -152,7 +153,7 @@ def calibration_and_holdout(
     """
     if calibration_end >= observation_end:
         raise ValueError("calibration_end must come before observation_end")
-    calibration = summary(engine, calibration_end, utc_offset_hours)
+    calibration = summarise(engine, calibration_end, utc_offset_hours)
     sql = holdout_sql(
         engine.dialect, engine.source(), calibration_end, observation_end, utc_offset_hours
     )
@@ -189,24 +190,65 @@ def _typed_summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- the same definitions on a pandas frame --------------------------------------------------
+# Vectorised with numpy: one stable sort by (member, day) — linear when the log is already in
+# that order, as exports usually are — then run-length reductions. pandas' groupby would do the
+# same work several times over.
 
 
-def _day_numbers(
-    transactions: pd.DataFrame, offset: int, start: int | None, end: int
-) -> pd.DataFrame:
-    occurred = pd.to_datetime(transactions["occurred_at"], utc=True)
-    seconds = occurred.to_numpy(dtype="datetime64[ns]").astype(np.int64) // 1_000_000_000
+@dataclass(frozen=True)
+class _Days:
+    """Purchase days, sorted by member then day: one row per (member, day)."""
+
+    member: np.ndarray
+    day: np.ndarray
+    amount: np.ndarray
+
+
+def _epoch_seconds(values: pd.Series) -> np.ndarray:
+    occurred = values
+    if not isinstance(occurred.dtype, pd.DatetimeTZDtype) and not pd.api.types.is_datetime64_dtype(
+        occurred.dtype
+    ):
+        occurred = pd.to_datetime(occurred, utc=True)
+    if isinstance(occurred.dtype, pd.DatetimeTZDtype):
+        occurred = occurred.dt.tz_convert(None)
+    stamps = occurred.to_numpy().astype("datetime64[s]")
+    return stamps.astype(np.int64)
+
+
+def _day_numbers(transactions: pd.DataFrame, offset: int, start: int | None, end: int) -> _Days:
+    seconds = _epoch_seconds(transactions["occurred_at"])
     keep = seconds <= end
     if start is not None:
         keep &= seconds > start
-    frame = pd.DataFrame(
-        {
-            "member_id": transactions["member_id"].to_numpy()[keep],
-            "day": (seconds[keep] + offset) // SECONDS_PER_DAY,
-            "amount": transactions["amount"].to_numpy()[keep],
-        }
-    )
-    return frame.groupby(["member_id", "day"], sort=True)["amount"].sum().reset_index()
+    members = transactions["member_id"].to_numpy()[keep]
+    day = (seconds[keep] + offset) // SECONDS_PER_DAY
+    amount = transactions["amount"].to_numpy()[keep]
+    if len(day) == 0:
+        return _Days(members[:0], day, amount)
+    if np.issubdtype(members.dtype, np.integer):
+        codes, uniques = members.astype(np.int64) - members.min(), None
+    else:
+        codes, uniques = pd.factorize(members, sort=True)
+    day_span = int(day.max() - day.min()) + 1
+    key = codes.astype(np.int64) * day_span + (day - day.min())
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    first_rows = order[starts]
+    day_amount = np.add.reduceat(amount[order], starts)
+    member = members[first_rows] if uniques is None else uniques[codes[first_rows]]
+    return _Days(np.asarray(member), day[first_rows], day_amount)
+
+
+def _per_member(days: _Days) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each member's first day, and each member's number of days."""
+    if len(days.day) == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
+    changes = days.member[1:] != days.member[:-1]
+    starts = np.flatnonzero(np.concatenate([[True], changes]))
+    counts = np.diff(np.append(starts, len(days.day)))
+    return starts, counts
 
 
 def rfm_summary(
@@ -216,28 +258,21 @@ def rfm_summary(
     offset = round(utc_offset_hours * 3600)
     end = epoch_seconds(observation_end)
     days = _day_numbers(transactions, offset, None, end)
-    grouped = days.groupby("member_id", sort=True)
-    first = grouped.nth(0).set_index("member_id")
-    stats = grouped.agg(
-        first_day=("day", "min"),
-        last_day=("day", "max"),
-        n_days=("day", "size"),
-        total=("amount", "sum"),
-    )
-    n = stats["n_days"].to_numpy()
-    repeat_total = (stats["total"] - first["amount"]).to_numpy().astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = np.where(n > 1, repeat_total / np.maximum(n - 1, 1), 0.0)
+    starts, n = _per_member(days)
+    last = starts + n - 1
+    total = np.add.reduceat(days.amount, starts) if len(starts) else days.amount[:0]
+    repeat_total = (total - days.amount[starts]).astype(np.float64)
+    monetary = np.where(n > 1, repeat_total / np.maximum(n - 1, 1), 0.0)
     out = pd.DataFrame(
         {
-            "member_id": stats.index.to_numpy(),
+            "member_id": days.member[starts],
             "frequency": n - 1,
-            "recency": (stats["last_day"] - stats["first_day"]).to_numpy(),
-            "T": (end + offset) // SECONDS_PER_DAY - stats["first_day"].to_numpy(),
+            "recency": days.day[last] - days.day[starts],
+            "age": (end + offset) // SECONDS_PER_DAY - days.day[starts],
             "monetary_value": monetary,
         }
     )
-    return _typed_summary(out.rename(columns={"T": "age"}))
+    return _typed_summary(out)
 
 
 def rfm_calibration_and_holdout(
@@ -254,16 +289,13 @@ def rfm_calibration_and_holdout(
     days = _day_numbers(
         transactions, offset, epoch_seconds(calibration_end), epoch_seconds(observation_end)
     )
-    holdout = days.groupby("member_id", as_index=False).agg(
-        frequency_holdout=("day", "size"), total=("amount", "sum")
+    starts, n = _per_member(days)
+    total = np.add.reduceat(days.amount, starts) if len(starts) else days.amount[:0]
+    holdout = pd.DataFrame(
+        {
+            "member_id": days.member[starts],
+            "frequency_holdout": n,
+            "monetary_value_holdout": total.astype(np.float64) / np.maximum(n, 1),
+        }
     )
-    holdout["monetary_value_holdout"] = holdout["total"].astype(np.float64) / holdout[
-        "frequency_holdout"
-    ].astype(np.float64)
-    return _join_holdout(
-        calibration,
-        holdout[HOLDOUT_COLUMNS],
-        calibration_end,
-        observation_end,
-        utc_offset_hours,
-    )
+    return _join_holdout(calibration, holdout, calibration_end, observation_end, utc_offset_hours)
