@@ -31,6 +31,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from regulars.analytics.responses import ANSWER_COLUMNS
+
 END = date(2026, 10, 31)
 DAYS = 730
 DRIVERS = ("price", "quality", "delivery", "service", "staff")
@@ -194,24 +196,7 @@ def _answers(rng: np.random.Generator, responses: int, members: int, start_s: in
             question="csat", driver=None, value=rating[:, 4], text=None, store=None, department=None
         )
     )
-    columns = [
-        "response_id",
-        "survey",
-        "member_id",
-        "question",
-        "driver",
-        "value",
-        "text",
-        "language",
-        "store",
-        "channel",
-        "department",
-        "employee",
-        "purchase_id",
-        "collected_at",
-        "source",
-    ]
-    return pd.concat(parts, ignore_index=True)[columns]
+    return pd.concat(parts, ignore_index=True)[list(ANSWER_COLUMNS)]
 
 
 def run(folder: Path, out: Path) -> dict[str, object]:

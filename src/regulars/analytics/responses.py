@@ -11,23 +11,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-ANSWER_COLUMNS = (
-    "response_id",
-    "survey",
-    "member_id",
-    "question",
-    "driver",
-    "value",
-    "text",
-    "language",
-    "store",
-    "channel",
-    "department",
-    "employee",
-    "purchase_id",
-    "collected_at",
-    "source",
-)
+from regulars.store.feedback import ANSWER_COLUMNS
+
+__all__ = ["ANSWER_COLUMNS", "csat_answers", "driver_names", "empty_answers", "responses_wide"]
+
 CONTEXT_COLUMNS = (
     "survey",
     "member_id",

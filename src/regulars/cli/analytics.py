@@ -127,12 +127,12 @@ def drivers(as_json: JsonOpt = False) -> None:
     """Driver importance (relative weights, LMG), the IPA matrix and what to fix first."""
     with wired().unit_of_work() as uow:
         rows = _call(analytics_service.driver_analysis, uow)
-    if as_json:
-        console.print_json(json.dumps(rows, ensure_ascii=False))
-    elif not rows:
-        console.print("no driver ratings yet")
-    else:
-        _print(rows, ["fix_rank", "driver", "share", "lmg_share", "satisfaction", "quadrant"])
+    _show(
+        rows,
+        as_json,
+        "no driver ratings yet",
+        ["fix_rank", "driver", "share", "lmg_share", "satisfaction", "quadrant"],
+    )
 
 
 def themes(
@@ -143,12 +143,12 @@ def themes(
     """What detractors say that promoters do not (Korean and English), with NPS impact."""
     with wired().unit_of_work() as uow:
         rows = _call(analytics_service.comment_themes, uow, top, min_answers)
-    if as_json:
-        console.print_json(json.dumps(rows, ensure_ascii=False))
-    elif not rows:
-        console.print("no comments yet")
-    else:
-        _print(rows, ["term", "detractors", "promoters", "z", "impact", "examples"])
+    _show(
+        rows,
+        as_json,
+        "no comments yet",
+        ["term", "detractors", "promoters", "z", "impact", "examples"],
+    )
 
 
 def staff(
@@ -159,12 +159,21 @@ def staff(
     """Per-employee (or department) NPS and CSAT with intervals: the bonus leaderboard."""
     with wired().unit_of_work() as uow:
         rows = _call(analytics_service.staff_leaderboard, uow, by, min_answers)
+    _show(
+        rows,
+        as_json,
+        "no answers naming staff yet",
+        ["rank", by, "n", "nps", "low", "high", "csat", "eligible"],
+    )
+
+
+def _show(rows: list[dict[str, Any]], as_json: bool, empty: str, columns: list[str]) -> None:
     if as_json:
         console.print_json(json.dumps(rows, ensure_ascii=False))
     elif not rows:
-        console.print("no answers naming staff yet")
+        console.print(empty)
     else:
-        _print(rows, ["rank", by, "n", "nps", "low", "high", "csat", "eligible"])
+        _print(rows, columns)
 
 
 def _call(function: Any, *args: Any) -> Any:
