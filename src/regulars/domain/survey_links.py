@@ -37,7 +37,7 @@ def is_genuine(token: str, secret: str) -> bool:
     nonce, dot, signature = token.partition(".")
     if not dot or not nonce or not signature:
         return False
-    return hmac.compare_digest(_signature(nonce, secret), signature)
+    return hmac.compare_digest(_signature(nonce, secret).encode(), signature.encode())
 
 
 def token_hash(token: str) -> str:

@@ -76,7 +76,8 @@ def test_every_input_has_a_label(client: TestClient, links: dict[str, str]) -> N
 
 def test_a_forged_token_gets_a_clear_page(client: TestClient, business: App) -> None:
     forged = make_token("not the installation's secret")
-    for token in (forged, "nonsense", "a.b", "x" * 500, forged.split(".")[0] + ".tampered"):
+    tampered = forged.split(".")[0] + ".tampered"
+    for token in (forged, "nonsense", "a.b", "x" * 500, tampered, "가.나", "%00.%ff"):
         response = client.get(f"/s/{token}")
         assert response.status_code == 404
         assert "This link does not work" in response.text or "사용할 수 없는 링크" in response.text
