@@ -42,13 +42,18 @@ def _wire(value: datetime) -> str:
     return _utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def consented_channel(uow: UnitOfWork, member_id: int) -> str | None:
-    """The first channel (email, SMS, push) the member consents to, or None."""
-    state = member_store.consent_state(uow.connection, [member_id])
+def first_consented(state: dict[tuple[int, str], bool], member_id: int) -> str | None:
+    """The first channel (email, SMS, push) the member consents to, or None; ``state`` is
+    :func:`regulars.store.members.consent_state`'s answer."""
     for channel in CHANNEL_PREFERENCE:
         if state.get((member_id, channel.value), False):
             return channel.value
     return None
+
+
+def consented_channel(uow: UnitOfWork, member_id: int) -> str | None:
+    """The first channel (email, SMS, push) the member consents to now, or None."""
+    return first_consented(member_store.consent_state(uow.connection, [member_id]), member_id)
 
 
 def follow_up_responses(

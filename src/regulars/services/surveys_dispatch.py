@@ -27,9 +27,10 @@ from typing import Any
 
 from regulars.domain.survey_links import make_token, token_hash
 from regulars.domain.surveys import DEFAULT_COOLDOWN, SurveyDefinition, may_invite, sampled
-from regulars.services.cases import consented_channel
+from regulars.services.cases import first_consented
 from regulars.services.errors import Invalid, NotFound
 from regulars.store import feedback as feedback_store
+from regulars.store import members as member_store
 from regulars.store import outbox
 from regulars.store.unit_of_work import UnitOfWork
 
@@ -75,10 +76,16 @@ class _Dispatch:
         self.base_url = base_url.rstrip("/")
         self.report = DispatchReport()
         self.last: dict[int, datetime] = {}
+        self.consent: dict[tuple[int, str], bool] = {}
+        self.locales: dict[int, str] = {}
 
     def load_history(self, member_ids: list[int]) -> None:
-        stored = feedback_store.last_invited(self.uow.connection, member_ids)
+        """Read the candidates' last invitations, consent and language in bulk."""
+        connection = self.uow.connection
+        stored = feedback_store.last_invited(connection, member_ids)
         self.last.update({m: _utc(at) for m, at in stored.items()})
+        self.consent = member_store.consent_state(connection, member_ids)
+        self.locales = feedback_store.member_locales(connection, member_ids)
 
     def invite(
         self,
@@ -94,11 +101,11 @@ class _Dispatch:
         if not may_invite(self.last.get(member_id), self.now, self.cooldown):
             self.report.skipped["cooldown"] += 1
             return
-        channel = consented_channel(self.uow, member_id)
+        channel = first_consented(self.consent, member_id)
         if channel is None:
             self.report.skipped["no_consent"] += 1
             return
-        locale = feedback_store.member_locales(self.uow.connection, [member_id]).get(member_id)
+        locale = self.locales.get(member_id)
         if locale is None:
             self.report.skipped["erased"] += 1
             return
