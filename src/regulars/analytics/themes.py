@@ -276,7 +276,8 @@ def detractor_themes(
     ``nps_without`` (NPS of the answers that do not mention it), ``impact`` (``nps_without``
     minus the overall NPS: how many points the NPS would gain without those answers) and
     ``examples`` (short detractor quotes). Terms mentioned by fewer than ``min_answers``
-    answers are left out.
+    answers are left out, and so is a term mentioned by exactly the same answers as one
+    already listed (the parts of a compound: 고객 and 센터 beside 고객 센터).
     """
     data = responses[responses["ltr"].notna() & responses["why"].notna()]
     data = data[data["why"].astype(str).str.strip() != ""]
@@ -299,15 +300,23 @@ def detractor_themes(
     pro = _document_counts(s for s, k in zip(term_sets, kinds, strict=True) if k == "promoter")
     scores = log_odds_dirichlet(det, pro, prior_weight * every)
     scores = scores[every.reindex(scores.index, fill_value=0) >= min_answers]
-    scores = scores.sort_values("z", ascending=False).head(top)
+    scores = scores.assign(_length=[len(t) for t in scores.index])
+    scores = scores.sort_values(["z", "_length"], ascending=False).head(4 * top)
 
     all_ltr = responses["ltr"].dropna()
     overall = nps_of(all_ltr).nps
     texts = data["why"].astype(str).to_numpy()
     ids = data.index.to_numpy()
-    rows = []
+    rows: list[dict[str, Any]] = []
+    seen: set[bytes] = set()
     for term, row in scores.iterrows():
+        if len(rows) == top:
+            break
         mentions = np.fromiter((term in s for s in term_sets), dtype=bool, count=len(term_sets))
+        key = np.packbits(mentions).tobytes()
+        if key in seen:  # the same answers as a term already listed (a compound's parts)
+            continue
+        seen.add(key)
         without = all_ltr.drop(index=ids[mentions], errors="ignore")
         examples = sorted(
             {t for t, m, k in zip(texts, mentions, kinds, strict=True) if m and k == "detractor"},

@@ -95,3 +95,13 @@ def test_leaderboard_ranks_only_those_with_enough_answers_by_lower_bound() -> No
     assert not board.loc["lucky", "eligible"]
     assert pd.isna(board.loc["lucky", "rank"])
     assert board.loc["lucky", "nps"] == 100.0
+
+
+def test_parts_of_a_compound_are_not_listed_again() -> None:
+    rows = [{"ltr": 2, "why": "고객센터가 전화를 안 받아요", "language": "ko"}] * 20
+    rows += [{"ltr": 10, "why": "커피가 맛있어요", "language": "ko"}] * 20
+    themes = detractor_themes(pd.DataFrame(rows), top=10)
+    mentioned = [set(t.split()) for t in themes["term"]]
+    assert {"고객", "센터"} in mentioned
+    assert "고객" not in themes["term"].tolist()
+    assert "센터" not in themes["term"].tolist()
