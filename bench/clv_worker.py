@@ -22,6 +22,11 @@ import numpy as np
 import pandas as pd
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -150,8 +155,12 @@ def run_pymc(task: str, data: dict[str, np.ndarray], out: Path) -> dict[str, Any
     )
     model_type = clv.BetaGeoModel if task == "bgnbd_gg" else clv.ParetoNBDModel
     start = time.perf_counter()
-    model = model_type(data=frame)
-    model.fit(method="map")
+    try:
+        model = model_type(data=frame)
+        model.fit(method="map")
+    except TypeError:  # PyMC-Marketing 1.x: the data go to fit()
+        model = model_type()
+        model.fit(frame, method="map", progressbar=False)
     seconds = time.perf_counter() - start
     posterior = model.idata.posterior
     names = ["r", "alpha", "a", "b"] if task == "bgnbd_gg" else ["r", "alpha", "s", "beta"]
@@ -165,7 +174,9 @@ def main() -> None:
     out = Path(out_path)
     before = peak_rss_mb()
     runner = {"regulars": run_regulars, "lifetimes": run_lifetimes, "pymc": run_pymc}[engine]
+    cpu = cpu_seconds()
     result = runner(task, data, out)
+    result["cpu_seconds"] = cpu_seconds() - cpu  # the whole call, setup within it included
     result["peak_rss_mb"] = peak_rss_mb()
     result["peak_rss_before_mb"] = before
     out.write_text(json.dumps(result))

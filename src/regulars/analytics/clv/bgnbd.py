@@ -26,6 +26,7 @@ from regulars.analytics.clv.base import (
     FloatArray,
     as_float_array,
     compress,
+    weighted_sum,
 )
 from regulars.analytics.clv.survival import median_time_to_loss as _median_time_to_loss
 
@@ -51,11 +52,10 @@ class BetaGeoModel(BaseModel):
         data = compress(frequency, recency, T)
         x, t_x, age = data.columns
         _check(x, t_x, age)
-        weights = data.weights
         self._maximise(
-            lambda theta: _negative_log_likelihood(theta, x, t_x, age, weights),
-            (0.5, max(float(np.mean(age)), 1e-3) / 10, 1.0, 1.0),
-            int(weights.sum()),
+            lambda c, w: _Design(c[0], c[1], c[2], w).negative_log_likelihood,
+            data,
+            (0.5, max(float(np.average(age, weights=data.weights)), 1e-3) / 10, 1.0, 1.0),
         )
         return self
 
@@ -217,28 +217,67 @@ def _individual_log_likelihood(
 def _negative_log_likelihood(
     theta: FloatArray, x: FloatArray, t_x: FloatArray, age: FloatArray, weights: FloatArray
 ) -> tuple[float, FloatArray]:
-    r, alpha, a, b = np.exp(theta)
-    ll, w = _individual_log_likelihood(r, alpha, a, b, x, t_x, age)
-    has_repeat = x > 0
-    log_alpha_age = np.log(alpha + age)
-    log_alpha_tx = np.log(alpha + t_x)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - (1 - w) * log_alpha_age - w * log_alpha_tx
-    d_alpha = r / alpha - (r + x) * ((1 - w) / (alpha + age) + w / (alpha + t_x))
-    psi_ab_x = digamma(a + b + x)
-    d_a = digamma(a + b) - psi_ab_x + w / a
-    d_b = (
-        digamma(a + b)
-        + digamma(b + x)
-        - digamma(b)
-        - psi_ab_x
-        - w / np.where(has_repeat, b + x - 1, 1.0)
-    )
-    gradient = np.array(
-        [
-            r * np.dot(weights, d_r),
-            alpha * np.dot(weights, d_alpha),
-            a * np.dot(weights, d_a),
-            b * np.dot(weights, d_b),
-        ]
-    )
-    return -float(np.dot(weights, ll)), -gradient
+    """The weighted negative log-likelihood and its gradient in ``log(params)``."""
+    return _Design(x, t_x, age, weights).negative_log_likelihood(theta)
+
+
+class _Design:
+    """The compressed rows, arranged so that each evaluation does the least work.
+
+    Every term that depends on the parameters and x alone (log-gamma, digamma and beta
+    functions) is computed once per distinct x and summed with that x's total weight; the
+    logarithms of ``α+T`` and ``α+t_x`` once per distinct T and t_x and gathered. What is
+    left per row is one ``logaddexp`` and a few products.
+    """
+
+    def __init__(self, x: FloatArray, t_x: FloatArray, age: FloatArray, weights: FloatArray):
+        self.x, self.t_x, self.age, self.weights = x, t_x, age, weights
+        self.x_values, self.x_index = np.unique(x, return_inverse=True)
+        self.x_weight = np.bincount(self.x_index, weights=weights)
+        self.age_values, self.age_index = np.unique(age, return_inverse=True)
+        self.tx_values, self.tx_index = np.unique(t_x, return_inverse=True)
+        self.has_repeat = x > 0
+        self.repeat_weight = np.where(self.has_repeat, weights, 0.0)
+        self.total = float(weights.sum())
+
+    def negative_log_likelihood(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        r, alpha, a, b = np.exp(theta)
+        xv, wv = self.x_values, self.x_weight
+        # Per distinct x.
+        per_x = gammaln(r + xv) - gammaln(r) + betaln(a, b + xv) - betaln(a, b)
+        log_b_term = np.where(xv > 0, np.log(a) - np.log(np.where(xv > 0, b + xv - 1, 1.0)), 0.0)
+        # Per distinct T and t_x.
+        log_age = np.log(alpha + self.age_values)
+        log_tx = np.log(alpha + self.tx_values)
+        inv_age = 1 / (alpha + self.age_values)
+        inv_tx = 1 / (alpha + self.tx_values)
+        # Per row.
+        rx = r + self.x
+        la = log_age[self.age_index]
+        lx = log_tx[self.tx_index]
+        a3 = -rx * la
+        a4 = np.where(self.has_repeat, log_b_term[self.x_index] - rx * lx, -np.inf)
+        combined = np.logaddexp(a3, a4)
+        w = np.exp(a4 - combined)
+        weights = self.weights
+        ll = (
+            float(weighted_sum(wv, per_x))
+            + self.total * r * np.log(alpha)
+            + float(weighted_sum(weights, combined))
+        )
+        ww = weights * w
+        d_r = float(weighted_sum(wv, digamma(r + xv) - digamma(r))) + self.total * np.log(alpha)
+        d_r -= float(weighted_sum(weights, la) - weighted_sum(ww, la) + weighted_sum(ww, lx))
+        d_alpha = self.total * r / alpha - float(
+            weighted_sum(weights * rx, inv_age[self.age_index])
+            - weighted_sum(ww * rx, inv_age[self.age_index])
+            + weighted_sum(ww * rx, inv_tx[self.tx_index])
+        )
+        psi_ab, psi_abx = digamma(a + b), digamma(a + b + xv)
+        d_a = float(weighted_sum(wv, psi_ab - psi_abx)) + float(ww.sum()) / a
+        by_x = np.bincount(self.x_index, weights=ww, minlength=len(xv))
+        d_b = float(weighted_sum(wv, psi_ab + digamma(b + xv) - digamma(b) - psi_abx)) - float(
+            weighted_sum(by_x[xv > 0], 1 / (b + xv[xv > 0] - 1))
+        )
+        gradient = np.array([r * d_r, alpha * d_alpha, a * d_a, b * d_b])
+        return -ll, -gradient

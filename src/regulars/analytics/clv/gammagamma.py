@@ -26,7 +26,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 
-from regulars.analytics.clv.base import BaseModel, FloatArray, as_float_array, compress
+from regulars.analytics.clv.base import (
+    BaseModel,
+    FloatArray,
+    as_float_array,
+    compress,
+    weighted_sum,
+)
 
 DAYS_PER_MONTH = 30.0
 
@@ -53,12 +59,11 @@ class GammaGammaModel(BaseModel):
         if np.any(m_all[keep] <= 0):
             raise ValueError("monetary_value must be positive for members with repeat purchases")
         data = compress(x_all[keep], m_all[keep])
-        x, m = data.columns
-        weights = data.weights
+        m = data.columns[1]
         self._maximise(
-            lambda theta: _negative_log_likelihood(theta, x, m, weights),
+            lambda c, w: _Design(c[0], c[1], w).negative_log_likelihood,
+            data,
             (1.0, 1.0, max(float(np.mean(m)), 1e-3)),
-            int(weights.sum()),
         )
         return self
 
@@ -108,23 +113,49 @@ class GammaGammaModel(BaseModel):
 def _negative_log_likelihood(
     theta: FloatArray, x: FloatArray, m: FloatArray, weights: FloatArray
 ) -> tuple[float, FloatArray]:
-    p, q, v = np.exp(theta)
-    px = p * x
-    log_xm_v = np.log(x * m + v)
-    ll = (
-        gammaln(px + q)
-        - gammaln(px)
-        - gammaln(q)
-        + q * np.log(v)
-        + (px - 1) * np.log(m)
-        + px * np.log(x)
-        - (px + q) * log_xm_v
-    )
-    psi = digamma(px + q)
-    d_p = x * (psi - digamma(px) + np.log(m) + np.log(x) - log_xm_v)
-    d_q = psi - digamma(q) + np.log(v) - log_xm_v
-    d_v = q / v - (px + q) / (x * m + v)
-    gradient = np.array(
-        [p * np.dot(weights, d_p), q * np.dot(weights, d_q), v * np.dot(weights, d_v)]
-    )
-    return -float(np.dot(weights, ll)), -gradient
+    return _Design(x, m, weights).negative_log_likelihood(theta)
+
+
+class _Design:
+    """Rows arranged for cheap evaluations: gamma functions once per distinct x, the
+    parameter-free sums of ``log m`` and ``x log x`` once; one logarithm per row remains."""
+
+    def __init__(self, x: FloatArray, m: FloatArray, weights: FloatArray) -> None:
+        self.x, self.m, self.weights = x, m, weights
+        self.x_values, self.x_index = np.unique(x, return_inverse=True)
+        self.x_weight = np.bincount(self.x_index, weights=weights)
+        log_m = np.log(m)
+        self.sum_log_m = float(weighted_sum(weights, log_m))
+        self.sum_x_log_mx = float(weighted_sum(weights * x, log_m + np.log(x)))
+        self.xm = x * m
+        self.wx = weights * x
+        self.total = float(weights.sum())
+
+    def negative_log_likelihood(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        p, q, v = np.exp(theta)
+        xv, wv = self.x_values, self.x_weight
+        pxv = p * xv
+        log_xm_v = np.log(self.xm + v)
+        inv_xm_v = 1 / (self.xm + v)
+        weights = self.weights
+        ll = (
+            float(weighted_sum(wv, gammaln(pxv + q) - gammaln(pxv)))
+            - self.total * (gammaln(q) - q * np.log(v))
+            + p * self.sum_x_log_mx
+            - self.sum_log_m
+            - float(weighted_sum(p * self.wx + q * weights, log_xm_v))
+        )
+        psi = digamma(pxv + q)
+        d_p = (
+            float(weighted_sum(wv * xv, psi - digamma(pxv)))
+            + self.sum_x_log_mx
+            - float(weighted_sum(self.wx, log_xm_v))
+        )
+        d_q = (
+            float(weighted_sum(wv, psi))
+            - self.total * (digamma(q) - np.log(v))
+            - float(weighted_sum(weights, log_xm_v))
+        )
+        d_v = self.total * q / v - float(weighted_sum(p * self.wx + q * weights, inv_xm_v))
+        gradient = np.array([p * d_p, q * d_q, v * d_v])
+        return -ll, -gradient

@@ -34,6 +34,8 @@ Related Expressions. http://www.brucehardie.com/notes/009/
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit, gammaln, hyp2f1
@@ -44,6 +46,7 @@ from regulars.analytics.clv.base import (
     as_float_array,
     compress,
     numerical_gradient,
+    weighted_sum,
 )
 from regulars.analytics.clv.bgnbd import _check
 from regulars.analytics.clv.survival import median_time_to_loss as _median_time_to_loss
@@ -59,19 +62,8 @@ class ParetoNBDModel(BaseModel):
         data = compress(frequency, recency, T)
         x, t_x, age = data.columns
         _check(x, t_x, age)
-        pairs = _DistinctPairs(x, t_x, age)
-        weights = data.weights
-        total = float(weights.sum())
-
-        def negative(theta: FloatArray) -> float:
-            r, alpha, s, beta = np.exp(theta)
-            return -float(np.dot(weights, pairs.log_likelihood(r, alpha, s, beta))) / total
-
-        def objective(theta: FloatArray) -> tuple[float, FloatArray]:
-            return negative(theta) * total, numerical_gradient(negative, theta) * total
-
-        scale = max(float(np.mean(age)), 1e-3) / 4
-        self._maximise(objective, (0.5, scale, 0.5, scale), int(total))
+        scale = max(float(np.average(age, weights=data.weights)), 1e-3) / 4
+        self._maximise(_objective, data, (0.5, scale, 0.5, scale))
         return self
 
     def log_likelihood(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> FloatArray:  # noqa: N803
@@ -168,6 +160,23 @@ class ParetoNBDModel(BaseModel):
     ) -> FloatArray:
         """Time after T until P(alive) falls to one half (0 if it already has)."""
         return _median_time_to_loss(self, frequency, recency, T)
+
+
+def _objective(
+    columns: tuple[FloatArray, ...], weights: FloatArray
+) -> Callable[[FloatArray], tuple[float, FloatArray]]:
+    """The negative log-likelihood with its gradient by central differences."""
+    pairs = _DistinctPairs(*columns)
+    total = float(weights.sum())
+
+    def negative(theta: FloatArray) -> float:
+        r, alpha, s, beta = np.exp(theta)
+        return -float(weighted_sum(weights, pairs.log_likelihood(r, alpha, s, beta))) / total
+
+    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
+        return negative(theta) * total, numerical_gradient(negative, theta) * total
+
+    return objective
 
 
 def _arrays(
