@@ -177,7 +177,7 @@ def redeem_points(
         return answer
     try:
         txn, draws = posting.spend(
-            connection,
+            posting.Writer(connection),
             locked,
             rp,
             points,
@@ -231,7 +231,9 @@ def redeem_reward(
     if changed:
         account = posting.lock(connection, row["account_id"], now)
         rp = next(r for r in running(connection) if r.id == account.program_id)
-        posting.event(connection, posting.REWARD_REDEEMED, account, rp, now, reward=code)
+        w = posting.Writer(connection)
+        posting.event(w, posting.REWARD_REDEEMED, account, rp, now, reward=code)
+        w.flush()
     return {"code": code, "name": row["name"], "product": row["product"], "state": "redeemed"}
 
 
@@ -257,9 +259,10 @@ def adjust(
     source_key = f"adjust:{rp.id}:{key}" if key else None
     if source_key and ledger_store.transaction_by_key(connection, source_key):
         return {"program": program_code, "balance": account.available, "replayed": True}
+    w = posting.Writer(connection)
     if points > 0:
         posting.award(
-            connection,
+            w,
             account,
             rp,
             points,
@@ -272,7 +275,7 @@ def adjust(
     else:
         try:
             posting.spend(
-                connection,
+                w,
                 account,
                 rp,
                 -points,
@@ -284,6 +287,7 @@ def adjust(
             )
         except InsufficientPoints as error:
             raise NotEnoughPoints(f"only {error.spendable} points can be taken") from None
+    w.flush()
     return {"program": program_code, "balance": account.available, "pending": account.pending}
 
 

@@ -2,7 +2,7 @@
 
 A sale earns under every running program: points (cashback, with multipliers, tier,
 campaigns, the per-member cap and the budget), stamps (and the reward vouchers they
-complete), and, on the member's first purchase, the referral bonus for both members. A refund
+complete). A refund
 or return takes back, by :func:`regulars.domain.ledger.refund_share`, the points the
 original purchase earned (even when spent: then from other lots, then as debt settled by
 later earnings) and its stamps (revoking its unredeemed vouchers when the card needs them).
@@ -10,7 +10,13 @@ later earnings) and its stamps (revoking its unredeemed vouchers when the card n
 Purchases recorded through the API accrue in the same transaction
 (:func:`accrue_purchases`); bulk-imported ones are accrued by the idempotent job
 :func:`accrue_all` (``regulars loyalty accrue``). ``purchase_accruals`` marks each purchase
-done, so running the job again, or concurrently, never awards twice.
+done, so running the job again, or concurrently, never awards twice. Signup, birthday and
+referral bonuses (the referral once the referee has bought) are granted by the idempotent
+job :func:`grant_bonuses` (``regulars loyalty bonuses``).
+
+Lock order: every loyalty transaction locks account rows in ascending id order (a batch
+locks all its accounts at once, up front) and a budgeted program's row only after them, so
+concurrent accruals, redemptions and jobs cannot deadlock.
 """
 
 from __future__ import annotations
@@ -33,7 +39,6 @@ from regulars.store import ledger as ledger_store
 from regulars.store.tables import (
     categories,
     ledger_transactions,
-    loyalty_accounts,
     loyalty_referrals,
     loyalty_rewards,
     members,
@@ -44,32 +49,6 @@ from regulars.store.tables import (
     stores,
 )
 from regulars.store.unit_of_work import UnitOfWork
-
-
-def basket_of(connection: Connection, purchase: Any) -> earning.Basket:
-    rows = connection.execute(
-        select(
-            products.c.code,
-            categories.c.code,
-            purchase_lines.c.quantity,
-            purchase_lines.c.amount,
-        )
-        .join(products, products.c.id == purchase_lines.c.product_id)
-        .outerjoin(categories, categories.c.id == purchase_lines.c.category_id)
-        .where(purchase_lines.c.purchase_id == purchase.id)
-        .order_by(purchase_lines.c.line_no)
-    )
-    store = (
-        connection.execute(select(stores.c.code).where(stores.c.id == purchase.store_id)).scalar()
-        if purchase.store_id
-        else None
-    )
-    return earning.Basket(
-        tuple(earning.BasketLine(p, c, q, a) for p, c, q, a in rows),
-        at=utc(purchase.occurred_at) or purchase.occurred_at,
-        store=store,
-        channel=purchase.channel,
-    )
 
 
 def earned_in_period(connection: Connection, account_id: int, since: datetime) -> int:
@@ -86,46 +65,148 @@ def earned_in_period(connection: Connection, account_id: int, since: datetime) -
 
 def accrue_purchase(connection: Connection, purchase_id: int, now: datetime | None = None) -> bool:
     """Award (or, for a refund/return, take back) for one purchase; False if already done."""
+    return accrue_ids(connection, [purchase_id], now) == 1
+
+
+def accrue_ids(connection: Connection, ids: list[int], now: datetime | None = None) -> int:
+    """Accrue these purchases, in the given order, in the caller's transaction; return how
+    many were accrued now (the others already were).
+
+    All the accounts involved are locked once, up front, in ascending id order (the lock
+    order every loyalty transaction follows), then each purchase is applied in memory and
+    the ledger rows are written in bulk (:class:`loyalty_ledger.Writer`).
+    """
     now = now or datetime.now(UTC)
-    if not ledger_store.claim_accrual(connection, purchase_id, now):
-        return False
-    purchase = connection.execute(select(purchases).where(purchases.c.id == purchase_id)).one()
-    if purchase.member_id is None:
-        return True
-    programs = running(connection)
-    if purchase.kind == "sale":
-        basket = basket_of(connection, purchase)
+    claimed = ledger_store.claim_accruals(connection, ids, now)
+    if not claimed:
+        return 0
+    heads = {
+        r.id: r for r in connection.execute(select(purchases).where(purchases.c.id.in_(claimed)))
+    }
+    originals = {h.original_id for h in heads.values() if h.kind != "sale"}
+    missing = sorted(originals - set(heads))
+    if missing:  # refunds take back what their sale earned: accrue the sale first
+        for r in connection.execute(select(purchases).where(purchases.c.id.in_(missing))):
+            heads[r.id] = r
+        first = ledger_store.claim_accruals(connection, missing, now)
+        claimed = [*first, *claimed]
+    order = [i for i in claimed if heads[i].member_id is not None or heads[i].kind != "sale"]
+    programs = [
+        rp
+        for rp in running(connection)
+        if rp.program.kind in (ProgramKind.POINTS, ProgramKind.STAMPS)
+    ]
+    if not order or not programs:
+        return len(set(ids) & set(claimed))
+    owner = {
+        i: heads[i].member_id if heads[i].kind == "sale" else heads[heads[i].original_id].member_id
+        for i in order
+    }
+    accounts = posting.lock_many(
+        connection,
+        [(owner[i], rp.id) for i in order if owner[i] is not None for rp in programs],
+        now,
+    )
+    baskets = baskets_of(connection, [i for i in order if heads[i].kind == "sale"], heads)
+    w = posting.Writer(connection)
+    caps: dict[tuple[int, datetime], int] = {}
+    for i in order:
+        purchase = heads[i]
+        if owner[i] is None:
+            continue
         for rp in programs:
-            _earn(connection, rp, purchase, basket, now)
-        _referral(connection, purchase, programs, basket.at)
-    else:
-        # The original must be accrued first so there is something to take back.
-        accrue_purchase(connection, purchase.original_id, now)
-        for rp in programs:
-            _take_back(connection, rp, purchase, now)
-    return True
+            account = accounts[(owner[i], rp.id)]
+            if purchase.kind == "sale":
+                _earn(w, rp, account, purchase, baskets[i], caps)
+            else:
+                _take_back(w, rp, account, purchase, now)
+    w.flush()
+    return len(set(ids) & set(claimed))
+
+
+def baskets_of(
+    connection: Connection, ids: list[int], heads: dict[int, Any]
+) -> dict[int, earning.Basket]:
+    """The baskets of these sales (lines with product and category codes, store code)."""
+    lines: dict[int, list[earning.BasketLine]] = {i: [] for i in ids}
+    if ids:
+        rows = connection.execute(
+            select(
+                purchase_lines.c.purchase_id,
+                products.c.code,
+                categories.c.code,
+                purchase_lines.c.quantity,
+                purchase_lines.c.amount,
+            )
+            .join(products, products.c.id == purchase_lines.c.product_id)
+            .outerjoin(categories, categories.c.id == purchase_lines.c.category_id)
+            .where(purchase_lines.c.purchase_id.in_(ids))
+            .order_by(purchase_lines.c.purchase_id, purchase_lines.c.line_no)
+        )
+        for pid, product, category, quantity, amount in rows:
+            lines[pid].append(earning.BasketLine(product, category, quantity, amount))
+    store_ids = {heads[i].store_id for i in ids if heads[i].store_id is not None}
+    codes = (
+        dict(
+            connection.execute(
+                select(stores.c.id, stores.c.code).where(stores.c.id.in_(store_ids))
+            ).all()
+        )
+        if store_ids
+        else {}
+    )
+    return {
+        i: earning.Basket(
+            tuple(lines[i]),
+            at=utc(heads[i].occurred_at) or heads[i].occurred_at,
+            store=codes.get(heads[i].store_id),
+            channel=heads[i].channel,
+        )
+        for i in ids
+    }
+
+
+def basket_of(connection: Connection, purchase: Any) -> earning.Basket:
+    return baskets_of(connection, [purchase.id], {purchase.id: purchase})[purchase.id]
+
+
+def _earned(
+    w: posting.Writer,
+    account: posting.Account,
+    since: datetime,
+    caps: dict[tuple[int, datetime], int],
+) -> int:
+    key = (account.id, since)
+    if key not in caps:
+        w.flush()
+        caps[key] = earned_in_period(w.connection, account.id, since)
+    return caps[key]
 
 
 def _earn(
-    connection: Connection, rp: RunningProgram, purchase: Any, basket: earning.Basket, now: datetime
+    w: posting.Writer,
+    rp: RunningProgram,
+    account: posting.Account,
+    purchase: Any,
+    basket: earning.Basket,
+    caps: dict[tuple[int, datetime], int],
 ) -> None:
     program = rp.program
     if not program.running(basket.at):
         return
     if program.kind is ProgramKind.POINTS:
-        account = posting.lock_member(connection, purchase.member_id, rp.id, now)
         tier = program.tiers.get(account.tier) if program.tiers else None
         earned = earning.points_for(program, basket, tier)
         points = earned.points
+        periods = []
         for cap in [program.cap, *(c.cap for c in program.campaigns if c.active(basket.at))]:
             if cap is not None and points:
                 since = earning.period_start(cap.period, basket.at)
-                points = earning.capped(
-                    points, earned_in_period(connection, account.id, since), cap
-                )
+                points = earning.capped(points, _earned(w, account, since, caps), cap)
+                periods.append(since)
         if points:
-            posting.award(
-                connection,
+            points = posting.award(
+                w,
                 account,
                 rp,
                 points,
@@ -136,31 +217,30 @@ def _earn(
                 if earned.campaigns
                 else None,
             )
+            for since in periods:
+                caps[(account.id, since)] += points
     elif program.kind is ProgramKind.STAMPS and program.stamps is not None:
         stamps = earning.stamps_for(program.stamps, basket)
         if not stamps:
             return
-        account = posting.lock_member(connection, purchase.member_id, rp.id, now)
         progress = earning.add_stamps(program.stamps, account.stamps, stamps)
-        account.change(connection, stamps=progress.stamps - account.stamps)
+        account.change(w, stamps=progress.stamps - account.stamps)
         codes = [
-            issue_reward(connection, account, rp, basket.at, purchase.id)
-            for _ in range(progress.rewards)
+            issue_reward(w, account, rp, basket.at, purchase.id) for _ in range(progress.rewards)
         ]
-        ledger_store.add_transaction(
-            connection,
+        w.transaction(
             account_id=account.id,
             kind="earn",
             points=0,
             purchase_id=purchase.id,
             program_version=rp.version,
-            detail=json.dumps({"stamps": stamps, "rewards": codes}),
+            detail={"stamps": stamps, "rewards": codes},
             occurred_at=basket.at,
         )
 
 
 def issue_reward(
-    connection: Connection,
+    w: posting.Writer,
     account: posting.Account,
     rp: RunningProgram,
     at: datetime,
@@ -170,7 +250,7 @@ def issue_reward(
     assert rules is not None
     code = "RW-" + secrets.token_hex(6).upper()
     ledger_store.add_reward(
-        connection,
+        w.connection,
         code=code,
         account_id=account.id,
         name=rules.reward_name,
@@ -183,7 +263,7 @@ def issue_reward(
         else None,
     )
     posting.event(
-        connection,
+        w,
         posting.REWARD_ISSUED,
         account,
         rp,
@@ -206,22 +286,17 @@ def _refunded_so_far(connection: Connection, original_id: int) -> int:
     )
 
 
-def _take_back(connection: Connection, rp: RunningProgram, refund: Any, now: datetime) -> None:
+def _take_back(
+    w: posting.Writer, rp: RunningProgram, account: posting.Account, refund: Any, now: datetime
+) -> None:
+    w.flush()
+    connection = w.connection
     original_id = refund.original_id
     earned = connection.execute(
-        select(
-            ledger_transactions.c.account_id,
-            ledger_transactions.c.points,
-            ledger_transactions.c.detail,
-        )
-        .join(
-            loyalty_accounts,
-            loyalty_accounts.c.id == ledger_transactions.c.account_id,
-        )
-        .where(
+        select(ledger_transactions.c.points, ledger_transactions.c.detail).where(
             ledger_transactions.c.purchase_id == original_id,
             ledger_transactions.c.kind == "earn",
-            loyalty_accounts.c.program_id == rp.id,
+            ledger_transactions.c.account_id == account.id,
         )
     ).first()
     if earned is None:
@@ -230,7 +305,6 @@ def _take_back(connection: Connection, rp: RunningProgram, refund: Any, now: dat
         select(purchases.c.total_amount).where(purchases.c.id == original_id)
     ).scalar_one()
     refunded = _refunded_so_far(connection, original_id)
-    account = posting.lock(connection, earned.account_id, now)
     at = utc(refund.occurred_at) or now
     if rp.program.kind is ProgramKind.POINTS:
         due = refund_share(earned.points, refunded, original_total)
@@ -246,30 +320,28 @@ def _take_back(connection: Connection, rp: RunningProgram, refund: Any, now: dat
             ).scalar_one()
         )
         if due - taken > 0:
-            posting.claw_back(
-                connection, account, rp, original_id, refund.id, due - taken, max(at, now)
-            )
+            posting.claw_back(w, account, rp, original_id, refund.id, due - taken, max(at, now))
     elif rp.program.kind is ProgramKind.STAMPS and rp.program.stamps is not None:
         detail = json.loads(earned.detail or "{}")
         stamps = int(detail.get("stamps", 0))
         previous = refund_share(stamps, refunded - abs(refund.total_amount), original_total)
         due = refund_share(stamps, refunded, original_total) - previous
-        _take_back_stamps(connection, account, rp, original_id, due, at)
+        _take_back_stamps(w, account, rp, original_id, due)
 
 
 def _take_back_stamps(
-    connection: Connection,
+    w: posting.Writer,
     account: posting.Account,
     rp: RunningProgram,
     original_id: int,
     stamps: int,
-    at: datetime,
 ) -> None:
     """Stated rule: take the stamps back from the card; while the card holds too few, revoke
     an unredeemed voucher the purchase issued (its stamps return to the card); a card never
     goes below zero (a voucher already redeemed is not taken back)."""
     rules = rp.program.stamps
     assert rules is not None
+    connection = w.connection
     card = account.stamps
     vouchers = list(
         connection.execute(
@@ -287,47 +359,7 @@ def _take_back_stamps(
             .values(state="revoked")
         )
         card += rules.every
-    account.change(connection, stamps=max(0, card - stamps) - account.stamps)
-
-
-def _referral(
-    connection: Connection, purchase: Any, programs: list[RunningProgram], at: datetime
-) -> None:
-    """On a referee's first purchase, both members get the referral bonus (once)."""
-    row = connection.execute(
-        update(loyalty_referrals)
-        .where(
-            loyalty_referrals.c.referee_id == purchase.member_id,
-            loyalty_referrals.c.rewarded_at.is_(None),
-        )
-        .values(rewarded_at=at)
-        .returning(loyalty_referrals.c.referrer_id)
-    ).first()
-    if row is None:
-        return
-    for rp in programs:
-        bonuses = rp.program.bonuses
-        if rp.program.kind is not ProgramKind.POINTS:
-            continue
-        # Locks: the referee's account is held; the referrer's is taken second. Referral
-        # chains are acyclic (register_referral refuses cycles), so no two transactions can
-        # wait on each other.
-        for member, points, role in (
-            (purchase.member_id, bonuses.referee, "referee"),
-            (row.referrer_id, bonuses.referrer, "referrer"),
-        ):
-            if points:
-                account = posting.lock_member(connection, member, rp.id, at)
-                posting.award(
-                    connection,
-                    account,
-                    rp,
-                    points,
-                    kind="bonus",
-                    at=at,
-                    source_key=f"referral:{rp.id}:{purchase.member_id}:{role}",
-                    detail={"bonus": "referral", "role": role},
-                )
+    account.change(w, stamps=max(0, card - stamps) - account.stamps)
 
 
 def register_referral(uow: UnitOfWork, referrer: str, referee: str) -> dict[str, Any]:
@@ -361,8 +393,7 @@ def register_referral(uow: UnitOfWork, referrer: str, referee: str) -> dict[str,
 
 def accrue_purchases(uow: UnitOfWork, external_ids: Iterable[str]) -> int:
     """Accrue purchases just recorded (the API's path, in the request's transaction)."""
-    ids = connection_ids(uow.connection, external_ids)
-    return sum(accrue_purchase(uow.connection, i) for i in sorted(ids))
+    return accrue_ids(uow.connection, sorted(connection_ids(uow.connection, external_ids)))
 
 
 def connection_ids(connection: Connection, external_ids: Iterable[str]) -> list[int]:
@@ -394,8 +425,7 @@ def pending_purchases(connection: Connection, limit: int) -> list[int]:
 def accrue_batch(uow: UnitOfWork, limit: int = 500, now: datetime | None = None) -> int:
     """Accrue up to ``limit`` pending purchases in the caller's transaction; return how many."""
     ids = pending_purchases(uow.connection, limit)
-    for purchase_id in ids:
-        accrue_purchase(uow.connection, purchase_id, now)
+    accrue_ids(uow.connection, ids, now)
     return len(ids)
 
 
@@ -430,39 +460,86 @@ def accrue_all(
 
 
 def grant_bonuses(uow: UnitOfWork, today: datetime) -> dict[str, int]:
-    """Signup bonuses (once per member and program) and birthday bonuses (once a year, on
-    the birthday; 29 February is celebrated on the 28th in other years). Idempotent."""
+    """Signup bonuses (once per member and program), birthday bonuses (once a year, on the
+    birthday; 29 February is celebrated on the 28th in other years) and referral bonuses
+    (referrer and referee, once the referee has bought). Idempotent: each bonus has a key."""
     connection = uow.connection
-    granted = {"signup": 0, "birthday": 0}
-    rows = list(connection.execute(select(members.c.id, members.c.birth_date, members.c.erased_at)))
-    for rp in running(connection, ProgramKind.POINTS):
+    granted = {"signup": 0, "birthday": 0, "referral": 0}
+    people = list(
+        connection.execute(select(members.c.id, members.c.birth_date, members.c.erased_at))
+    )
+    referrals = list(
+        connection.execute(
+            select(
+                loyalty_referrals.c.id,
+                loyalty_referrals.c.referrer_id,
+                loyalty_referrals.c.referee_id,
+            ).where(
+                loyalty_referrals.c.rewarded_at.is_(None),
+                select(purchases.c.id)
+                .where(
+                    purchases.c.member_id == loyalty_referrals.c.referee_id,
+                    purchases.c.kind == "sale",
+                )
+                .exists(),
+            )
+        )
+    )
+    programs = {rp.id: rp for rp in running(connection, ProgramKind.POINTS)}
+    wanted: list[tuple[int, int, str, int, str]] = []
+    for rp in programs.values():
         bonuses = rp.program.bonuses
-        for member, birth, erased in rows:
+        for member, birth, erased in people:
             if erased is not None:
                 continue
-            wanted = []
             if bonuses.signup:
-                wanted.append(("signup", bonuses.signup, f"signup:{rp.id}:{member}"))
+                key = f"signup:{rp.id}:{member}"
+                wanted.append((member, rp.id, "signup", bonuses.signup, key))
             if bonuses.birthday and birth is not None and _is_birthday(birth, today):
                 key = f"birthday:{rp.id}:{member}:{today.year}"
-                wanted.append(("birthday", bonuses.birthday, key))
-            for name, points, key in wanted:
-                if ledger_store.transaction_by_key(connection, key) is not None:
-                    continue
-                account = posting.lock_member(connection, member, rp.id, today)
-                if ledger_store.transaction_by_key(connection, key) is not None:
-                    continue
-                posting.award(
-                    connection,
-                    account,
-                    rp,
-                    points,
-                    kind="bonus",
-                    at=today,
-                    source_key=key,
-                    detail={"bonus": name},
+                wanted.append((member, rp.id, "birthday", bonuses.birthday, key))
+        for _, referrer, referee in referrals:
+            for member, points, role in (
+                (referee, bonuses.referee, "referee"),
+                (referrer, bonuses.referrer, "referrer"),
+            ):
+                if points:
+                    key = f"referral:{rp.id}:{referee}:{role}"
+                    wanted.append((member, rp.id, "referral", points, key))
+    # Lock first, then look for bonuses already granted: a concurrent run waits, then sees them.
+    accounts = posting.lock_many(connection, [(m, p) for m, p, *_ in wanted], today)
+    keys = [key for *_, key in wanted]
+    done = set()
+    for start in range(0, len(keys), 5000):
+        done |= set(
+            connection.execute(
+                select(ledger_transactions.c.source_key).where(
+                    ledger_transactions.c.source_key.in_(keys[start : start + 5000])
                 )
-                granted[name] += 1
+            ).scalars()
+        )
+    todo = [item for item in wanted if item[4] not in done]
+    w = posting.Writer(connection)
+    for member, program, name, points, key in todo:
+        posting.award(
+            w,
+            accounts[(member, program)],
+            programs[program],
+            points,
+            kind="bonus",
+            at=today,
+            source_key=key,
+            detail={"bonus": name},
+        )
+        granted[name] += name != "referral"
+    w.flush()
+    if referrals:
+        connection.execute(
+            update(loyalty_referrals)
+            .where(loyalty_referrals.c.id.in_([r.id for r in referrals]))
+            .values(rewarded_at=today)
+        )
+    granted["referral"] = len(referrals)
     return granted
 
 

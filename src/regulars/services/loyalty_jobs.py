@@ -46,10 +46,12 @@ def release_due(uow: UnitOfWork, now: datetime, limit: int = 1000) -> int:
     connection = uow.connection
     programs = _programs_by_id(connection)
     total = 0
+    w = posting.Writer(connection)
     for account_id in ledger_store.lots_due(connection, release=True, now=now, limit=limit):
         rp = programs.get(_program_of(connection, account_id))
-        if rp is not None:
-            total += posting.release(connection, posting.lock(connection, account_id, now), rp, now)
+        if rp is not None:  # ascending account ids: the lock order
+            total += posting.release(w, posting.lock(connection, account_id, now), rp, now)
+    w.flush()
     return total
 
 
@@ -58,10 +60,12 @@ def expire_due(uow: UnitOfWork, now: datetime, limit: int = 1000) -> dict[str, i
     connection = uow.connection
     programs = _programs_by_id(connection)
     points = 0
+    w = posting.Writer(connection)
     for account_id in ledger_store.lots_due(connection, release=False, now=now, limit=limit):
         rp = programs.get(_program_of(connection, account_id))
-        if rp is not None:
-            points += posting.expire(connection, posting.lock(connection, account_id, now), rp, now)
+        if rp is not None:  # ascending account ids: the lock order
+            points += posting.expire(w, posting.lock(connection, account_id, now), rp, now)
+    w.flush()
     vouchers = connection.execute(
         update(loyalty_rewards)
         .where(loyalty_rewards.c.state == "issued", loyalty_rewards.c.expires_at <= now)
@@ -151,61 +155,66 @@ def _measures(
 
 
 def evaluate_tiers(uow: UnitOfWork, now: datetime) -> dict[str, int]:
-    """Upgrade at once, downgrade after the grace period; emit ``tier.changed``."""
+    """Upgrade at once, downgrade after the grace period; emit ``tier.changed``.
+
+    A first pass finds the accounts whose tier or grace period changes; those are locked
+    together (ascending ids, the lock order) and decided again under the lock."""
     connection = uow.connection
     counts = {"upgraded": 0, "downgraded": 0, "grace_started": 0}
+    candidates: list[tuple[int, RunningProgram, TierRules, int]] = []
     for rp in running(connection, ProgramKind.POINTS):
         rules = rp.program.tiers
         if rules is None:
             continue
         measures = _measures(connection, rp, rules, now)
         accounts = {
-            int(m): (int(a), t, utc(g))
-            for a, m, t, g in connection.execute(
+            int(m): (t, utc(g))
+            for m, t, g in connection.execute(
                 select(
-                    loyalty_accounts.c.id,
                     loyalty_accounts.c.member_id,
                     loyalty_accounts.c.tier,
                     loyalty_accounts.c.tier_grace_until,
                 ).where(loyalty_accounts.c.program_id == rp.id)
             )
         }
-        for member in sorted(set(measures) | set(accounts)):
-            current = accounts.get(member)
-            tier, grace = (current[1], current[2]) if current else (None, None)
+        for member in set(measures) | set(accounts):
+            tier, grace = accounts.get(member, (None, None))
             decision = tier_rules.decide(rules, tier, grace, measures.get(member, 0), now)
-            if not decision.changed and decision.grace_until == grace:
-                continue
-            account = posting.lock_member(connection, member, rp.id, now)
-            decision = tier_rules.decide(
-                rules, account.tier, account.tier_grace_until, measures.get(member, 0), now
+            if decision.changed or decision.grace_until != grace:
+                candidates.append((member, rp, rules, measures.get(member, 0)))
+    locked = posting.lock_many(connection, [(m, rp.id) for m, rp, _, _ in candidates], now)
+    for member, rp, rules, measure in candidates:
+        account = locked[(member, rp.id)]
+        decision = tier_rules.decide(rules, account.tier, account.tier_grace_until, measure, now)
+        ledger_store.set_tier(
+            connection,
+            account.id,
+            decision.tier,
+            decision.grace_until,
+            now if decision.changed else None,
+        )
+        if decision.changed:
+            rank = [t.code for t in rules.tiers]
+            up = (rank.index(decision.tier) if decision.tier else -1) > (
+                rank.index(account.tier) if account.tier in rank else -1
             )
-            ledger_store.set_tier(
+            counts["upgraded" if up else "downgraded"] += 1
+            tier = rules.get(decision.tier)
+            outbox.enqueue(
                 connection,
-                account.id,
-                decision.tier,
-                decision.grace_until,
-                now if decision.changed else None,
+                posting.TIER_CHANGED,
+                {
+                    "program": rp.program.code,
+                    "old": account.tier,
+                    "new": decision.tier,
+                    "privileges": list(tier.privileges) if tier else [],
+                },
+                member_id=member,
+                dedupe_key=f"tier:{account.id}:{now.isoformat()}",
+                now=now,
             )
-            if decision.changed:
-                rank = [t.code for t in rules.tiers]
-                up = (rank.index(decision.tier) if decision.tier else -1) > (
-                    rank.index(account.tier) if account.tier in rank else -1
-                )
-                counts["upgraded" if up else "downgraded"] += 1
-                posting.event(
-                    connection,
-                    posting.TIER_CHANGED,
-                    account,
-                    rp,
-                    now,
-                    dedupe_key=f"tier:{account.id}:{now.isoformat()}",
-                    old=account.tier,
-                    new=decision.tier,
-                    privileges=list(t.privileges) if (t := rules.get(decision.tier)) else [],
-                )
-            elif decision.grace_until is not None and grace is None:
-                counts["grace_started"] += 1
+        elif decision.grace_until is not None and account.tier_grace_until is None:
+            counts["grace_started"] += 1
     return counts
 
 

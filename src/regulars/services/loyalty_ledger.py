@@ -10,17 +10,23 @@ lots a spend draws, how a refund takes points back — are the domain's
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from regulars.domain import ledger as model
 from regulars.services.loyalty_programs import RunningProgram, utc
 from regulars.store import ledger as ledger_store
-from regulars.store import outbox
-from regulars.store.tables import points_lots
+from regulars.store.tables import (
+    ledger_entries,
+    ledger_transactions,
+    loyalty_accounts,
+    points_lots,
+)
+from regulars.store.tables import outbox as outbox_table
 
 POINTS_EARNED = "points.earned"
 POINTS_REDEEMED = "points.redeemed"
@@ -35,7 +41,8 @@ REWARD_REDEEMED = "reward.redeemed"
 
 @dataclass
 class Account:
-    """A member's account in one program, as read under its lock."""
+    """A member's account in one program, as read under its lock. Changes to the cached
+    counters are kept here and written by :meth:`Writer.flush`."""
 
     id: int
     member_id: int
@@ -47,14 +54,155 @@ class Account:
     tier: str | None
     tier_grace_until: datetime | None
 
-    def change(self, connection: Connection, **deltas: int) -> None:
+    def change(self, w: Writer, **deltas: int) -> None:
         for name, delta in deltas.items():
             setattr(self, name, getattr(self, name) + delta)
-        ledger_store.change_account(connection, self.id, **deltas)
+        w.changed[self.id] = self
+
+
+NEW_LOT = -1
+
+
+class Writer:
+    """Buffers a unit of work's ledger writes and sends them in a few bulk statements.
+
+    Transactions, lots, entries, outbox events and account counters are collected in
+    memory and written by :meth:`flush` with one ``executemany`` per table (ids come back
+    with ``RETURNING``). Only valid while the accounts involved stay locked, i.e. within the
+    caller's transaction; callers flush before reading lots back and before they return.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.transactions: list[dict[str, Any]] = []
+        self.lots: list[tuple[int, dict[str, Any]]] = []
+        self.entries: list[tuple[int, int, str, int, int | None, int | None]] = []
+        self.events: list[tuple[int | None, dict[str, Any]]] = []
+        self.changed: dict[int, Account] = {}
+        self.flushed: list[int] = []  # transaction ids of the last flush, in order
+
+    def transaction(self, **values: Any) -> int:
+        detail = values.get("detail")
+        if isinstance(detail, dict):
+            values["detail"] = json.dumps(detail)
+        values.setdefault("detail", None)
+        for key in ("source_key", "request_hash", "purchase_id", "reason", "actor"):
+            values.setdefault(key, None)
+        self.transactions.append(values)
+        return len(self.transactions) - 1
+
+    def lot(self, txn: int, **values: Any) -> int:
+        self.lots.append((txn, values))
+        return len(self.lots) - 1
+
+    def post(
+        self,
+        txn: int,
+        account_id: int,
+        entries: list[tuple[str, int, int | None]],
+        new_lot: int | None = None,
+    ) -> None:
+        """Entries ``(book, points, lot id)``, where the lot id :data:`NEW_LOT` means the lot
+        ``new_lot`` (a local index) written in this flush; they must sum to zero."""
+        if sum(points for _, points, _ in entries) != 0:
+            raise AssertionError(f"unbalanced ledger transaction: {entries}")
+        self.entries += [
+            (
+                txn,
+                account_id,
+                b,
+                p,
+                None if lot == NEW_LOT else lot,
+                new_lot if lot == NEW_LOT else None,
+            )
+            for b, p, lot in entries
+            if p
+        ]
+
+    def event(self, txn: int | None, values: dict[str, Any]) -> None:
+        self.events.append((txn, values))
+
+    def flush(self) -> None:
+        connection = self.connection
+        ids: list[int] = []
+        if self.transactions:
+            ids = [
+                int(r[0])
+                for r in connection.execute(
+                    insert(ledger_transactions).returning(
+                        ledger_transactions.c.id, sort_by_parameter_order=True
+                    ),
+                    self.transactions,
+                )
+            ]
+        lot_ids: list[int] = []
+        if self.lots:
+            lot_ids = [
+                int(r[0])
+                for r in connection.execute(
+                    insert(points_lots).returning(points_lots.c.id, sort_by_parameter_order=True),
+                    [{**values, "transaction_id": ids[txn]} for txn, values in self.lots],
+                )
+            ]
+        if self.entries:
+            connection.execute(
+                insert(ledger_entries),
+                [
+                    {
+                        "transaction_id": ids[txn],
+                        "account_id": account,
+                        "book": book,
+                        "points": points,
+                        "lot_id": lot if new is None else lot_ids[new],
+                    }
+                    for txn, account, book, points, lot, new in self.entries
+                ],
+            )
+        if self.changed:
+            connection.execute(
+                update(loyalty_accounts)
+                .where(loyalty_accounts.c.id == bindparam("account"))
+                .values(
+                    available=bindparam("available"),
+                    pending=bindparam("pending"),
+                    debt=bindparam("debt"),
+                    stamps=bindparam("stamps"),
+                ),
+                [
+                    {
+                        "account": a.id,
+                        "available": a.available,
+                        "pending": a.pending,
+                        "debt": a.debt,
+                        "stamps": a.stamps,
+                    }
+                    for a in self.changed.values()
+                ],
+            )
+        if self.events:
+            rows = []
+            for txn, values in self.events:
+                if txn is not None:
+                    values["payload"]["transaction"] = ids[txn]
+                rows.append(
+                    {
+                        **values,
+                        "payload": json.dumps(
+                            values["payload"], ensure_ascii=False, default=str, sort_keys=True
+                        ),
+                    }
+                )
+            connection.execute(insert(outbox_table), rows)
+        self.flushed = ids
+        self.transactions, self.lots, self.entries, self.events = [], [], [], []
+        self.changed = {}
 
 
 def lock(connection: Connection, account_id: int, now: datetime) -> Account:
-    row = ledger_store.lock_account(connection, account_id, now)
+    return _account(ledger_store.lock_account(connection, account_id, now))
+
+
+def _account(row: Any) -> Account:
     return Account(
         id=row["id"],
         member_id=row["member_id"],
@@ -69,37 +217,53 @@ def lock(connection: Connection, account_id: int, now: datetime) -> Account:
 
 
 def lock_member(connection: Connection, member_id: int, program_id: int, now: datetime) -> Account:
-    return lock(
-        connection, ledger_store.ensure_account(connection, member_id, program_id, now), now
-    )
+    """Lock the member's account in the program, opening it on first use."""
+    row = ledger_store.lock_member_account(connection, member_id, program_id, now)
+    if row is None:
+        ledger_store.ensure_account(connection, member_id, program_id, now)
+        row = ledger_store.lock_member_account(connection, member_id, program_id, now)
+    return _account(row)
+
+
+def lock_many(
+    connection: Connection, pairs: Iterable[tuple[int, int]], now: datetime
+) -> dict[tuple[int, int], Account]:
+    """Lock the accounts of ``(member_id, program_id)`` pairs, opening missing ones, in
+    ascending account id order — the one lock order every transaction follows."""
+    rows = ledger_store.lock_accounts(connection, set(pairs), now)
+    return {(a.member_id, a.program_id): a for a in map(_account, rows)}
 
 
 def event(
-    connection: Connection,
+    w: Writer,
     topic: str,
     account: Account,
     rp: RunningProgram,
     now: datetime,
-    dedupe_key: str | None = None,
+    txn: int | None = None,
     **payload: Any,
 ) -> None:
-    outbox.enqueue(
-        connection,
-        topic,
+    w.event(
+        txn,
         {
-            "program": rp.program.code,
-            "balance": account.available,
-            "pending": account.pending,
-            **payload,
+            "topic": topic,
+            "member_id": account.member_id,
+            "channel": None,
+            "dedupe_key": None,
+            "created_at": now,
+            "available_at": now,
+            "payload": {
+                "program": rp.program.code,
+                "balance": account.available,
+                "pending": account.pending,
+                **payload,
+            },
         },
-        member_id=account.member_id,
-        dedupe_key=dedupe_key,
-        now=now,
     )
 
 
 def award(
-    connection: Connection,
+    w: Writer,
     account: Account,
     rp: RunningProgram,
     points: int,
@@ -116,18 +280,15 @@ def award(
     the member is settled first; a budgeted program grants at most what is left. Returns the
     points issued."""
     if rp.program.budget is not None:
-        points = ledger_store.take_budget(connection, rp.id, points)
+        points = ledger_store.take_budget(w.connection, rp.id, points)
     if points <= 0:
         return 0
     rules = rp.program.points
     window = rules.return_window_days if rules and kind == "earn" else 0
-    release_at = at + timedelta(days=window)
-    expires = model.expires_at(rules.expiry, at) if rules else None
     released = window == 0
     settle = min(points, account.debt)
     net = points - settle
-    txn = ledger_store.add_transaction(
-        connection,
+    txn = w.transaction(
         account_id=account.id,
         kind=kind,
         points=points,
@@ -136,45 +297,41 @@ def award(
         program_version=rp.version,
         reason=reason,
         actor=actor,
-        detail=json.dumps(detail) if detail else None,
+        detail=detail,
         occurred_at=at,
     )
     lot = None
     if net:
-        lot = ledger_store.add_lot(
-            connection,
+        lot = w.lot(
+            txn,
             account_id=account.id,
-            transaction_id=txn,
             purchase_id=purchase_id,
             points=net,
             remaining=net,
             awarded_at=at,
-            release_at=release_at,
-            expires_at=expires,
+            release_at=at + timedelta(days=window),
+            expires_at=model.expires_at(rules.expiry, at) if rules else None,
             released=released,
             closed=False,
         )
     book = model.MEMBER_AVAILABLE if released else model.MEMBER_PENDING
     expense = model.PROGRAM_ADJUSTMENT if kind == "adjust" else model.PROGRAM_EXPENSE
-    ledger_store.add_entries(
-        connection,
+    w.post(
         txn,
         account.id,
-        [(expense, -points, None), (model.MEMBER_DEBT, settle, None), (book, net, lot)],
+        [(expense, -points, None), (model.MEMBER_DEBT, settle, None), (book, net, NEW_LOT)],
+        new_lot=lot,
     )
     account.change(
-        connection,
-        debt=-settle,
-        available=net if released else 0,
-        pending=0 if released else net,
+        w, debt=-settle, available=net if released else 0, pending=0 if released else net
     )
     topic = POINTS_ADJUSTED if kind == "adjust" else POINTS_EARNED
-    event(connection, topic, account, rp, at, points=points, kind=kind, transaction=txn)
+    event(w, topic, account, rp, at, txn, points=points, kind=kind, purchase=purchase_id)
     return points
 
 
 def spend(
-    connection: Connection,
+    w: Writer,
     account: Account,
     rp: RunningProgram,
     points: int,
@@ -187,11 +344,12 @@ def spend(
     reason: str | None = None,
     actor: str | None = None,
 ) -> tuple[int, list[model.Draw]]:
-    """Spend points, soonest-expiring lots first; raises ``InsufficientPoints``."""
-    draws = model.plan_spend(ledger_store.open_lots(connection, account.id), points, at)
-    ledger_store.draw_lots(connection, [(d.lot_id, d.points) for d in draws])
-    txn = ledger_store.add_transaction(
-        connection,
+    """Spend points, soonest-expiring lots first; raises ``InsufficientPoints``. Flushes
+    and returns the transaction's id."""
+    w.flush()
+    draws = model.plan_spend(ledger_store.open_lots(w.connection, account.id), points, at)
+    ledger_store.draw_lots(w.connection, [(d.lot_id, d.points) for d in draws])
+    txn = w.transaction(
         account_id=account.id,
         kind=kind,
         points=-points,
@@ -200,24 +358,24 @@ def spend(
         program_version=rp.version,
         reason=reason,
         actor=actor,
-        detail=json.dumps(detail) if detail else None,
+        detail=detail,
         occurred_at=at,
     )
     counter = model.PROGRAM_ADJUSTMENT if kind == "adjust" else model.PROGRAM_REDEEMED
-    ledger_store.add_entries(
-        connection,
+    w.post(
         txn,
         account.id,
         [(model.MEMBER_AVAILABLE, -d.points, d.lot_id) for d in draws] + [(counter, points, None)],
     )
-    account.change(connection, available=-points)
+    account.change(w, available=-points)
     topic = POINTS_ADJUSTED if kind == "adjust" else POINTS_REDEEMED
-    event(connection, topic, account, rp, at, points=-points, transaction=txn)
-    return txn, draws
+    event(w, topic, account, rp, at, txn, points=-points)
+    w.flush()
+    return w.flushed[0], draws
 
 
 def claw_back(
-    connection: Connection,
+    w: Writer,
     account: Account,
     rp: RunningProgram,
     original_id: int,
@@ -226,6 +384,8 @@ def claw_back(
     at: datetime,
 ) -> model.Clawback:
     """Take back ``points`` a purchase earned (see :class:`regulars.domain.ledger.Clawback`)."""
+    w.flush()
+    connection = w.connection
     own = ledger_store.purchase_lots(connection, account.id, original_id)
     own_ids = {lot.id for lot in own}
     others = [
@@ -235,15 +395,14 @@ def claw_back(
     released = {lot.id: lot.released for lot in [*own, *others]}
     draws = [*plan.own, *plan.other]
     ledger_store.draw_lots(connection, [(d.lot_id, d.points) for d in draws])
-    txn = ledger_store.add_transaction(
-        connection,
+    txn = w.transaction(
         account_id=account.id,
         kind="reverse",
         points=-points,
         source_key=f"reverse:{refund_id}:{account.id}",
         purchase_id=refund_id,
         program_version=rp.version,
-        detail=json.dumps({"original_purchase": original_id, "debt": plan.debt}),
+        detail={"original_purchase": original_id, "debt": plan.debt},
         occurred_at=at,
     )
     entries: list[tuple[str, int, int | None]] = [
@@ -255,20 +414,22 @@ def claw_back(
         for d in draws
     ]
     entries += [(model.MEMBER_DEBT, -plan.debt, None), (model.PROGRAM_EXPENSE, points, None)]
-    ledger_store.add_entries(connection, txn, account.id, entries)
+    w.post(txn, account.id, entries)
     from_pending = sum(d.points for d in draws if not released[d.lot_id])
     account.change(
-        connection,
+        w,
         available=-(points - plan.debt - from_pending),
         pending=-from_pending,
         debt=plan.debt,
     )
-    event(connection, POINTS_REVERSED, account, rp, at, points=-points, debt=plan.debt)
+    event(w, POINTS_REVERSED, account, rp, at, txn, points=-points, debt=plan.debt)
+    w.flush()
     return plan
 
 
-def release(connection: Connection, account: Account, rp: RunningProgram, now: datetime) -> int:
+def release(w: Writer, account: Account, rp: RunningProgram, now: datetime) -> int:
     """Release the account's pending lots whose return window has passed (idempotent)."""
+    connection = w.connection
     rows = list(
         connection.execute(
             select(points_lots.c.id, points_lots.c.remaining, points_lots.c.closed).where(
@@ -286,27 +447,26 @@ def release(connection: Connection, account: Account, rp: RunningProgram, now: d
     moving = [(int(r.id), int(r.remaining)) for r in rows if r.remaining and not r.closed]
     total = sum(points for _, points in moving)
     if total:
-        txn = ledger_store.add_transaction(
-            connection,
+        txn = w.transaction(
             account_id=account.id,
             kind="release",
             points=0,
             program_version=rp.version,
             occurred_at=now,
         )
-        entries: list[tuple[str, int, int | None]] = []
         for lot_id, points in moving:
-            entries += [
-                (model.MEMBER_PENDING, -points, lot_id),
-                (model.MEMBER_AVAILABLE, points, lot_id),
-            ]
-        ledger_store.add_entries(connection, txn, account.id, entries)
-        account.change(connection, pending=-total, available=total)
+            w.post(
+                txn,
+                account.id,
+                [(model.MEMBER_PENDING, -points, lot_id), (model.MEMBER_AVAILABLE, points, lot_id)],
+            )
+        account.change(w, pending=-total, available=total)
     return total
 
 
-def expire(connection: Connection, account: Account, rp: RunningProgram, now: datetime) -> int:
+def expire(w: Writer, account: Account, rp: RunningProgram, now: datetime) -> int:
     """Expire what remains of the account's open lots past their expiry (idempotent)."""
+    connection = w.connection
     rows = list(
         connection.execute(
             select(points_lots.c.id, points_lots.c.remaining).where(
@@ -326,21 +486,22 @@ def expire(connection: Connection, account: Account, rp: RunningProgram, now: da
     )
     total = sum(int(r.remaining) for r in rows)
     if total:
-        txn = ledger_store.add_transaction(
-            connection,
+        txn = w.transaction(
             account_id=account.id,
             kind="expire",
             points=-total,
             program_version=rp.version,
             occurred_at=now,
         )
-        entries: list[tuple[str, int, int | None]] = []
         for r in rows:
-            entries += [
-                (model.MEMBER_AVAILABLE, -r.remaining, r.id),
-                (model.PROGRAM_BREAKAGE, r.remaining, r.id),
-            ]
-        ledger_store.add_entries(connection, txn, account.id, entries)
-        account.change(connection, available=-total)
-        event(connection, POINTS_EXPIRED, account, rp, now, points=-total)
+            w.post(
+                txn,
+                account.id,
+                [
+                    (model.MEMBER_AVAILABLE, -int(r.remaining), r.id),
+                    (model.PROGRAM_BREAKAGE, int(r.remaining), r.id),
+                ],
+            )
+        account.change(w, available=-total)
+        event(w, POINTS_EXPIRED, account, rp, now, txn, points=-total)
     return total

@@ -20,7 +20,7 @@ from regulars.store import ledger as ledger_store
 from regulars.store.tables import members
 from regulars.store.unit_of_work import UnitOfWork
 
-_PARSED: dict[tuple[int, int], Program] = {}
+_PARSED: dict[str, Program] = {}  # by definition text: ids repeat across stores
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,10 @@ def running(connection: Connection, kind: ProgramKind | None = None) -> list[Run
     """The active programs, parsed (cached per version), in id order."""
     found = []
     for row in ledger_store.programs(connection):
-        key = (row["id"], row["version"])
-        program = _PARSED.get(key)
+        program = _PARSED.get(row["definition"])
         if program is None:
             program = parse_program(json.loads(row["definition"]))
-            _PARSED[key] = program
+            _PARSED[row["definition"]] = program
         if kind is None or program.kind is kind:
             found.append(RunningProgram(row["id"], row["version"], program))
     return found

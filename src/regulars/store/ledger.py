@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from regulars.domain.ledger import Lot
@@ -202,6 +202,59 @@ def lock_account(connection: Connection, account_id: int, now: datetime) -> RowM
         )
         .mappings()
         .one()
+    )
+
+
+def lock_member_account(
+    connection: Connection, member_id: int, program_id: int, now: datetime
+) -> RowMapping | None:
+    """:func:`lock_account` by member and program; None when the account does not exist."""
+    return (
+        connection.execute(
+            update(loyalty_accounts)
+            .where(
+                loyalty_accounts.c.member_id == member_id,
+                loyalty_accounts.c.program_id == program_id,
+            )
+            .values(updated_at=now)
+            .returning(*loyalty_accounts.c)
+        )
+        .mappings()
+        .first()
+    )
+
+
+def lock_accounts(
+    connection: Connection, pairs: set[tuple[int, int]], now: datetime
+) -> list[RowMapping]:
+    """Open any missing accounts of ``(member_id, program_id)`` pairs, then lock them all in
+    ascending id order (``SELECT … ORDER BY id FOR UPDATE`` on PostgreSQL; on SQLite the
+    insert has opened the write transaction, which holds the database's write lock)."""
+    if not pairs:
+        return []
+    connection.execute(
+        _insert(connection)(loyalty_accounts).on_conflict_do_nothing(),
+        [
+            {"member_id": m, "program_id": p, "created_at": now, "updated_at": now}
+            for m, p in sorted(pairs)
+        ],
+    )
+    by_program: dict[int, list[int]] = {}
+    for member, program in pairs:
+        by_program.setdefault(program, []).append(member)
+    condition = or_(
+        *(
+            and_(loyalty_accounts.c.program_id == p, loyalty_accounts.c.member_id.in_(ms))
+            for p, ms in by_program.items()
+        )
+    )
+    return list(
+        connection.execute(
+            select(loyalty_accounts)
+            .where(condition)
+            .order_by(loyalty_accounts.c.id)
+            .with_for_update()
+        ).mappings()
     )
 
 
@@ -421,6 +474,21 @@ def account_rewards(connection: Connection, account_id: int) -> list[RowMapping]
             .order_by(loyalty_rewards.c.id)
         ).mappings()
     )
+
+
+def claim_accruals(connection: Connection, purchase_ids: list[int], now: datetime) -> list[int]:
+    """Mark purchases as accrued; return those that were not yet, in the given order."""
+    if not purchase_ids:
+        return []
+    claimed = set(
+        connection.execute(
+            _insert(connection)(purchase_accruals)
+            .values([{"purchase_id": i, "accrued_at": now} for i in purchase_ids])
+            .on_conflict_do_nothing()
+            .returning(purchase_accruals.c.purchase_id)
+        ).scalars()
+    )
+    return [i for i in purchase_ids if i in claimed]
 
 
 def claim_accrual(connection: Connection, purchase_id: int, now: datetime) -> bool:

@@ -277,8 +277,13 @@ def test_signup_birthday_and_referral_bonuses_are_granted_once(app: App) -> None
             loyalty_accrual.grant_bonuses(uow, birthday)
             uow.commit()
     assert account(app, "M3")["balance"] == 1000 + 3000
+    assert account(app, "M1")["balance"] == 4000  # no referral bonus before a purchase
     buy(app, "P1", "M2", DAY1, [("americano", "coffee", 1, 4500)])
     buy(app, "P2", "M2", DAY1, [("americano", "coffee", 1, 4500)])
+    for _ in range(2):
+        with app.unit_of_work() as uow:
+            loyalty_accrual.grant_bonuses(uow, birthday + timedelta(days=1))
+            uow.commit()
     assert account(app, "M1")["balance"] == 4000 + 2000
     assert account(app, "M2")["balance"] == 4000 + 1000
     assert_ledger_adds_up(app)
