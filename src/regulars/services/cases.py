@@ -100,10 +100,20 @@ def follow_up_responses(
             if action is FollowUp.INVITE_REFERRAL
             else "feedback.ask_what_makes_a_10"
         )
+        payload = {
+            "response_id": response_id,
+            "language": answer["language"],
+            "score": answer["value"],
+            "member_id": answer["member_external_id"],
+        }
+        if action is FollowUp.INVITE_REFERRAL:
+            # the loyalty engine pays the referral bonus once the friend, registered with
+            # POST /v1/loyalty/referrals {referrer, referee}, has bought
+            payload["referral"] = {"referrer": answer["member_external_id"]}
         outbox.enqueue(
             connection,
             topic,
-            {"response_id": response_id, "language": answer["language"], "score": answer["value"]},
+            payload,
             member_id=int(member_id),
             channel=channel,
             dedupe_key=f"{topic}:{response_id}",

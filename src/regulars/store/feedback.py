@@ -361,11 +361,14 @@ def nps_answers(connection: Connection, response_ids: Iterable[str]) -> list[Row
                     a.c.collected_at,
                     why.c.text.label("why"),
                     to_10.c.text.label("to_10"),
+                    members.c.external_id.label("member_external_id"),
                 )
                 .select_from(
-                    a.outerjoin(
+                    a.outerjoin(members, members.c.id == a.c.member_id)
+                    .outerjoin(
                         why, (why.c.response_id == a.c.response_id) & (why.c.question == "nps_why")
-                    ).outerjoin(
+                    )
+                    .outerjoin(
                         to_10,
                         (to_10.c.response_id == a.c.response_id)
                         & (to_10.c.question == "nps_to_10"),

@@ -3,6 +3,7 @@ whole, re-imports add nothing, and every detractor opens a case."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -95,6 +96,8 @@ def test_a_detractor_opens_a_case_for_the_responsible_store_and_department(
     assert (case["store"], case["department"], case["member_id"]) == ("S01", "support", "M1")
     assert case["status"] == "open"
     assert case["due_at"] - case["opened_at"] == pd.Timedelta(hours=48)
+    referral = next(e for e in events if e["topic"] == "feedback.referral_invite")
+    assert json.loads(referral["payload"])["referral"] == {"referrer": "M2"}
     topics = sorted((e["topic"], e["channel"]) for e in events)
     # R2 is a promoter with SMS consent: invited to refer a friend. R8 is an anonymous
     # passive: nobody to ask. R1 is the detractor: a case, announced to the staff.
