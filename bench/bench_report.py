@@ -9,7 +9,11 @@ script prints its wall time and peak memory (the child process's maximum residen
 DuckDB included) against the goal of 120 s and 6 GB on a 2-core machine.
 
     .venv/bin/python bench/bench_report.py [--members 1000000] [--purchases 20000000]
-        [--answers 200000] [--data DIR] [--out DIR]
+        [--answers 200000] [--data DIR] [--out DIR] [--postgres SERVER_URL]
+
+With ``--postgres`` the data is first loaded by COPY into a fresh, migrated store on that
+server (not timed) and the same aggregates run there instead of in DuckDB; the peak memory
+then counts the report process only, not the PostgreSQL server.
 
 The last line is the ratio of the measured wall time to the 120 s goal.
 """
@@ -25,6 +29,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -199,10 +204,95 @@ def _answers(rng: np.random.Generator, responses: int, members: int, start_s: in
     return pd.concat(parts, ignore_index=True)[list(ANSWER_COLUMNS)]
 
 
-def run(folder: Path, out: Path) -> dict[str, object]:
-    """The timed part (run in its own process): aggregates in DuckDB, report, files."""
-    import duckdb
+def load_postgres(folder: Path, admin_url: str) -> str:
+    """A fresh migrated store on PostgreSQL holding the generated data (COPY); its URL."""
+    import io
+    import uuid
 
+    import psycopg
+    import pyarrow.csv as pacsv
+    from sqlalchemy import create_engine, text
+
+    from regulars.config import normalise_database_url
+    from regulars.store.database import connect, migrate
+
+    admin_url = normalise_database_url(admin_url)
+    name = f"regulars_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    engine = connect(url)
+    migrate(engine)
+    engine.dispose()
+    now = pa.scalar(datetime.now(UTC), pa.timestamp("us", tz="UTC"))
+
+    def shaped(table: str, batch: pa.RecordBatch) -> pa.Table:
+        data = pa.Table.from_batches([batch])
+        n = data.num_rows
+        if table == "members":
+            return (
+                data.drop(["erased_at"])
+                .append_column("locale", pa.array(["ko"] * n))
+                .append_column("created_at", pa.array([now.as_py()] * n, now.type))
+                .append_column("updated_at", pa.array([now.as_py()] * n, now.type))
+            )
+        if table == "purchases":
+            ids = data["id"].to_numpy()
+            refund = np.asarray(data["kind"].to_numpy(zero_copy_only=False) == "refund")
+            return (
+                data.append_column("external_id", pa.array([f"P{i}" for i in ids]))
+                .append_column("channel", pa.array(["store"] * n))
+                .append_column("original_id", pa.array(np.where(refund, ids, None)))
+            )
+        return (
+            data.append_column("line_no", pa.array(np.ones(n, dtype=np.int64)))
+            .append_column("product_id", data["category_id"])
+            .append_column("quantity", pa.array(np.ones(n, dtype=np.int64)))
+            .append_column("amount", pa.array(np.zeros(n, dtype=np.int64)))
+        )
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as connection:
+        with connection.cursor() as cursor:
+            for code in range(1, 5):
+                cursor.execute(
+                    "INSERT INTO categories (id, code, name) VALUES (%s, %s, %s)",
+                    (code, f"c{code}", f"category {code}"),
+                )
+        for table in ("members", "purchases", "purchase_lines"):
+            source = pq.ParquetFile(folder / f"{table}.parquet")
+            for batch in source.iter_batches(batch_size=500_000):
+                data = shaped(table, batch)
+                buffer = io.BytesIO()
+                pacsv.write_csv(data, buffer, pacsv.WriteOptions(include_header=False))
+                columns = ", ".join(data.column_names)
+                with (
+                    connection.cursor() as cursor,
+                    cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy,
+                ):
+                    copy.write(buffer.getvalue())
+            connection.commit()
+        connection.execute("ANALYZE")
+    return url
+
+
+def drop_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def run(folder: Path, out: Path, store_url: str | None = None) -> dict[str, object]:
+    """The timed part (run in its own process): aggregates in the engine, report, files.
+
+    With ``store_url`` the aggregates run in that store (PostgreSQL); otherwise in DuckDB
+    over the Parquet files.
+    """
     from regulars.analytics.report import ReportOptions, compute_report, write_report
     from regulars.services.analytics import (
         MEMBERS_SQL,
@@ -213,15 +303,25 @@ def run(folder: Path, out: Path) -> dict[str, object]:
 
     started = time.monotonic()
     steps: dict[str, float] = {}
-    connection = duckdb.connect(config={"threads": 2, "memory_limit": "4GB"})
-    for table in ("members", "purchases", "purchase_lines"):
-        connection.execute(
-            f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{folder / (table + '.parquet')}')"
-        )
+    connection: Any
+    if store_url is None:
+        import duckdb
+
+        engine_name, dialect = "DuckDB", "duckdb"
+        connection = duckdb.connect(config={"threads": 2, "memory_limit": "4GB"})
+        for table in ("members", "purchases", "purchase_lines"):
+            parquet = folder / f"{table}.parquet"
+            connection.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{parquet}')")
+    else:
+        from regulars.store.database import connect
+
+        engine_name, dialect = "PostgreSQL", "postgresql"
+        connection = connect(store_url).connect()
     members = run_query(connection, MEMBERS_SQL)
-    summary, months = load_purchase_aggregates(connection, "duckdb")
+    summary, months = load_purchase_aggregates(connection, dialect)
     as_of = latest_purchase_date(connection) or END
-    steps["aggregates (DuckDB)"] = time.monotonic() - started
+    connection.close()
+    steps[f"aggregates ({engine_name})"] = time.monotonic() - started
     answers = pd.read_parquet(folder / "answers.parquet")
     mark = time.monotonic()
     sections = compute_report(members, summary, months, answers, as_of, ReportOptions())
@@ -251,10 +351,17 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=200_000)
     parser.add_argument("--data", type=Path, default=None, help="keep the generated data here")
     parser.add_argument("--out", type=Path, default=None, help="write the report here")
+    parser.add_argument(
+        "--postgres",
+        default=None,
+        help="run the aggregates in a fresh PostgreSQL store at this server URL (loaded by "
+        "COPY first) instead of DuckDB over Parquet",
+    )
     parser.add_argument("--run-only", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--store-url", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_only is not None:
-        print(json.dumps(run(args.run_only, args.out), default=str))
+        print(json.dumps(run(args.run_only, args.out, args.store_url), default=str))
         return
     with tempfile.TemporaryDirectory(prefix="regulars-bench-") as scratch:
         data = args.data or Path(scratch) / "data"
@@ -266,13 +373,19 @@ def main() -> None:
                 f"generated {args.members:,} members, {args.purchases:,} purchases, "
                 f"{args.answers:,} responses in {time.monotonic() - mark:.1f} s ({data})"
             )
+        command = [sys.executable, __file__, "--run-only", str(data), "--out", str(out)]
+        store_url = None
+        if args.postgres:
+            mark = time.monotonic()
+            store_url = load_postgres(data, args.postgres)
+            print(f"loaded into a PostgreSQL store by COPY in {time.monotonic() - mark:.1f} s")
+            command += ["--store-url", store_url]
         mark = time.monotonic()
-        child = subprocess.run(
-            [sys.executable, __file__, "--run-only", str(data), "--out", str(out)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        try:
+            child = subprocess.run(command, capture_output=True, text=True, check=False)
+        finally:
+            if store_url:
+                drop_postgres(store_url)
         wall = time.monotonic() - mark
         if child.returncode != 0:
             sys.exit(child.stderr)
