@@ -75,7 +75,8 @@ def regulars_rate(url: str, members: Path, purchases: Path, rows: int) -> float:
     started = time.perf_counter()
     report = import_file("purchases", purchases, app.unit_of_work, timezone=TZ)
     elapsed = time.perf_counter() - started
-    assert report.rows == rows and not report.errors, report.summary()
+    if report.rows != rows or report.errors:
+        raise SystemExit(f"the benchmark file did not import cleanly: {report.summary()}")
     again = time.perf_counter()
     second = import_file("purchases", purchases, app.unit_of_work, timezone=TZ)
     print(f"  re-import of the same file: {second.added} added, "
