@@ -63,6 +63,21 @@ def test_a_kiosk_answer_by_api_opens_a_case_that_staff_work_through(
     assert client.patch(f"/v1/cases/{case_id}", json={}, headers=analyst).status_code == 403
 
 
+def test_surveys_are_defined_listed_and_checked(
+    client: TestClient, admin: dict[str, str], analyst: dict[str, str]
+) -> None:
+    bad = client.put("/v1/surveys/x", json={"name": "X", "sampling": 2}, headers=admin)
+    assert bad.status_code == 422
+    assert "sampling: must be between 0 and 1" in bad.json()["error"]["message"]
+    assert client.put("/v1/surveys/x", json=SURVEY, headers=analyst).status_code == 403
+    assert client.put("/v1/surveys/x", json=SURVEY, headers=admin).status_code == 201
+    assert client.put("/v1/surveys/x", json=SURVEY, headers=admin).status_code == 200
+    [listed] = client.get("/v1/surveys", headers=analyst).json()
+    assert listed["code"] == "x"
+    assert listed["questions"][:4] == ["nps", "nps_why", "nps_to_10", "csat.touchpoint"]
+    assert client.get("/v1/surveys/nope", headers=analyst).status_code == 404
+
+
 def test_a_bad_api_answer_says_which_and_why(
     client: TestClient, admin: dict[str, str], pos: dict[str, str]
 ) -> None:

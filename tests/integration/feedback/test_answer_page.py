@@ -13,12 +13,22 @@ from sqlalchemy import select, update
 from regulars.api.app import create_api
 from regulars.bootstrap import App
 from regulars.domain.survey_links import make_token
-from regulars.services import cases
+from regulars.services import cases, surveys
 from regulars.services.surveys_dispatch import invite_after_purchases
 from regulars.store import feedback
 from regulars.store.tables import survey_invitations
 
 NOW = datetime.now(UTC)
+NPS_SURVEY = {
+    "code": "after-purchase",
+    "name": "After your purchase",
+    "csat": ["touchpoint", "employee"],
+    "drivers": ["price", "quality", "delivery", "service", "staff"],
+    "ask_importance": True,
+    "wallet_category": "coffee",
+    "intent_rebuy": True,
+    "test_opt_in": True,
+}
 
 
 @pytest.fixture
@@ -148,3 +158,27 @@ def test_a_missing_score_shows_the_form_again_with_the_error(
     assert ">hmm</textarea>" in response.text
     # the link is still usable
     assert client.post(links["en"], data={"nps": "9"}).status_code == 200
+
+
+def test_a_link_to_an_ended_survey_gets_a_clear_page(
+    client: TestClient, links: dict[str, str], business: App
+) -> None:
+    with business.unit_of_work() as uow:
+        surveys.define_survey(uow, {**NPS_SURVEY, "active": False}, NOW)
+        uow.commit()
+    response = client.get(links["en"])
+    assert response.status_code == 410
+    assert "This survey has ended" in response.text
+    assert client.post(links["en"], data={"nps": "9"}).status_code == 410
+
+
+def test_a_promoters_what_would_make_it_a_10_is_not_kept(
+    client: TestClient, links: dict[str, str], business: App
+) -> None:
+    answer = {"nps": "10", "nps_why": "Great", "nps_to_10": "Nothing", "share_of_wallet": "80"}
+    response = client.post(links["ko"], data=answer)
+    assert response.status_code == 200
+    assert "친구에게 추천해 주세요" in response.text
+    with business.unit_of_work() as uow:
+        frame = feedback.answers_frame(uow.connection)
+    assert sorted(frame["question"]) == ["nps", "nps_why", "share_of_wallet"]
