@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from regulars.cli.root import console, fail, wired
+from regulars.cli.root import console, errors, fail, wired
 from regulars.domain.surveys import DEFAULT_COOLDOWN
 from regulars.services import cases as case_service
 from regulars.services import feedback_import, surveys_dispatch
@@ -76,6 +76,11 @@ def invite(
     application = wired()
     now = datetime.now(UTC)
     secret = application.settings.secret_key
+    if secret == "change-me":
+        errors.print(
+            "[yellow]warning:[/] REGULARS_SECRET_KEY is the default: anyone who knows it can "
+            "forge survey links. Set a long random value before inviting real customers."
+        )
     try:
         with application.unit_of_work() as uow:
             if wave:
