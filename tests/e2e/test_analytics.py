@@ -80,6 +80,16 @@ def test_api_serves_the_analytics_to_analysts_only(
         "/v1/analytics/nps/compare?by=segment&first=individual&second=business", headers=analyst
     )
     assert compare.status_code == 200, compare.text
+    months = sorted(
+        row["month"]
+        for row in client.get("/v1/analytics/nps?by=month", headers=analyst).json()["by"]
+    )
+    periods = client.get(
+        f"/v1/analytics/nps/compare?by=month&first={months[-1]}&second={months[-2]}",
+        headers=analyst,
+    )
+    assert periods.status_code == 200, periods.text
+    assert periods.json()["first"]["group"] == months[-1]
     assert isinstance(compare.json()["significant"], bool)
     assert compare.json()["first"]["n"] + compare.json()["second"]["n"] <= body["n"]
     missing = client.get(

@@ -66,13 +66,19 @@ def report(
 def nps(
     by: Annotated[
         str | None,
-        typer.Option(help="Break down by segment, region, store, channel, department, employee"),
+        typer.Option(
+            help="Break down by segment, region, store, channel, department, employee, "
+            "month or week"
+        ),
     ] = None,
     trend: Annotated[str | None, typer.Option(help="week or month")] = None,
     benchmark: BenchmarkOpt = None,
     compare: Annotated[
         str | None,
-        typer.Option(help="Two groups of --by to test against each other, e.g. vip,individual"),
+        typer.Option(
+            help="Two groups of --by to test against each other: vip,individual or "
+            "2026-09,2026-10 (with --by month)"
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:

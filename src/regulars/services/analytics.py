@@ -172,12 +172,25 @@ def report(
     )
 
 
+GROUPINGS = (*BREAKDOWNS, "month", "week")
+
+
+def _check_by(by: str | None) -> None:
+    if by is not None and by not in GROUPINGS:
+        raise Invalid(f"by must be one of {', '.join(GROUPINGS)}, not {by!r}")
+
+
 def responses(uow: UnitOfWork) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The answers, one row per response with the member's segment and region, and the
+    """The answers, one row per response with the member's segment and region and the
+    ``month`` (2026-10) and ``week`` (its Monday, 2026-10-26) it was collected in, and the
     CSAT answers one row per rated touchpoint (no purchases are read)."""
     members = run_query(uow.connection, MEMBERS_SQL)
     answers = _answers(uow.connection)
     wide = responses_wide(answers, members)
+    if not wide.empty:
+        stamps = pd.to_datetime(wide["collected_at"], utc=True).dt.tz_localize(None)
+        wide["month"] = stamps.dt.strftime("%Y-%m")
+        wide["week"] = stamps.dt.to_period("W").dt.start_time.dt.strftime("%Y-%m-%d")
     ratings = csat_answers(answers) if not answers.empty else answers
     return wide, ratings
 
@@ -190,8 +203,7 @@ def nps_summary(
 ) -> dict[str, Any]:
     """The NPS with its interval and band, and optionally a breakdown or a trend."""
     wide, _ = responses(uow)
-    if by is not None and by not in BREAKDOWNS:
-        raise Invalid(f"by must be one of {', '.join(BREAKDOWNS)}, not {by!r}")
+    _check_by(by)
     if trend is not None and trend not in ("week", "month"):
         raise Invalid(f"trend must be 'week' or 'month', not {trend!r}")
     overall = nps.nps_of(wide["ltr"])
@@ -210,9 +222,8 @@ def nps_summary(
 
 
 def nps_comparison(uow: UnitOfWork, by: str, first: str, second: str) -> dict[str, Any]:
-    """Whether two groups' NPS differ (two segments, stores, employees...): the z-test."""
-    if by not in BREAKDOWNS:
-        raise Invalid(f"by must be one of {', '.join(BREAKDOWNS)}, not {by!r}")
+    """Whether two groups' NPS differ (two segments, stores, employees, months, weeks...)."""
+    _check_by(by)
     wide, _ = responses(uow)
     if by not in wide:
         raise Invalid(f"no answers carry a {by}")
