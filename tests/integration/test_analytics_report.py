@@ -150,3 +150,43 @@ def test_service_calls_for_the_cli_and_api(
     assert [row["fix_rank"] for row in drivers] == list(range(1, len(DRIVERS) + 1))
     ranked = [row for row in board if row["eligible"]]
     assert [row["rank"] for row in ranked] == list(range(1, len(ranked) + 1))
+
+
+def test_acquisition_shows_the_predicted_lifetime_value_once_members_are_scored(
+    business: tuple[App, DemoBusiness, pd.DataFrame],
+) -> None:
+    from sqlalchemy import insert, select
+
+    from regulars.store.tables import member_scores, members
+
+    app, demo, _ = business
+    with app.unit_of_work() as uow:
+        ids = uow.connection.execute(select(members.c.id, members.c.external_id)).all()
+        clv = {external: 1_000 * (i % 7) for i, (_, external) in enumerate(ids)}
+        uow.connection.execute(
+            insert(member_scores),
+            [
+                {
+                    "member_id": member_id,
+                    "computed_at": NOW,
+                    "model": "test",
+                    "frequency": 0,
+                    "recency_days": 0,
+                    "age_days": 0,
+                    "probability_alive": 1.0,
+                    "expected_purchases": 0.0,
+                    "horizon_days": 365,
+                    "clv": clv[external],
+                    "value_at_risk": 0,
+                }
+                for member_id, external in ids
+            ],
+        )
+        uow.commit()
+    with app.unit_of_work() as uow:
+        table = analytics_service.report(uow)["acquisition"].set_index("acquisition_channel")
+    channel = demo.members.set_index("member_id")["acquisition_channel"]
+    expected = pd.Series(clv).groupby(channel.reindex(list(clv)).to_numpy()).mean()
+    for name, value in expected.items():
+        assert table.loc[name, "clv"] == pytest.approx(value)
+    assert table["clv_to_cost"].notna().any()
