@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import expit, gammaln, hyp2f1
 
@@ -191,15 +192,18 @@ def _arrays(
 
 
 class _DistinctPairs:
-    """The ``(x, y)`` pairs (y = t_x or T) whose ₂F₁ terms the likelihood needs, deduplicated."""
+    """The ``(x, y)`` pairs (y = t_x or T) whose ₂F₁ terms the likelihood needs, deduplicated;
+    with the distinct x and T, so that per-x and per-T terms are computed once each."""
 
     def __init__(self, x: FloatArray, t_x: FloatArray, age: FloatArray) -> None:
         self.x, self.t_x, self.age = x, t_x, age
-        both = np.concatenate([np.column_stack([x, t_x]), np.column_stack([x, age])])
-        unique, inverse = np.unique(both, axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        self.pair_x, self.pair_y = unique[:, 0], unique[:, 1]
-        self.at_tx, self.at_age = inverse[: len(x)], inverse[len(x) :]
+        pairs = compress(np.concatenate([x, x]), np.concatenate([t_x, age]))
+        self.pair_x, self.pair_y = pairs.columns
+        self.at_tx, self.at_age = pairs.inverse[: len(x)], pairs.inverse[len(x) :]
+        x_codes, x_values = pd.factorize(x)
+        self.x_values, self.x_index = np.asarray(x_values, dtype=np.float64), x_codes
+        age_codes, age_values = pd.factorize(age)
+        self.age_values, self.age_index = np.asarray(age_values, dtype=np.float64), age_codes
 
     def _log_tail(self, r: float, alpha: float, s: float, beta: float) -> FloatArray:
         """log ∫_y^∞ (α+τ)^{-(r+x)} (β+τ)^{-(s+1)} dτ for each distinct (x, y)."""
@@ -225,11 +229,14 @@ class _DistinctPairs:
             tail = self._log_tail(r, alpha, s, beta)
             from_tx, from_age = tail[self.at_tx], tail[self.at_age]
             log_between = from_tx + np.log(-np.expm1(np.minimum(from_age - from_tx, 0.0)))
-        alive = -(r + self.x) * np.log(alpha + self.age) - s * np.log(beta + self.age)
+        log_alpha_age = np.log(alpha + self.age_values)[self.age_index]
+        log_beta_age = np.log(beta + self.age_values)[self.age_index]
+        alive = -(r + self.x) * log_alpha_age - s * log_beta_age
         return alive, np.log(s) + log_between
 
     def log_likelihood(self, r: float, alpha: float, s: float, beta: float) -> FloatArray:
         alive, died = self.log_terms(r, alpha, s, beta)
-        constant = gammaln(r + self.x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        per_x = gammaln(r + self.x_values)[self.x_index]
+        constant = -gammaln(r) + r * np.log(alpha) + s * np.log(beta)
         with np.errstate(invalid="ignore"):
-            return np.asarray(constant + np.logaddexp(alive, died))
+            return np.asarray(per_x + constant + np.logaddexp(alive, died))
