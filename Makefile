@@ -23,7 +23,7 @@ demo: $(STAMP)
 ## Everything a newcomer must be able to pass: lint, types, layering, the whole test suite
 ## (SQLite and the real PostgreSQL, and the browser tests in headless Chromium).
 test: $(STAMP)
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy
