@@ -158,11 +158,6 @@ def _floats(series: pd.Series) -> dict[str, float]:
     return {str(k): float(v) for k, v in series.items()}
 
 
-def _public(row: Any) -> dict[str, Any]:
-    out = dict(row)
-    return out
-
-
 def at_risk(
     uow: UnitOfWork, limit: int = 100, min_probability_lost: float = 0.0
 ) -> list[dict[str, Any]]:
@@ -170,14 +165,14 @@ def at_risk(
     if not 0 <= min_probability_lost <= 1:
         raise Invalid("min_probability_lost must be between 0 and 1")
     rows = score_store.at_risk(uow.connection, max(1, limit), min_probability_lost)
-    return [_public(r) for r in rows]
+    return [dict(r) for r in rows]
 
 
 def member_scores(uow: UnitOfWork, external_id: str) -> dict[str, Any]:
     row = score_store.of_member(uow.connection, external_id)
     if row is None:
         raise NotFound(f"no scores for member {external_id!r} (run 'regulars scores compute')")
-    return _public(row)
+    return dict(row)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ BG/NBD), so a fit on a large draw must recover the parameters it was drawn with.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -108,7 +108,3 @@ def simulate_transactions(
             "amount": np.maximum(np.rint(amounts[order]), 1).astype(np.int64),
         }
     )
-
-
-def days_after(start: datetime, days: float) -> datetime:
-    return start + timedelta(days=days)
