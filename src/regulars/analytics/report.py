@@ -36,7 +36,7 @@ class ReportOptions:
     min_answers: int = 30
     cohort_months: int = 12
     behaviour_window: int = 12
-    themes: int = 15
+    themes: int = 10
     theme_min_answers: int = 5
     rules: stages.StageRules = field(default_factory=stages.StageRules)
 
@@ -92,7 +92,7 @@ def compute_report(
             index = drivers.loyalty_index(responses, importance)
             out["loyalty_index"] = drivers.loyalty_index_summary(index)
     if "why" in responses and responses["why"].notna().any():
-        out["themes"] = themes.detractor_themes(
+        out["themes"] = themes.themes_by_language(
             responses, top=options.themes, min_answers=options.theme_min_answers
         )
     if "employee" in responses and responses["employee"].notna().any():

@@ -267,6 +267,7 @@ def detractor_themes(
     min_answers: int = 5,
     prior_weight: float = 0.1,
     quotes: int = 3,
+    population: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The terms and phrases that set detractors apart from promoters.
 
@@ -277,7 +278,9 @@ def detractor_themes(
     minus the overall NPS: how many points the NPS would gain without those answers) and
     ``examples`` (short detractor quotes). Terms mentioned by fewer than ``min_answers``
     answers are left out, and so is a term mentioned by exactly the same answers as one
-    already listed (the parts of a compound: 고객 and 센터 beside 고객 센터).
+    already listed (the parts of a compound: 고객 and 센터 beside 고객 센터). The NPS
+    impact is reckoned on ``population`` (the 0-10 answers, indexed like ``responses``)
+    when given, so that the themes of one language still speak of the whole NPS.
     """
     data = responses[responses["ltr"].notna() & responses["why"].notna()]
     data = data[data["why"].astype(str).str.strip() != ""]
@@ -303,7 +306,7 @@ def detractor_themes(
     scores = scores.assign(_length=[len(t) for t in scores.index])
     scores = scores.sort_values(["z", "_length"], ascending=False).head(4 * top)
 
-    all_ltr = responses["ltr"].dropna()
+    all_ltr = (population if population is not None else responses["ltr"]).dropna()
     overall = nps_of(all_ltr).nps
     texts = data["why"].astype(str).to_numpy()
     ids = data.index.to_numpy()
@@ -343,3 +346,34 @@ def _document_counts(term_sets: Iterable[set[str]]) -> pd.Series:
     for terms in term_sets:
         counter.update(terms)
     return pd.Series(counter, dtype=float)
+
+
+def themes_by_language(
+    responses: pd.DataFrame, top: int = 10, min_answers: int = 5
+) -> pd.DataFrame:
+    """:func:`detractor_themes` for each language of the comments, Korean first.
+
+    Each language's comments are compared within that language (a Korean word cannot set a
+    Korean detractor apart from an English promoter), and each theme's NPS impact is on
+    the NPS of all answers. Adds a ``language`` column ('ko' or 'en'; where the answer
+    names none, Hangul in the text means Korean).
+    """
+    texts = responses["why"].fillna("").astype(str)
+    detected = pd.Series(
+        np.where(texts.str.contains(HANGUL), "ko", "en"), index=responses.index, dtype="object"
+    )
+    given = responses.get("language", None)
+    language = detected if given is None else given.where(given.isin(["ko", "en"]), detected)
+    tables = []
+    for code in ("ko", "en"):
+        subset = responses[(language == code) & (texts.str.strip() != "")]
+        if subset.empty:
+            continue
+        table = detractor_themes(
+            subset, top=top, min_answers=min_answers, population=responses["ltr"]
+        )
+        tables.append(table.assign(language=code))
+    if not tables:
+        return pd.DataFrame(columns=["language", "term"])
+    combined = pd.concat(tables, ignore_index=True)
+    return combined[["language", *[c for c in combined.columns if c != "language"]]]

@@ -54,7 +54,7 @@ def get_drivers(uow: UoW, _: Analyst) -> list[dict[str, Any]]:
 def get_themes(
     uow: UoW,
     _: Analyst,
-    top: Annotated[int, Query(ge=1, le=200)] = 15,
+    top: Annotated[int, Query(ge=1, le=200)] = 10,
     min_answers: Annotated[int, Query(ge=1)] = 5,
 ) -> list[dict[str, Any]]:
     return analytics_service.comment_themes(uow, top, min_answers)

@@ -142,7 +142,7 @@ def drivers(as_json: JsonOpt = False) -> None:
 
 
 def themes(
-    top: Annotated[int, typer.Option(help="How many themes")] = 15,
+    top: Annotated[int, typer.Option(help="How many themes per language")] = 10,
     min_answers: Annotated[int, typer.Option(help="Answers a term needs to be shown")] = 5,
     as_json: JsonOpt = False,
 ) -> None:
@@ -153,7 +153,7 @@ def themes(
         rows,
         as_json,
         "no comments yet",
-        ["term", "detractors", "promoters", "z", "impact", "examples"],
+        ["language", "term", "detractors", "promoters", "z", "impact", "examples"],
     )
 
 

@@ -246,12 +246,12 @@ def driver_analysis(uow: UnitOfWork) -> list[dict[str, Any]]:
     return report_json({"t": table})["t"]  # type: ignore[no-any-return]
 
 
-def comment_themes(uow: UnitOfWork, top: int = 15, min_answers: int = 5) -> list[dict[str, Any]]:
+def comment_themes(uow: UnitOfWork, top: int = 10, min_answers: int = 5) -> list[dict[str, Any]]:
     """The terms and phrases that set detractors apart, with NPS impact and quotes."""
     wide, _ = responses(uow)
     if wide.empty or not wide["why"].notna().any():
         return []
-    table = themes.detractor_themes(wide, top=top, min_answers=min_answers)
+    table = themes.themes_by_language(wide, top=top, min_answers=min_answers)
     return report_json({"t": table})["t"]  # type: ignore[no-any-return]
 
 

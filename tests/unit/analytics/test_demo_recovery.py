@@ -17,7 +17,7 @@ import yaml
 import regulars.demo
 from regulars.analytics.drivers import driver_importance, importance_satisfaction
 from regulars.analytics.responses import responses_wide
-from regulars.analytics.themes import answer_terms, detractor_themes
+from regulars.analytics.themes import answer_terms, detractor_themes, themes_by_language
 from regulars.demo.business import DRIVERS, DemoBusiness, generate
 from regulars.demo.feedback import survey_answers
 
@@ -73,3 +73,20 @@ def test_top_detractor_theme_is_the_complaint_driver(
     assert top["detractors"] >= 5 * top["promoters"]
     assert top["impact"] > 0
     assert top["examples"]
+
+
+def test_themes_per_language_each_name_the_complaint_driver(
+    demo: tuple[DemoBusiness, pd.DataFrame],
+) -> None:
+    business, responses = demo
+    themes = themes_by_language(responses, top=5)
+    assert list(dict.fromkeys(themes["language"])) == ["ko", "en"]
+    overall = 100 * ((responses["ltr"] >= 9).mean() - (responses["ltr"] <= 6).mean())
+    terms = _complaint_terms()
+    for language in ("ko", "en"):
+        top = themes[themes["language"] == language].iloc[0]
+        assert [d for d, words in terms.items() if top["term"] in words] == [
+            business.complaint_driver
+        ]
+        # The impact is on the NPS of all answers, whatever the language.
+        assert top["nps_without"] - top["impact"] == pytest.approx(overall)
