@@ -219,12 +219,16 @@ def _headline(value: Any) -> str:
     return _cell(value)
 
 
+def _td(value: Any) -> str:
+    text = Markup.escape(_cell(value))
+    return f"<td class='t'>{text}</td>" if isinstance(value, str | list) else f"<td>{text}</td>"
+
+
 def _table(frame: pd.DataFrame, limit: int = 60) -> Markup:
     shown = frame.head(limit)
     header = "".join(f"<th>{Markup.escape(c)}</th>" for c in shown.columns)
     rows = "".join(
-        "<tr>" + "".join(f"<td>{Markup.escape(_cell(v))}</td>" for v in row) + "</tr>"
-        for row in shown.itertuples(index=False)
+        "<tr>" + "".join(_td(v) for v in row) + "</tr>" for row in shown.itertuples(index=False)
     )
     more = (
         f"<p class='more'>{len(frame) - limit:,} more rows in report.json</p>"
