@@ -40,7 +40,7 @@ from sqlalchemy import create_engine, select, text
 from regulars.bootstrap import build
 from regulars.config import Settings, normalise_database_url
 from regulars.services import api_keys
-from regulars.services.loyalty_accrual import accrue_purchase
+from regulars.services.loyalty_accrual import accrue_ids, grant_bonuses
 from regulars.services.loyalty_demo import install_demo_programs
 from regulars.services.members import upsert_members
 from regulars.store import purchases as purchase_store
@@ -148,6 +148,9 @@ def prepare(url: str, members: int, count: int) -> None:
         ]
         purchase_store.insert_lines(c, columns(purchase_store.LINE_COLUMNS, rows))
         uow.commit()
+    with app.unit_of_work() as uow:  # the signup bonus opens every member's account
+        grant_bonuses(uow, start)
+        uow.commit()
     app.engine.dispose()
 
 
@@ -155,7 +158,9 @@ def columns(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> dict[str, li
     return {name: list(values) for name, values in zip(names, zip(*rows, strict=True), strict=True)}
 
 
-def accrual_client(url: str, client: int, seconds: float, start_at: float, queue: Any) -> None:
+def accrual_client(
+    url: str, client: int, seconds: float, start_at: float, batch: int, queue: Any
+) -> None:
     engine = connect(url, pool_size=1, max_overflow=0)
     with engine.connect() as c:
         todo = [
@@ -173,23 +178,21 @@ def accrual_client(url: str, client: int, seconds: float, start_at: float, queue
         time.sleep(0.001)
     done = 0
     deadline = start_at + seconds
-    for purchase_id in todo:
+    for start in range(0, len(todo), batch):
         if time.time() >= deadline:
             break
         with UnitOfWork(engine) as uow:
-            accrue_purchase(uow.connection, purchase_id)
+            done += accrue_ids(uow.connection, todo[start : start + batch])
             uow.commit()
-        done += 1
     engine.dispose()
     queue.put(done)
 
 
-def run_accrual(url: str, seconds: int, members: int, expected_tps: int) -> float:
-    prepare(url, members, count=expected_tps * seconds)
+def run_accrual(url: str, seconds: int, batch: int) -> float:
     queue: Any = mp.Queue()
     start_at = time.time() + 3.0
     procs = [
-        mp.Process(target=accrual_client, args=(url, i, seconds, start_at, queue))
+        mp.Process(target=accrual_client, args=(url, i, seconds, start_at, batch, queue))
         for i in range(CLIENTS)
     ]
     for p in procs:
@@ -287,13 +290,15 @@ def run_http(url: str, seconds: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--members", type=int, default=20_000)
+    parser.add_argument("--members", type=int, default=5_000)
     parser.add_argument(
         "--postgres",
         default=os.environ.get(
             "REGULARS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/test"
         ),
     )
+    parser.add_argument("--purchases", type=int, default=120_000)
+    parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--skip-http", action="store_true")
     args = parser.parse_args()
     base = normalise_database_url(args.postgres)
@@ -304,9 +309,17 @@ def main() -> None:
     name = f"regulars_bench_{uuid.uuid4().hex[:8]}"
     url = create_database(base, name)
     try:
-        accrual_tps = run_accrual(url, args.seconds, args.members, int(pgbench_tps) + 500)
+        prepare(url, args.members, count=args.purchases)
+        job_tps = run_accrual(url, args.seconds, args.batch)
         print(
-            f"regulars accrual (service layer), {CLIENTS} clients: {accrual_tps:,.0f} purchases/s"
+            f"regulars accrual job (service layer, {args.batch} purchases a transaction), "
+            f"{CLIENTS} clients: {job_tps:,.0f} purchases/s "
+            f"(ratio {job_tps / pgbench_tps:.2f})"
+        )
+        accrual_tps = run_accrual(url, args.seconds, 1)
+        print(
+            f"regulars accrual (service layer, one purchase a transaction), {CLIENTS} clients: "
+            f"{accrual_tps:,.0f} purchases/s"
         )
         if not args.skip_http:
             http_tps, p99 = run_http(url, args.seconds)

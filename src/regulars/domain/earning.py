@@ -130,6 +130,17 @@ def period_start(period: str, at: datetime) -> datetime:
     return day.replace(month=1, day=1)
 
 
+def period_end(period: str, start: datetime) -> datetime:
+    """The start of the next cap period after the one starting at ``start``."""
+    if period == "day":
+        return start + timedelta(days=1)
+    if period == "week":
+        return start + timedelta(days=7)
+    if period == "month":
+        return period_start("month", start + timedelta(days=32))
+    return start.replace(year=start.year + 1)
+
+
 def discount_percent(rules: DiscountRules, cumulative_spend: int) -> Decimal:
     """The discount card's rate for a member with this cumulative spend.
 

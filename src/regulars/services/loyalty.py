@@ -85,7 +85,8 @@ def quote(
                 for cap in [program.cap, *(c.cap for c in program.campaigns if c.active(now))]:
                     if cap is not None:
                         since = earning.period_start(cap.period, now)
-                        earned = earned_in_period(connection, account["id"], since)
+                        until = earning.period_end(cap.period, since)
+                        earned = earned_in_period(connection, account["id"], since, until)
                         points = earning.capped(points, earned, cap)
             spendable = _spendable(connection, account["id"], now) if account else 0
             redeemable = earning.redeemable_points(program.points, spendable, basket.total)

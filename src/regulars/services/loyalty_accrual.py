@@ -51,16 +51,27 @@ from regulars.store.tables import (
 from regulars.store.unit_of_work import UnitOfWork
 
 
-def earned_in_period(connection: Connection, account_id: int, since: datetime) -> int:
-    return int(
-        connection.execute(
-            select(func.coalesce(func.sum(ledger_transactions.c.points), 0)).where(
-                ledger_transactions.c.account_id == account_id,
-                ledger_transactions.c.kind == "earn",
-                ledger_transactions.c.occurred_at >= since,
-            )
-        ).scalar_one()
+def earned_in_period(
+    connection: Connection, account_id: int, since: datetime, until: datetime
+) -> int:
+    return earned_by_account(connection, [account_id], since, until).get(account_id, 0)
+
+
+def earned_by_account(
+    connection: Connection, account_ids: list[int], since: datetime, until: datetime
+) -> dict[int, int]:
+    """Points each account earned from purchases in ``[since, until)`` (for caps)."""
+    rows = connection.execute(
+        select(ledger_transactions.c.account_id, func.sum(ledger_transactions.c.points))
+        .where(
+            ledger_transactions.c.account_id.in_(account_ids),
+            ledger_transactions.c.kind == "earn",
+            ledger_transactions.c.occurred_at >= since,
+            ledger_transactions.c.occurred_at < until,
+        )
+        .group_by(ledger_transactions.c.account_id)
     )
+    return {int(a): int(p) for a, p in rows}
 
 
 def accrue_purchase(connection: Connection, purchase_id: int, now: datetime | None = None) -> bool:
@@ -109,7 +120,8 @@ def accrue_ids(connection: Connection, ids: list[int], now: datetime | None = No
     )
     baskets = baskets_of(connection, [i for i in order if heads[i].kind == "sale"], heads)
     w = posting.Writer(connection)
-    caps: dict[tuple[int, datetime], int] = {}
+    sales = [(owner[i], baskets[i]) for i in order if i in baskets and owner[i] is not None]
+    caps = _cap_totals(connection, programs, sales, accounts)
     for i in order:
         purchase = heads[i]
         if owner[i] is None:
@@ -129,6 +141,7 @@ def baskets_of(
 ) -> dict[int, earning.Basket]:
     """The baskets of these sales (lines with product and category codes, store code)."""
     lines: dict[int, list[earning.BasketLine]] = {i: [] for i in ids}
+    codes: dict[int, str | None] = {}
     if ids:
         rows = connection.execute(
             select(
@@ -137,29 +150,24 @@ def baskets_of(
                 categories.c.code,
                 purchase_lines.c.quantity,
                 purchase_lines.c.amount,
+                stores.c.code,
             )
             .join(products, products.c.id == purchase_lines.c.product_id)
             .outerjoin(categories, categories.c.id == purchase_lines.c.category_id)
+            .join(purchases, purchases.c.id == purchase_lines.c.purchase_id)
+            .outerjoin(stores, stores.c.id == purchases.c.store_id)
             .where(purchase_lines.c.purchase_id.in_(ids))
             .order_by(purchase_lines.c.purchase_id, purchase_lines.c.line_no)
         )
-        for pid, product, category, quantity, amount in rows:
+        for pid, product, category, quantity, amount, store in rows:
             lines[pid].append(earning.BasketLine(product, category, quantity, amount))
-    store_ids = {heads[i].store_id for i in ids if heads[i].store_id is not None}
-    codes = (
-        dict(
-            connection.execute(
-                select(stores.c.id, stores.c.code).where(stores.c.id.in_(store_ids))
-            ).all()
-        )
-        if store_ids
-        else {}
-    )
+            codes[pid] = store
+
     return {
         i: earning.Basket(
             tuple(lines[i]),
             at=utc(heads[i].occurred_at) or heads[i].occurred_at,
-            store=codes.get(heads[i].store_id),
+            store=codes.get(i),
             channel=heads[i].channel,
         )
         for i in ids
@@ -170,17 +178,28 @@ def basket_of(connection: Connection, purchase: Any) -> earning.Basket:
     return baskets_of(connection, [purchase.id], {purchase.id: purchase})[purchase.id]
 
 
-def _earned(
-    w: posting.Writer,
-    account: posting.Account,
-    since: datetime,
-    caps: dict[tuple[int, datetime], int],
-) -> int:
-    key = (account.id, since)
-    if key not in caps:
-        w.flush()
-        caps[key] = earned_in_period(w.connection, account.id, since)
-    return caps[key]
+def _cap_totals(
+    connection: Connection,
+    programs: list[RunningProgram],
+    sales: list[tuple[int, earning.Basket]],
+    accounts: dict[tuple[int, int], posting.Account],
+) -> dict[tuple[int, datetime], int]:
+    """Points already earned per (account, cap period) for the caps this batch will meet,
+    read in one query per period (then kept up to date in memory)."""
+    wanted: dict[tuple[str, datetime], set[int]] = {}
+    for rp in programs:
+        program = rp.program
+        for member, basket in sales:
+            caps = [program.cap, *(c.cap for c in program.campaigns if c.active(basket.at))]
+            for cap in caps:
+                if cap is not None:
+                    since = earning.period_start(cap.period, basket.at)
+                    wanted.setdefault((cap.period, since), set()).add(accounts[(member, rp.id)].id)
+    totals: dict[tuple[int, datetime], int] = {}
+    for (period, since), ids in wanted.items():
+        found = earned_by_account(connection, sorted(ids), since, earning.period_end(period, since))
+        totals.update({(a, since): found.get(a, 0) for a in ids})
+    return totals
 
 
 def _earn(
@@ -202,7 +221,7 @@ def _earn(
         for cap in [program.cap, *(c.cap for c in program.campaigns if c.active(basket.at))]:
             if cap is not None and points:
                 since = earning.period_start(cap.period, basket.at)
-                points = earning.capped(points, _earned(w, account, since, caps), cap)
+                points = earning.capped(points, caps[(account.id, since)], cap)
                 periods.append(since)
         if points:
             points = posting.award(

@@ -232,6 +232,10 @@ def lock_accounts(
     insert has opened the write transaction, which holds the database's write lock)."""
     if not pairs:
         return []
+    if connection.dialect.name == "postgresql":  # steady state: the accounts exist
+        rows = _select_for_update(connection, pairs)
+        if len(rows) == len(pairs):
+            return rows
     connection.execute(
         _insert(connection)(loyalty_accounts).on_conflict_do_nothing(),
         [
@@ -239,6 +243,10 @@ def lock_accounts(
             for m, p in sorted(pairs)
         ],
     )
+    return _select_for_update(connection, pairs)
+
+
+def _select_for_update(connection: Connection, pairs: set[tuple[int, int]]) -> list[RowMapping]:
     by_program: dict[int, list[int]] = {}
     for member, program in pairs:
         by_program.setdefault(program, []).append(member)

@@ -4,6 +4,7 @@ refunds, stamps, jobs, bonuses — and the ledger adding up after each."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from regulars.bootstrap import App
 from regulars.domain.earning import BasketLine
 from regulars.services import loyalty, loyalty_accrual, loyalty_jobs, purchases
 from regulars.services.errors import Conflict, Invalid
+from regulars.services.importing import import_file
 from regulars.services.loyalty_demo import install_demo_programs
 from regulars.services.loyalty_programs import install_program
 from regulars.services.members import upsert_members
@@ -325,3 +327,37 @@ def test_program_versions_and_budget(app: App) -> None:
     buy(app, "P2", "M2", DAY1, [("sandwich", "bakery", 1, 7500)])  # budget spent
     assert account(app, "M1", "launch")["balance"] == 1500  # no return window: open at once
     assert account(app, "M2", "launch")["balance"] == 0
+
+
+def test_cap_per_member_per_month_holds_across_one_batch(app: App, tmp_path: Path) -> None:
+    capped = {
+        "code": "capped",
+        "kind": "points",
+        "points": {"earn": {"points": 10, "per_amount": 100}},
+        "cap": {"points": 2500, "period": "month"},
+    }
+    with app.unit_of_work() as uow:
+        install_program(uow, capped)
+        upsert_members(uow, [{"member_id": "M1"}], TZ)
+        uow.commit()
+    # Imported in bulk (no accrual yet), then accrued by the job in one batch.
+    rows = ["purchase_id,member_id,occurred_at,product,category,amount"]
+    rows += [f"P{i},M1,2026-01-{10 + i}T10:00:00+09:00,beans_250g,beans,18000" for i in range(3)]
+    rows += ["P9,M1,2026-02-02T10:00:00+09:00,beans_250g,beans,18000"]
+    path = tmp_path / "purchases.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    import_file("purchases", path, app.unit_of_work, timezone=TZ)
+    with app.unit_of_work() as uow:
+        assert loyalty_accrual.accrue_batch(uow) == 4
+        uow.commit()
+    with app.engine.connect() as c:
+        earned = [
+            p
+            for (p,) in c.execute(
+                select(ledger_transactions.c.points)
+                .where(ledger_transactions.c.kind == "earn")
+                .order_by(ledger_transactions.c.occurred_at)
+            )
+        ]
+    assert earned == [1800, 700, 1800]  # January capped at 2,500; February starts afresh
+    assert_ledger_adds_up(app)
