@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
+from statistics import NormalDist
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 #: The bands of the brief: (lower bound inclusive, label).
 BANDS: tuple[tuple[float, str], ...] = (
@@ -45,6 +46,12 @@ NPS_COLUMNS = [
     "low",
     "high",
 ]
+
+
+@lru_cache(maxsize=16)
+def z_value(confidence: float) -> float:
+    """The two-sided standard normal quantile for ``confidence`` (1.96 for 0.95)."""
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
 class NpsInterval(NamedTuple):
@@ -90,7 +97,7 @@ def adjusted_wald(
     if n == 0:
         nan = float("nan")
         return NpsInterval(0, 0, 0, 0, nan, nan, nan, nan)
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = z_value(confidence)
     n_adj = n + 3.0
     p = (promoters + 0.75) / n_adj
     d = (detractors + 0.75) / n_adj
@@ -190,9 +197,9 @@ def nps_difference(
     a_centre, a_var = adjusted(first)
     b_centre, b_var = adjusted(second)
     se = math.sqrt(a_var + b_var)
-    z_crit = float(stats.norm.ppf(0.5 + confidence / 2))
+    z_crit = z_value(confidence)
     z = (a_centre - b_centre) / se
-    p_value = float(2 * stats.norm.sf(abs(z)))
+    p_value = 2 * (1 - NormalDist().cdf(abs(z)))
     return {
         "difference": first.nps - second.nps,
         "low": 100 * (a_centre - b_centre - z_crit * se),

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from regulars.analytics.nps import z_value
 from regulars.analytics.responses import driver_names
 
 
@@ -26,7 +28,7 @@ def proportion_interval(successes: int, n: int, confidence: float = 0.95) -> tup
     """The adjusted-Wald (Agresti-Coull) interval of a proportion, clipped to [0, 1]."""
     if n == 0:
         return float("nan"), float("nan")
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = z_value(confidence)
     n_adj = n + z * z
     p_adj = (successes + z * z / 2) / n_adj
     half = z * math.sqrt(p_adj * (1 - p_adj) / n_adj)
@@ -51,6 +53,11 @@ def csat(ratings: pd.Series, confidence: float = 0.95) -> dict[str, float]:
     }
 
 
+@lru_cache(maxsize=4096)
+def _t_value(confidence: float, degrees: int) -> float:
+    return float(stats.t.ppf(0.5 + confidence / 2, degrees))
+
+
 def mean_interval(
     values: np.ndarray | pd.Series, confidence: float = 0.95
 ) -> tuple[float, float, float]:
@@ -63,7 +70,7 @@ def mean_interval(
     if data.size < 2:
         return mean, float("nan"), float("nan")
     sem = float(data.std(ddof=1) / math.sqrt(data.size))
-    t = float(stats.t.ppf(0.5 + confidence / 2, data.size - 1))
+    t = _t_value(confidence, int(data.size) - 1)
     return mean, mean - t * sem, mean + t * sem
 
 
