@@ -61,10 +61,10 @@ def run_regulars(task: str, data: dict[str, np.ndarray], out: Path) -> dict[str,
     if task == "summary":
         frame = summary_frame(data)
         end = datetime.fromtimestamp(int(data["end_ns"]) / 1e9, tz=UTC)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = rfm_summary(frame, end)
         seconds = time.perf_counter() - start
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"pandas_cpu_seconds": time.process_time() - cpu}
         parquet = out.with_suffix(".parquet")
         if parquet.exists():
             duck_start = time.perf_counter()

@@ -130,5 +130,5 @@ def validate(
         f"MAE {f.mean_absolute_error:.3f}, correlation {f.correlation:.3f}"
     )
     if plot is not None:
-        result.figure.write_html(str(plot), include_plotlyjs="cdn")
+        result.figure.write_html(str(plot), include_plotlyjs=True)  # opens offline
         console.print(f"figure written to {plot}")

@@ -218,25 +218,33 @@ def _epoch_seconds(values: pd.Series) -> np.ndarray:
 
 def _day_numbers(transactions: pd.DataFrame, offset: int, start: int | None, end: int) -> _Days:
     seconds = _epoch_seconds(transactions["occurred_at"])
+    members = transactions["member_id"].to_numpy()
+    amount = transactions["amount"].to_numpy()
     keep = seconds <= end
     if start is not None:
         keep &= seconds > start
-    members = transactions["member_id"].to_numpy()[keep]
-    day = (seconds[keep] + offset) // SECONDS_PER_DAY
-    amount = transactions["amount"].to_numpy()[keep]
+    if not keep.all():  # copies only when something is left out
+        seconds, members, amount = seconds[keep], members[keep], amount[keep]
+    day = (seconds + offset) // SECONDS_PER_DAY
     if len(day) == 0:
         return _Days(members[:0], day, amount)
     if np.issubdtype(members.dtype, np.integer):
-        codes, uniques = members.astype(np.int64) - members.min(), None
+        codes, uniques = members.astype(np.int64, copy=False) - members.min(), None
     else:
         codes, uniques = pd.factorize(members, sort=True)
-    day_span = int(day.max() - day.min()) + 1
-    key = codes.astype(np.int64) * day_span + (day - day.min())
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
-    first_rows = order[starts]
-    day_amount = np.add.reduceat(amount[order], starts)
+    first_day = day.min()
+    key = codes * (int(day.max() - first_day) + 1) + (day - first_day)
+    if bool(np.all(key[1:] >= key[:-1])):  # already in (member, day) order: no sort
+        boundaries = np.flatnonzero(key[1:] != key[:-1]) + 1
+        starts = np.concatenate([[0], boundaries])
+        first_rows = starts
+        day_amount = np.add.reduceat(amount, starts)
+    else:
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+        first_rows = order[starts]
+        day_amount = np.add.reduceat(amount[order], starts)
     member = members[first_rows] if uniques is None else uniques[codes[first_rows]]
     return _Days(np.asarray(member), day[first_rows], day_amount)
 

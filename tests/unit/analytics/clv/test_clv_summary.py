@@ -81,3 +81,15 @@ def test_calibration_and_holdout_split() -> None:
     ]
     with pytest.raises(ValueError, match="before"):
         rfm_calibration_and_holdout(tx, datetime(2026, 2, 1), datetime(2026, 1, 1))
+
+
+def test_row_order_and_member_id_type_do_not_matter(cdnow_transactions: pd.DataFrame) -> None:
+    expected = rfm_summary(cdnow_transactions, END)
+    shuffled = cdnow_transactions.sample(frac=1.0, random_state=3)
+    pd.testing.assert_frame_equal(rfm_summary(shuffled, END), expected)
+    as_text = shuffled.assign(member_id=shuffled["member_id"].map(lambda i: f"M{i:05d}"))
+    by_text = rfm_summary(as_text, END)
+    assert by_text["member_id"].tolist() == [f"M{i:05d}" for i in expected["member_id"]]
+    pd.testing.assert_frame_equal(
+        by_text.drop(columns="member_id"), expected.drop(columns="member_id")
+    )
