@@ -94,6 +94,11 @@ def run(task: str, description: str) -> None:
     if pymc is not None and "error" not in pymc:
         print(f"pymc:      {memory(pymc)} ({pymc.get('note', '')}: not the MLE)")
         print(f"PyMC-Marketing MAP / regulars: {pymc['seconds'] / ours['seconds']:.1f}x")
+    if "error" not in theirs:
+        print(
+            f"CPU seconds: regulars {ours['cpu_seconds']:.2f}, lifetimes "
+            f"{theirs['cpu_seconds']:.2f} ({theirs['cpu_seconds'] / ours['cpu_seconds']:.1f}x)"
+        )
     if "error" in theirs:
         print(
             f"ratio: lifetimes did not finish ({theirs['error']}); regulars {ours['seconds']:.2f} s"
