@@ -174,10 +174,6 @@ def baskets_of(
     }
 
 
-def basket_of(connection: Connection, purchase: Any) -> earning.Basket:
-    return baskets_of(connection, [purchase.id], {purchase.id: purchase})[purchase.id]
-
-
 def _cap_totals(
     connection: Connection,
     programs: list[RunningProgram],

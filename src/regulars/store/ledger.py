@@ -13,16 +13,15 @@ spent twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from regulars.domain.ledger import Lot
 from regulars.store.tables import (
-    ledger_entries,
     ledger_transactions,
     loyalty_accounts,
     loyalty_program_versions,
@@ -266,15 +265,6 @@ def _select_for_update(connection: Connection, pairs: set[tuple[int, int]]) -> l
     )
 
 
-def change_account(connection: Connection, account_id: int, **deltas: int) -> None:
-    """Add ``deltas`` to the cached counters (available, pending, debt, stamps)."""
-    values = {name: loyalty_accounts.c[name] + delta for name, delta in deltas.items() if delta}
-    if values:
-        connection.execute(
-            update(loyalty_accounts).where(loyalty_accounts.c.id == account_id).values(**values)
-        )
-
-
 def set_tier(
     connection: Connection,
     account_id: int,
@@ -303,51 +293,11 @@ def transaction_by_key(connection: Connection, source_key: str) -> RowMapping | 
     )
 
 
-def add_transaction(connection: Connection, **values: Any) -> int:
-    return int(
-        connection.execute(
-            insert(ledger_transactions).values(**values).returning(ledger_transactions.c.id)
-        ).scalar_one()
-    )
-
-
 def set_detail(connection: Connection, transaction_id: int, detail: str) -> None:
     connection.execute(
         update(ledger_transactions)
         .where(ledger_transactions.c.id == transaction_id)
         .values(detail=detail)
-    )
-
-
-def add_entries(
-    connection: Connection,
-    transaction_id: int,
-    account_id: int,
-    entries: Iterable[tuple[str, int, int | None]],
-) -> None:
-    """Post ``(book, points, lot_id)`` entries; they must sum to zero (double entry)."""
-    rows: list[dict[str, Any]] = [
-        {
-            "transaction_id": transaction_id,
-            "account_id": account_id,
-            "book": book,
-            "points": points,
-            "lot_id": lot,
-        }
-        for book, points, lot in entries
-        if points
-    ]
-    if sum(r["points"] for r in rows) != 0:
-        raise AssertionError(f"unbalanced ledger transaction: {rows}")
-    if rows:
-        connection.execute(insert(ledger_entries), rows)
-
-
-def add_lot(connection: Connection, **values: Any) -> int:
-    return int(
-        connection.execute(
-            insert(points_lots).values(**values).returning(points_lots.c.id)
-        ).scalar_one()
     )
 
 
@@ -450,15 +400,6 @@ def account_history(connection: Connection, account_id: int, limit: int) -> list
     )
 
 
-def book_balances(connection: Connection, account_id: int) -> dict[str, int]:
-    rows = connection.execute(
-        select(ledger_entries.c.book, func.sum(ledger_entries.c.points))
-        .where(ledger_entries.c.account_id == account_id)
-        .group_by(ledger_entries.c.book)
-    )
-    return {book: int(total) for book, total in rows}
-
-
 # --- rewards and accruals ---------------------------------------------------------------
 
 
@@ -497,14 +438,3 @@ def claim_accruals(connection: Connection, purchase_ids: list[int], now: datetim
         ).scalars()
     )
     return [i for i in purchase_ids if i in claimed]
-
-
-def claim_accrual(connection: Connection, purchase_id: int, now: datetime) -> bool:
-    """Mark a purchase as accrued; False when it already was (accrual is once per purchase)."""
-    inserted = connection.execute(
-        _insert(connection)(purchase_accruals)
-        .values(purchase_id=purchase_id, accrued_at=now)
-        .on_conflict_do_nothing()
-        .returning(purchase_accruals.c.purchase_id)
-    ).first()
-    return inserted is not None
