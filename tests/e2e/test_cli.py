@@ -86,3 +86,24 @@ def test_keys_are_created_listed_and_revoked(tmp_path: Path) -> None:
     bad = regulars(url, "keys", "create", "x", "--scopes", "root", cwd=tmp_path)
     assert bad.returncode == 2
     assert "unknown scope 'root'" in bad.stderr
+
+
+def test_demo_ends_with_a_report_a_person_can_open(tmp_path: Path) -> None:
+    result = regulars(
+        f"sqlite:///{tmp_path}/demo.db", "demo", "--members", "400", "--seed", "3", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "400" in out
+    assert "loyalty as of 2026-10-31" in out
+    assert "members spent" in out
+    assert "free coffees used" in out
+    assert "survey answers:" in out
+    assert "0 rows rejected" in out
+    assert "NPS " in out
+    page = tmp_path / "demo-output" / "report" / "report.html"
+    assert f"open the report: {page}" in out.replace("\n", "")
+    html = page.read_text(encoding="utf-8")
+    assert "Plotly" in html
+    assert '<script src="http' not in html
+    assert (tmp_path / "demo-output" / "report" / "report.json").exists()

@@ -6,11 +6,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
+from sqlalchemy import func, select
 
 from regulars.bootstrap import App
 from regulars.cli.demo import load, write_files
 from regulars.demo.business import DRIVERS, WEIGHTS, generate
+from regulars.demo.loyalty import run_programs
 from regulars.services.overview import overview
+from regulars.store.tables import ledger_entries, loyalty_accounts, points_lots
 
 
 def test_same_seed_same_business_other_seed_other_business() -> None:
@@ -67,3 +71,33 @@ def test_demo_loads_through_the_import_path(app: App, tmp_path: Path) -> None:
     load(app, files, tmp_path)  # running the demo twice adds nothing
     with app.unit_of_work() as uow:
         assert overview(uow)["sales"] == figures["sales"]
+
+
+def test_demo_programs_earn_spend_and_add_up(app: App, tmp_path: Path) -> None:
+    business = generate(300, seed=5)
+    load(app, write_files(business, tmp_path), tmp_path)
+    first = run_programs(app.unit_of_work, business, seed=5)
+    points, stamps, office = first["programs"]
+    buyers = business.purchases.loc[business.purchases["kind"] == "sale", "member_id"].nunique()
+    assert points["accounts"] == 300  # everyone gets the signup bonus
+    assert first["bonuses"]["signup"] == 300
+    assert first["bonuses"]["referral"] > 0
+    assert stamps["accounts"] == pytest.approx(buyers, abs=buyers * 0.05)
+    moved = points["points_by_kind"]
+    assert moved["earn"] > 0
+    assert moved["redeem"] < 0
+    assert -moved["redeem"] == first["redemptions"]["points"] > 0
+    assert first["vouchers_used"] == stamps["rewards"]["redeemed"] > 0
+    assert sum(points["tiers"].values()) == 300
+    assert "gold" in points["tiers"]
+    assert office["kind"] == "discount"
+    with app.engine.connect() as connection:
+        assert connection.execute(select(func.sum(ledger_entries.c.points))).scalar() == 0
+        assert connection.execute(select(func.min(loyalty_accounts.c.available))).scalar() >= 0
+        assert connection.execute(select(func.min(points_lots.c.remaining))).scalar() >= 0
+    # The books are the balances: what the members hold is what was earned minus what left.
+    assert points["available"] + points["pending"] - points["debt"] == sum(moved.values())
+    again = run_programs(app.unit_of_work, business, seed=5)  # running the demo twice
+    assert again["programs"][0]["points_by_kind"] == moved
+    assert again["bonuses"] == {"signup": 0, "birthday": 0, "referral": 0}
+    assert again["vouchers_used"] == 0

@@ -1,21 +1,27 @@
-"""``regulars demo``: generate the demo coffee chain, load it like a user would, show it."""
+"""``regulars demo``: generate the demo coffee chain, load it like a user would, run its
+loyalty programs and surveys, score its members, and write the report a person opens."""
 
 from __future__ import annotations
 
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 from rich.table import Table
 
+from regulars.analytics.report import ReportOptions, write_report
 from regulars.bootstrap import App
 from regulars.cli.root import console, wired
 from regulars.demo.business import DemoBusiness, generate
+from regulars.demo.feedback import load_survey_answers, survey_answers
+from regulars.demo.loyalty import as_of, run_programs
+from regulars.services import analytics as analytics_service
 from regulars.services import overview as overview_service
+from regulars.services import scores as score_service
 from regulars.services.importing import Kind, import_file
 
 
@@ -26,7 +32,8 @@ def demo(
         "demo-output"
     ),
 ) -> None:
-    """Generate a coffee chain (members, two years of purchases), import it, and show it."""
+    """Generate a coffee chain (members, two years of purchases), import it, run its loyalty
+    programs and surveys, score every member, and write the loyalty report."""
     started = time.monotonic()
     app = wired()
     with console.status(f"generating {members:,} members (seed {seed})…"):
@@ -34,7 +41,61 @@ def demo(
     files = write_files(business, out)
     console.print(f"wrote the demo files and ground truth to [bold]{out}/[/]")
     load(app, files, out)
-    show(app, business, time.monotonic() - started)
+    show(app, business)
+    activity = run_activity(app, business, seed)
+    show_activity(activity)
+    paths = report(app, out / "report")
+    console.print(
+        f"done in {time.monotonic() - started:.1f} s — store: "
+        f"{app.engine.url.render_as_string(hide_password=True)}"
+    )
+    console.print(f"open the report: [bold]{paths['html'].resolve()}[/]")
+
+
+def run_activity(app: App, business: DemoBusiness, seed: int) -> dict[str, Any]:
+    """Loyalty programs, survey answers and member scores, as of the day after the demo."""
+    timezone = app.settings.timezone
+    now = as_of(business, timezone)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("accruing points and stamps", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        programs = run_programs(
+            app.unit_of_work, business, seed=seed, timezone=timezone, progress=advance
+        )
+    with console.status("answering surveys…"):
+        answers = load_survey_answers(
+            app.unit_of_work, survey_answers(business, seed), timezone=timezone, now=now
+        )
+    with (
+        console.status("fitting BG/NBD and Gamma-Gamma, scoring members…"),
+        app.unit_of_work() as uow,
+    ):
+        scores = score_service.compute_scores(uow, now, timezone=timezone)
+        uow.commit()
+    return {"programs": programs, "answers": answers, "scores": scores}
+
+
+def report(app: App, out: Path) -> dict[str, Path]:
+    """The loyalty report (HTML that works offline, and JSON), headline on the console."""
+    with console.status("computing the loyalty report…"), app.unit_of_work() as uow:
+        sections = analytics_service.report(uow, None, ReportOptions())
+    headline = sections["nps"]
+    if isinstance(headline, dict) and headline.get("n"):
+        console.print(
+            f"NPS {headline['nps']:.1f} ± {headline['margin']:.1f} "
+            f"(95 %: {headline['low']:.1f} to {headline['high']:.1f}, "
+            f"n = {headline['n']:,}), {headline['band']}"
+        )
+    return write_report(sections, out)
 
 
 def write_files(business: DemoBusiness, out: Path) -> dict[str, Path]:
@@ -80,7 +141,7 @@ def load(app: App, files: dict[str, Path], out: Path) -> None:
                 console.print(f"[yellow]{kind}: {report.summary()}[/]")
 
 
-def show(app: App, business: DemoBusiness, seconds: float) -> None:
+def show(app: App, business: DemoBusiness) -> None:
     with app.unit_of_work() as uow:
         figures = overview_service.overview(uow)
         months = overview_service.monthly(uow)
@@ -123,6 +184,59 @@ def show(app: App, business: DemoBusiness, seconds: float) -> None:
         f"ground truth: true driver weights {business.weights}; "
         f"the weak spot is {business.complaint_driver}"
     )
+
+
+def show_activity(activity: dict[str, Any]) -> None:
+    programs = activity["programs"]
+    table = Table(
+        "program",
+        "accounts",
+        "earned",
+        "redeemed",
+        "expired",
+        "outstanding",
+        title=f"loyalty as of {programs['as_of']:%Y-%m-%d %H:%M} UTC (points)",
+    )
+    notes = []
+    for p in programs["programs"]:
+        moved = p["points_by_kind"]
+        if p["kind"] == "discount":
+            notes.append(f"{p['program']}: discount from 12-month spend, applied at checkout")
+            continue
+        if p["tiers"]:
+            notes.append(
+                f"{p['program']} tiers: "
+                + ", ".join(f"{k} {v:,}" for k, v in sorted(p["tiers"].items()))
+            )
+        if p["rewards"]:
+            notes.append(
+                f"{p['program']} vouchers: "
+                + ", ".join(f"{k} {v:,}" for k, v in sorted(p["rewards"].items()))
+            )
+        if p["kind"] != "points":
+            continue
+        table.add_row(
+            p["program"],
+            f"{p['accounts']:,}",
+            f"{sum(v for v in moved.values() if v > 0):,}",
+            f"{-moved.get('redeem', 0):,}",
+            f"{-moved.get('expire', 0):,}",
+            f"{p['available']:,} + {p['pending']:,} pending",
+        )
+    console.print(table)
+    for note in notes:
+        console.print(note)
+    bonuses = programs["bonuses"]
     console.print(
-        f"done in {seconds:.1f} s — store: {app.engine.url.render_as_string(hide_password=True)}"
+        f"bonuses: {bonuses['signup']:,} signup, {bonuses['referral']:,} referral; "
+        f"{programs['redemptions']['redemptions']:,} members spent "
+        f"{programs['redemptions']['points']:,} points; "
+        f"{programs['vouchers_used']:,} free coffees used"
+    )
+    answers = activity["answers"]
+    console.print(f"survey answers: {answers.summary()}")
+    scores = activity["scores"]
+    console.print(
+        f"scores ({scores.model}, {scores.members:,} members): expected value next year "
+        f"₩{scores.total_clv:,}, of which at risk ₩{scores.total_value_at_risk:,}"
     )

@@ -362,3 +362,32 @@ def rewards(uow: UnitOfWork, member: str, program_code: str) -> list[dict[str, A
         {k: r[k] for k in ("code", "name", "product", "state", "issued_at", "expires_at")}
         for r in ledger_store.account_rewards(uow.connection, account_id)
     ]
+
+
+def program_overview(uow: UnitOfWork, program_code: str) -> dict[str, Any]:
+    """What a program owes and has moved: accounts, outstanding points (the liability),
+    points per transaction kind, members per tier and vouchers per state."""
+    connection = uow.connection
+    rp = running_program(connection, program_code)
+    accounts = ledger_store.program_accounts(connection, rp.id)
+    tiers: dict[str, int] = {}
+    for account in accounts:
+        if account["tier"]:
+            tiers[account["tier"]] = tiers.get(account["tier"], 0) + 1
+    return {
+        "program": program_code,
+        "kind": rp.program.kind.value,
+        "accounts": len(accounts),
+        "available": sum(int(a["available"]) for a in accounts),
+        "pending": sum(int(a["pending"]) for a in accounts),
+        "debt": sum(int(a["debt"]) for a in accounts),
+        "points_by_kind": ledger_store.points_by_kind(connection, rp.id),
+        "tiers": tiers,
+        "rewards": ledger_store.rewards_by_state(connection, rp.id),
+    }
+
+
+def accounts_of(uow: UnitOfWork, program_code: str) -> list[dict[str, Any]]:
+    """Every account of a program: member, available, pending, debt, stamps, tier."""
+    rp = running_program(uow.connection, program_code)
+    return [dict(a) for a in ledger_store.program_accounts(uow.connection, rp.id)]

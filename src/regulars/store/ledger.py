@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from regulars.domain.ledger import Lot
@@ -27,6 +27,7 @@ from regulars.store.tables import (
     loyalty_program_versions,
     loyalty_programs,
     loyalty_rewards,
+    members,
     points_lots,
     purchase_accruals,
 )
@@ -438,3 +439,44 @@ def claim_accruals(connection: Connection, purchase_ids: list[int], now: datetim
         ).scalars()
     )
     return [i for i in purchase_ids if i in claimed]
+
+
+def program_accounts(connection: Connection, program_id: int) -> list[RowMapping]:
+    """Every account of a program with its member's external id (for jobs and overviews)."""
+    return list(
+        connection.execute(
+            select(
+                members.c.external_id.label("member"),
+                loyalty_accounts.c.available,
+                loyalty_accounts.c.pending,
+                loyalty_accounts.c.debt,
+                loyalty_accounts.c.stamps,
+                loyalty_accounts.c.tier,
+            )
+            .join(members, members.c.id == loyalty_accounts.c.member_id)
+            .where(loyalty_accounts.c.program_id == program_id)
+            .order_by(loyalty_accounts.c.id)
+        ).mappings()
+    )
+
+
+def points_by_kind(connection: Connection, program_id: int) -> dict[str, int]:
+    """Points moved per transaction kind (earn, redeem, expire, reverse, …) in a program."""
+    rows = connection.execute(
+        select(ledger_transactions.c.kind, func.sum(ledger_transactions.c.points))
+        .join(loyalty_accounts, loyalty_accounts.c.id == ledger_transactions.c.account_id)
+        .where(loyalty_accounts.c.program_id == program_id)
+        .group_by(ledger_transactions.c.kind)
+    )
+    return {str(kind): int(points or 0) for kind, points in rows}
+
+
+def rewards_by_state(connection: Connection, program_id: int) -> dict[str, int]:
+    """Vouchers of a program counted by state (issued, redeemed, expired, void)."""
+    rows = connection.execute(
+        select(loyalty_rewards.c.state, func.count())
+        .join(loyalty_accounts, loyalty_accounts.c.id == loyalty_rewards.c.account_id)
+        .where(loyalty_accounts.c.program_id == program_id)
+        .group_by(loyalty_rewards.c.state)
+    )
+    return {str(state): int(count) for state, count in rows}
