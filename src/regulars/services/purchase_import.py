@@ -225,18 +225,19 @@ def write_purchases(uow: UnitOfWork, batch: pd.DataFrame, report: ImportReport) 
             "total_amount": totals.loc[heads["purchase_id"]].to_numpy(),
         },
     )
-    report.added += added
-    report.already_present += len(heads) - added
-    ids = purchase_store.ids_by_external_id(connection, heads["purchase_id"].tolist())
+    report.added += len(added)
+    report.already_present += len(heads) - len(added)
+    # A purchase already present came with its lines (all or nothing): only new ones need them.
+    lines = batch[batch["purchase_id"].isin(list(added)).to_numpy()] if added else batch[:0]
     purchase_store.insert_lines(
         connection,
         {
-            "purchase_id": _ids(batch["purchase_id"], ids),
-            "line_no": batch["line_no"].to_numpy(),
-            "product_id": _ids(batch["product"], products),
-            "category_id": _ids(batch["category"], categories),
-            "quantity": batch["quantity"].to_numpy(),
-            "amount": batch["amount"].to_numpy(),
+            "purchase_id": _ids(lines["purchase_id"], added),
+            "line_no": lines["line_no"].to_numpy(),
+            "product_id": _ids(lines["product"], products),
+            "category_id": _ids(lines["category"], categories),
+            "quantity": lines["quantity"].to_numpy(),
+            "amount": lines["amount"].to_numpy(),
         },
     )
 

@@ -5,12 +5,17 @@ there, which is what makes every import safe to run twice. SQLite gets one prepa
 ``INSERT … ON CONFLICT DO NOTHING`` run with ``executemany`` on the raw driver; PostgreSQL gets
 ``COPY`` into a temporary table and one ``INSERT … SELECT … ON CONFLICT DO NOTHING``. Both run
 inside the caller's transaction, so a batch lands whole or not at all.
+
+``insert_new`` does the same and also says which rows were new, with their ids (PostgreSQL:
+``RETURNING``); ``insert_rows`` adds rows the caller knows to be new — the lines of purchases
+``insert_new`` just created — with no conflict handling at all (PostgreSQL: a plain ``COPY``
+into the table, the fastest path it has).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pyarrow as pa
@@ -33,13 +38,42 @@ def insert_ignoring_conflicts(connection: Connection, table: Table, columns: Col
     return _sqlite_executemany(connection, table, columns)
 
 
-def _sqlite_executemany(connection: Connection, table: Table, columns: Columns) -> int:
+def insert_new(connection: Connection, table: Table, columns: Columns, key: str) -> dict[Any, int]:
+    """Insert, skipping rows whose unique ``key`` is already there; return key -> id of the
+    rows that were new."""
+    names = list(columns)
+    if not names or len(columns[names[0]]) == 0:
+        return {}
+    if connection.dialect.name == "postgresql":
+        rows = _postgres_copy_insert(connection, table, columns, returning=f"{key}, id")
+        return {k: int(i) for k, i in rows}
+    return {k: int(i) for k, i in _sqlite_insert_returning(connection, table, columns, key)}
+
+
+def insert_rows(connection: Connection, table: Table, columns: Columns) -> int:
+    """Insert rows that cannot be there yet; a conflict is an error, not skipped."""
+    names = list(columns)
+    if not names or len(columns[names[0]]) == 0:
+        return 0
+    if connection.dialect.name != "postgresql":
+        return _sqlite_executemany(connection, table, columns, on_conflict="")
+    raw = connection.connection.driver_connection
+    with (
+        raw.cursor() as cursor,  # type: ignore[union-attr]
+        cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN (FORMAT csv)") as copy,
+    ):
+        copy.write(_csv(columns))
+    return len(columns[names[0]])
+
+
+def _sqlite_executemany(
+    connection: Connection, table: Table, columns: Columns, on_conflict: str = "DO NOTHING"
+) -> int:
     names = list(columns)
     placeholders = ", ".join("?" for _ in names)
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders}) "
-        "ON CONFLICT DO NOTHING"
-    )
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"
+    if on_conflict:
+        sql += f" ON CONFLICT {on_conflict}"
     rows = zip(*(_python_values(columns[n]) for n in names), strict=True)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -49,18 +83,61 @@ def _sqlite_executemany(connection: Connection, table: Table, columns: Columns) 
         cursor.close()
 
 
+SQLITE_MAX_VARIABLES = 32_766  # SQLite >= 3.32
+
+
+def _sqlite_insert_returning(
+    connection: Connection, table: Table, columns: Columns, key: str
+) -> list[tuple[Any, int]]:
+    """Multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING key, id`` in chunks as large as
+    SQLite's parameter limit allows (``executemany`` cannot return rows)."""
+    names = list(columns)
+    rows = list(zip(*(_python_values(columns[n]) for n in names), strict=True))
+    per = SQLITE_MAX_VARIABLES // len(names)
+    one = "(" + ", ".join("?" for _ in names) + ")"
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    returned: list[tuple[Any, int]] = []
+    try:
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            cursor.execute(
+                f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+                f"{', '.join([one] * len(chunk))} ON CONFLICT DO NOTHING RETURNING {key}, id",
+                [value for row in chunk for value in row],
+            )
+            returned.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    return returned
+
+
 def _python_values(values: Sequence[Any] | np.ndarray[Any, Any]) -> list[Any]:
     return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
-def _postgres_copy_insert(connection: Connection, table: Table, columns: Columns) -> int:
-    """COPY the rows (as CSV written by Arrow, in C) into a temp table, then insert them."""
+def _csv(columns: Columns) -> bytes:
+    """The rows as CSV for COPY, written by Arrow (in C)."""
+    arrow = pa.table({n: _arrow_values(v) for n, v in columns.items()})
+    buffer = pa.BufferOutputStream()
+    pacsv.write_csv(arrow, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    return bytes(buffer.getvalue().to_pybytes())
+
+
+@overload
+def _postgres_copy_insert(connection: Connection, table: Table, columns: Columns) -> int: ...
+@overload
+def _postgres_copy_insert(
+    connection: Connection, table: Table, columns: Columns, returning: str
+) -> list[tuple[Any, ...]]: ...
+def _postgres_copy_insert(
+    connection: Connection, table: Table, columns: Columns, returning: str | None = None
+) -> int | list[tuple[Any, ...]]:
+    """COPY the rows into a temp table, then insert them, skipping conflicts; return how many
+    were new, or with ``returning`` those columns of the new rows."""
     names = list(columns)
     staging = f"staging_{table.name}"
     column_list = ", ".join(names)
-    arrow = pa.table({n: _arrow_values(columns[n]) for n in names})
-    buffer = pa.BufferOutputStream()
-    pacsv.write_csv(arrow, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    data = _csv(columns)
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(
@@ -69,11 +146,13 @@ def _postgres_copy_insert(connection: Connection, table: Table, columns: Columns
         )
         cursor.execute(f"TRUNCATE {staging}")
         with cursor.copy(f"COPY {staging} ({column_list}) FROM STDIN (FORMAT csv)") as copy:
-            copy.write(buffer.getvalue().to_pybytes())
+            copy.write(data)
         cursor.execute(
             f"INSERT INTO {table.name} ({column_list}) SELECT {column_list} FROM {staging} "
-            "ON CONFLICT DO NOTHING"
+            "ON CONFLICT DO NOTHING" + (f" RETURNING {returning}" if returning else "")
         )
+        if returning:
+            return list(cursor.fetchall())
         return int(cursor.rowcount)
 
 

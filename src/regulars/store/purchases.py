@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select
 
-from regulars.store.bulk import Columns, ids_by_key, insert_ignoring_conflicts
+from regulars.store.bulk import Columns, ids_by_key, insert_new, insert_rows
 from regulars.store.tables import categories, products, purchase_lines, purchases
 
 PURCHASE_COLUMNS = (
@@ -24,14 +24,16 @@ PURCHASE_COLUMNS = (
 LINE_COLUMNS = ("purchase_id", "line_no", "product_id", "category_id", "quantity", "amount")
 
 
-def insert_purchases(connection: Connection, columns: Columns) -> int:
-    """Add purchases (:data:`PURCHASE_COLUMNS`); return how many were new."""
-    return insert_ignoring_conflicts(connection, purchases, columns)
+def insert_purchases(connection: Connection, columns: Columns) -> dict[str, int]:
+    """Add purchases (:data:`PURCHASE_COLUMNS`), skipping external ids already there; return
+    external id -> id of those that were new."""
+    return insert_new(connection, purchases, columns, "external_id")
 
 
 def insert_lines(connection: Connection, columns: Columns) -> int:
-    """Add purchase lines (:data:`LINE_COLUMNS`); lines already present are skipped."""
-    return insert_ignoring_conflicts(connection, purchase_lines, columns)
+    """Add the lines (:data:`LINE_COLUMNS`) of purchases :func:`insert_purchases` just added
+    in this transaction (a purchase and its lines are written together, so they are new)."""
+    return insert_rows(connection, purchase_lines, columns)
 
 
 def ids_by_external_id(connection: Connection, external_ids: Iterable[str]) -> dict[str, int]:
