@@ -66,6 +66,58 @@ def insert_rows(connection: Connection, table: Table, columns: Columns) -> int:
     return len(columns[names[0]])
 
 
+def allocate_ids(connection: Connection, table: Table, count: int) -> list[int]:
+    """Ids for ``count`` new rows of ``table``, so that rows and the rows pointing at them can
+    be written in one bulk statement each. PostgreSQL draws them from the table's sequence;
+    SQLite continues after the largest id, which is safe because its callers hold the
+    database's write lock (every ledger write locks its accounts first)."""
+    if count <= 0:
+        return []
+    raw = connection.connection.driver_connection
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    try:
+        if connection.dialect.name == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                (table.name, count),
+            )
+            return [int(r[0]) for r in cursor.fetchall()]
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table.name}")
+        last = int(cursor.fetchone()[0])
+        return list(range(last + 1, last + 1 + count))
+    finally:
+        cursor.close()
+
+
+def update_rows(connection: Connection, table: Table, columns: Columns, key: str = "id") -> None:
+    """Set the given columns of the rows whose ``key`` is given, one value per row, in one
+    statement (PostgreSQL: ``UPDATE … FROM unnest(arrays)``; SQLite: ``executemany``)."""
+    names = [n for n in columns if n != key]
+    if not names or len(columns[key]) == 0:
+        return
+    raw = connection.connection.driver_connection
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    try:
+        if connection.dialect.name == "postgresql":
+            every = [key, *names]
+            arrays = ", ".join(
+                f"%s::{table.c[n].type.compile(dialect=connection.dialect)}[]" for n in every
+            )
+            cursor.execute(
+                f"UPDATE {table.name} SET {', '.join(f'{n} = v.{n}' for n in names)} "
+                f"FROM unnest({arrays}) AS v({', '.join(every)}) "
+                f"WHERE {table.name}.{key} = v.{key}",
+                [_python_values(columns[n]) for n in every],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table.name} SET {', '.join(f'{n} = ?' for n in names)} WHERE {key} = ?",
+                zip(*(_python_values(columns[n]) for n in [*names, key]), strict=True),
+            )
+    finally:
+        cursor.close()
+
+
 def _sqlite_executemany(
     connection: Connection, table: Table, columns: Columns, on_conflict: str = "DO NOTHING"
 ) -> int:
