@@ -5,6 +5,7 @@ second time) and works account by account under the account's lock.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,31 +42,51 @@ def _program_of(connection: Connection, account_id: int) -> int:
     )
 
 
+def _due_accounts(
+    connection: Connection, *, release: bool, now: datetime, limit: int
+) -> Iterator[list[int]]:
+    """Every account with lots due, in ascending id order (the lock order), ``limit`` at a
+    time; each account once per run, even when its program is no longer active."""
+    after = 0
+    while True:
+        batch = ledger_store.lots_due(
+            connection, release=release, now=now, limit=limit, after=after
+        )
+        if batch:
+            yield batch
+        if len(batch) < limit:
+            return
+        after = batch[-1]
+
+
 def release_due(uow: UnitOfWork, now: datetime, limit: int = 1000) -> int:
-    """Release points whose return window has passed; return the points released."""
+    """Release points whose return window has passed, in every account; return the points
+    released. Accounts are read and written ``limit`` at a time."""
     connection = uow.connection
     programs = _programs_by_id(connection)
     total = 0
-    w = posting.Writer(connection)
-    for account_id in ledger_store.lots_due(connection, release=True, now=now, limit=limit):
-        rp = programs.get(_program_of(connection, account_id))
-        if rp is not None:  # ascending account ids: the lock order
-            total += posting.release(w, posting.lock(connection, account_id, now), rp, now)
-    w.flush()
+    for accounts in _due_accounts(connection, release=True, now=now, limit=limit):
+        w = posting.Writer(connection)
+        for account_id in accounts:
+            rp = programs.get(_program_of(connection, account_id))
+            if rp is not None:
+                total += posting.release(w, posting.lock(connection, account_id, now), rp, now)
+        w.flush()
     return total
 
 
 def expire_due(uow: UnitOfWork, now: datetime, limit: int = 1000) -> dict[str, int]:
-    """Expire points past their expiry (and vouchers past theirs)."""
+    """Expire points past their expiry in every account (and vouchers past theirs)."""
     connection = uow.connection
     programs = _programs_by_id(connection)
     points = 0
-    w = posting.Writer(connection)
-    for account_id in ledger_store.lots_due(connection, release=False, now=now, limit=limit):
-        rp = programs.get(_program_of(connection, account_id))
-        if rp is not None:  # ascending account ids: the lock order
-            points += posting.expire(w, posting.lock(connection, account_id, now), rp, now)
-    w.flush()
+    for accounts in _due_accounts(connection, release=False, now=now, limit=limit):
+        w = posting.Writer(connection)
+        for account_id in accounts:
+            rp = programs.get(_program_of(connection, account_id))
+            if rp is not None:
+                points += posting.expire(w, posting.lock(connection, account_id, now), rp, now)
+        w.flush()
     vouchers = connection.execute(
         update(loyalty_rewards)
         .where(loyalty_rewards.c.state == "issued", loyalty_rewards.c.expires_at <= now)

@@ -360,8 +360,11 @@ def draw_lots(connection: Connection, draws: Sequence[tuple[int, int]]) -> None:
         )
 
 
-def lots_due(connection: Connection, *, release: bool, now: datetime, limit: int) -> list[int]:
-    """Accounts with lots due for release (or, ``release=False``, for expiry)."""
+def lots_due(
+    connection: Connection, *, release: bool, now: datetime, limit: int, after: int = 0
+) -> list[int]:
+    """Accounts (ids above ``after``, ascending, at most ``limit``) with lots due for release
+    (or, ``release=False``, for expiry)."""
     if release:
         condition = and_(points_lots.c.released.is_(False), points_lots.c.release_at <= now)
     else:
@@ -372,7 +375,7 @@ def lots_due(connection: Connection, *, release: bool, now: datetime, limit: int
         )
     rows = connection.execute(
         select(points_lots.c.account_id)
-        .where(condition)
+        .where(condition, points_lots.c.account_id > after)
         .group_by(points_lots.c.account_id)
         .order_by(points_lots.c.account_id)
         .limit(limit)

@@ -137,6 +137,24 @@ def test_purchase_earns_pending_points_released_after_the_return_window(app: App
     assert_ledger_adds_up(app)
 
 
+def test_one_run_of_the_jobs_releases_and_expires_every_account_in_batches(app: App) -> None:
+    members = tuple(f"M{i}" for i in range(1, 8))
+    setup(app, members)
+    for i, member in enumerate(members):
+        buy(app, f"P{i}", member, DAY1, [("beans_250g", "beans", 1, 18000)])  # 1800 each
+    with app.unit_of_work() as uow:  # seven accounts, read two at a time
+        assert loyalty_jobs.release_due(uow, DAY1 + timedelta(days=7), limit=2) == 7 * 1800
+        uow.commit()
+    assert {account(app, m)["pending"] for m in members} == {0}
+    assert {account(app, m)["balance"] for m in members} == {1800}
+    with app.unit_of_work() as uow:  # end of month, twelve months on: all of it expires
+        expired = loyalty_jobs.expire_due(uow, DAY1 + timedelta(days=400), limit=3)
+        uow.commit()
+    assert expired["points"] == 7 * 1800
+    assert {account(app, m)["balance"] for m in members} == {0}
+    assert_ledger_adds_up(app)
+
+
 def test_redeem_spends_soonest_expiring_first_and_is_idempotent(app: App) -> None:
     setup(app)
     buy(app, "P1", "M1", DAY1, [("beans_250g", "beans", 1, 18000)])  # 1800, expires 2027-02
