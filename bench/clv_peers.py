@@ -85,13 +85,19 @@ def _runs(python: str) -> bool:
 
 
 def run_worker(
-    python: Path | str, task: str, engine: str, data: Path, timeout: float | None = None
+    python: Path | str,
+    task: str,
+    engine: str,
+    data: Path,
+    timeout: float | None = None,
+    repeat: int = 1,
 ) -> dict[str, Any]:
-    """Run one side; return its JSON result (``{"error": …}`` if it failed or timed out)."""
+    """Run one side; return its JSON result (``{"error": …}`` if it failed or timed out).
+    With ``repeat`` the measured call runs that many times in the process; the best counts."""
     out = data.with_name(f"{task}-{engine}.json")
     try:
         done = subprocess.run(
-            [str(python), str(WORKER), task, engine, str(data), str(out)],
+            [str(python), str(WORKER), task, engine, str(data), str(out), str(repeat)],
             capture_output=True,
             text=True,
             timeout=timeout,
