@@ -7,7 +7,9 @@ true parameters are known; each side fits the same file in its own process. Prin
 fitted parameters, seconds, peak memory, both parameter sets' log-likelihood under regulars'
 likelihood (the same maximum), and the ratio as the last line.
 
-    .venv/bin/python bench/bench_clv_paretonbd.py [--customers 1000000] [--no-pymc]
+One fit per side by default (lifetimes takes about eight minutes); ``--repeat N`` for more.
+
+    .venv/bin/python bench/bench_clv_paretonbd.py [--customers 1000000] [--repeat 1] [--no-pymc]
 """
 
 from __future__ import annotations

@@ -36,20 +36,22 @@ class Compressed:
 def compress(*columns: ArrayLike) -> Compressed:
     """Group identical rows of ``columns``; ``inverse`` maps each input row to its group.
 
-    Each column is hashed to integer codes (``pandas.factorize``), the codes are combined into
-    one integer per row and that is hashed again: linear time, no sort.
+    Each column becomes integer codes — its offset from the minimum when it holds whole
+    numbers (counts of purchases, days), else a hash (``pandas.factorize``) — the codes are
+    combined into one integer per row and that is hashed again: linear time, no sort.
     """
     arrays = [np.asarray(c, dtype=np.float64).reshape(-1) for c in columns]
     key = np.zeros(len(arrays[0]), dtype=np.int64)
     span = 1
     for array in arrays:
-        codes, uniques = pd.factorize(array)
-        if span * max(len(uniques), 1) >= 2**62:  # re-hash before the combined key overflows
+        codes, size = _codes(array)
+        if span * size >= 2**62:  # re-hash before the combined key overflows
             key, _ = pd.factorize(key)
             key = key.astype(np.int64)
             span = int(key.max()) + 1 if len(key) else 1
-        key = key * max(len(uniques), 1) + codes
-        span *= max(len(uniques), 1)
+        key *= size
+        key += codes
+        span *= size
     inverse, groups = pd.factorize(key)
     first = np.full(len(groups), -1, dtype=np.int64)
     first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)
@@ -59,6 +61,25 @@ def compress(*columns: ArrayLike) -> Compressed:
         weights=weights,
         inverse=inverse.astype(np.intp),
     )
+
+
+def _codes(array: FloatArray) -> tuple[NDArray[np.int64], int]:
+    """Integer codes of a column's values and how many codes there can be."""
+    if len(array):
+        low, high = float(array.min()), float(array.max())
+        whole = array.astype(np.int64)
+        if np.isfinite(low) and high - low < 2**31 and np.array_equal(whole, array):
+            whole -= int(low)
+            return whole, int(high - low) + 1
+    codes, uniques = pd.factorize(array)
+    return codes.astype(np.int64), max(len(uniques), 1)
+
+
+def distinct(values: FloatArray) -> tuple[FloatArray, NDArray[np.intp]]:
+    """Sorted distinct values and each element's index among them (``np.unique`` with
+    ``return_inverse``, by hashing: no sort of the whole array)."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return np.asarray(uniques, dtype=np.float64), codes.astype(np.intp)
 
 
 def weighted_sum(weights: ArrayLike, values: ArrayLike) -> float:

@@ -26,6 +26,7 @@ from regulars.analytics.clv.base import (
     FloatArray,
     as_float_array,
     compress,
+    distinct,
     weighted_sum,
 )
 from regulars.analytics.clv.survival import median_time_to_loss as _median_time_to_loss
@@ -232,10 +233,10 @@ class _Design:
 
     def __init__(self, x: FloatArray, t_x: FloatArray, age: FloatArray, weights: FloatArray):
         self.x, self.t_x, self.age, self.weights = x, t_x, age, weights
-        self.x_values, self.x_index = np.unique(x, return_inverse=True)
+        self.x_values, self.x_index = distinct(x)
         self.x_weight = np.bincount(self.x_index, weights=weights)
-        self.age_values, self.age_index = np.unique(age, return_inverse=True)
-        self.tx_values, self.tx_index = np.unique(t_x, return_inverse=True)
+        self.age_values, self.age_index = distinct(age)
+        self.tx_values, self.tx_index = distinct(t_x)
         self.has_repeat = x > 0
         self.repeat_weight = np.where(self.has_repeat, weights, 0.0)
         self.total = float(weights.sum())

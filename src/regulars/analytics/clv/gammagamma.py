@@ -31,6 +31,7 @@ from regulars.analytics.clv.base import (
     FloatArray,
     as_float_array,
     compress,
+    distinct,
     weighted_sum,
 )
 
@@ -122,7 +123,7 @@ class _Design:
 
     def __init__(self, x: FloatArray, m: FloatArray, weights: FloatArray) -> None:
         self.x, self.m, self.weights = x, m, weights
-        self.x_values, self.x_index = np.unique(x, return_inverse=True)
+        self.x_values, self.x_index = distinct(x)
         self.x_weight = np.bincount(self.x_index, weights=weights)
         log_m = np.log(m)
         self.sum_log_m = float(weighted_sum(weights, log_m))
