@@ -184,6 +184,8 @@ def accrual_client(
         with UnitOfWork(engine) as uow:
             done += accrue_ids(uow.connection, todo[start : start + batch])
             uow.commit()
+    else:
+        sys.stderr.write(f"client {client} ran out of purchases: raise --purchases\n")
     engine.dispose()
     queue.put(done)
 
@@ -208,7 +210,13 @@ def run_accrual(url: str, seconds: int, batch: int) -> float:
 
 
 def http_client(
-    base: str, token: str, client: int, seconds: float, start_at: float, queue: Any
+    base: str,
+    token: str,
+    client: int,
+    seconds: float,
+    start_at: float,
+    per_request: int,
+    queue: Any,
 ) -> None:
     import httpx
 
@@ -218,26 +226,37 @@ def http_client(
             time.sleep(0.001)
         n = 0
         while time.time() < start_at + seconds:
-            n += 1
-            item = MENU[n % len(MENU)]
-            body = {
-                "purchase_id": f"H{client}-{n}",
-                "member_id": f"M{(n * 31 + client) % 1000:06d}",
-                "occurred_at": "2026-03-01T09:30:00+09:00",
-                "store": "S01",
-                "lines": [{"product": item[0], "category": item[1], "amount": item[2]}],
-            }
+            bodies = []
+            for _ in range(per_request):
+                n += 1
+                item = MENU[n % len(MENU)]
+                bodies.append(
+                    {
+                        "purchase_id": f"H{per_request}-{client}-{n}",
+                        "member_id": f"M{(n * 31 + client) % 1000:06d}",
+                        "occurred_at": "2026-03-01T09:30:00+09:00",
+                        "store": "S01",
+                        "lines": [{"product": item[0], "category": item[1], "amount": item[2]}],
+                    }
+                )
             began = time.perf_counter()
-            response = http.post("/v1/purchases", json=body)
+            if per_request == 1:
+                response = http.post("/v1/purchases", json=bodies[0])
+                assert response.status_code == 201, response.text
+            else:
+                response = http.post("/v1/purchases/batch", json={"purchases": bodies})
+                assert response.status_code == 200, response.text
+                assert response.json()["added"] == per_request, response.text
             latencies.append(time.perf_counter() - began)
-            assert response.status_code == 201, response.text
     queue.put(latencies)
 
 
-def run_http(url: str, seconds: int) -> tuple[float, float]:
+def run_http(url: str, seconds: int, per_request: int) -> tuple[float, float]:
+    """Purchases per second and the p99 latency of a request, ``per_request`` purchases a
+    request (1: ``POST /v1/purchases``; more: ``POST /v1/purchases/batch``)."""
     app = build(Settings(database_url=url))
     with app.unit_of_work() as uow:
-        token, _ = api_keys.create(uow, "bench", "pos")
+        token, _ = api_keys.create(uow, f"bench-{per_request}", "pos")
         uow.commit()
     app.engine.dispose()
     port = 18000 + os.getpid() % 1000
@@ -271,7 +290,7 @@ def run_http(url: str, seconds: int) -> tuple[float, float]:
         procs = [
             mp.Process(
                 target=http_client,
-                args=(f"http://127.0.0.1:{port}", token, i, seconds, start_at, queue),
+                args=(f"http://127.0.0.1:{port}", token, i, seconds, start_at, per_request, queue),
             )
             for i in range(CLIENTS)
         ]
@@ -284,7 +303,7 @@ def run_http(url: str, seconds: int) -> tuple[float, float]:
         server.terminate()
         server.wait(timeout=30)
     p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 100 else max(latencies)
-    return len(latencies) / seconds, p99
+    return len(latencies) * per_request / seconds, p99
 
 
 def main() -> None:
@@ -297,8 +316,9 @@ def main() -> None:
             "REGULARS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/test"
         ),
     )
-    parser.add_argument("--purchases", type=int, default=120_000)
+    parser.add_argument("--purchases", type=int, default=300_000)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--http-batch", type=int, default=100)
     parser.add_argument("--skip-http", action="store_true")
     args = parser.parse_args()
     base = normalise_database_url(args.postgres)
@@ -322,12 +342,18 @@ def main() -> None:
             f"{accrual_tps:,.0f} purchases/s"
         )
         if not args.skip_http:
-            http_tps, p99 = run_http(url, args.seconds)
-            print(
-                f"regulars POST /v1/purchases (HTTP, record + accrue), {CLIENTS} clients: "
-                f"{http_tps:,.0f} req/s, p99 {p99 * 1000:.1f} ms"
-            )
-            print(f"ratio HTTP / pgbench = {http_tps / pgbench_tps:.2f} (goal >= 0.35)")
+            for per_request in (1, args.http_batch):
+                http_tps, p99 = run_http(url, args.seconds, per_request)
+                what = (
+                    "POST /v1/purchases, one purchase a request"
+                    if per_request == 1
+                    else f"POST /v1/purchases/batch, {per_request} purchases a request"
+                )
+                print(
+                    f"regulars HTTP ({what}; record + accrue), {CLIENTS} clients: "
+                    f"{http_tps:,.0f} purchases/s, p99 {p99 * 1000:.1f} ms a request "
+                    f"(ratio {http_tps / pgbench_tps:.2f}; goal >= 0.35)"
+                )
     finally:
         drop_database(base, name)
     print(

@@ -35,6 +35,7 @@ from regulars.domain.programs import ProgramKind
 from regulars.services import loyalty_ledger as posting
 from regulars.services.errors import Conflict, Invalid
 from regulars.services.loyalty_programs import RunningProgram, member_id, running, utc
+from regulars.store import bulk
 from regulars.store import ledger as ledger_store
 from regulars.store.tables import (
     categories,
@@ -64,7 +65,7 @@ def earned_by_account(
     rows = connection.execute(
         select(ledger_transactions.c.account_id, func.sum(ledger_transactions.c.points))
         .where(
-            ledger_transactions.c.account_id.in_(account_ids),
+            bulk.among(connection, ledger_transactions.c.account_id, account_ids),
             ledger_transactions.c.kind == "earn",
             ledger_transactions.c.occurred_at >= since,
             ledger_transactions.c.occurred_at < until,
@@ -88,12 +89,10 @@ def accrue_ids(connection: Connection, ids: list[int], now: datetime | None = No
     the ledger rows are written in bulk (:class:`loyalty_ledger.Writer`).
     """
     now = now or datetime.now(UTC)
-    claimed = ledger_store.claim_accruals(connection, ids, now)
-    if not claimed:
+    heads = {r.id: r for r in ledger_store.claim_purchases(connection, ids, now)}
+    if not heads:
         return 0
-    heads = {
-        r.id: r for r in connection.execute(select(purchases).where(purchases.c.id.in_(claimed)))
-    }
+    claimed = [i for i in dict.fromkeys(ids) if i in heads]
     originals = {h.original_id for h in heads.values() if h.kind != "sale"}
     missing = sorted(originals - set(heads))
     if missing:  # refunds take back what their sale earned: accrue the sale first
@@ -156,7 +155,7 @@ def baskets_of(
             .outerjoin(categories, categories.c.id == purchase_lines.c.category_id)
             .join(purchases, purchases.c.id == purchase_lines.c.purchase_id)
             .outerjoin(stores, stores.c.id == purchases.c.store_id)
-            .where(purchase_lines.c.purchase_id.in_(ids))
+            .where(bulk.among(connection, purchase_lines.c.purchase_id, ids))
             .order_by(purchase_lines.c.purchase_id, purchase_lines.c.line_no)
         )
         for pid, product, category, quantity, amount, store in rows:
@@ -264,8 +263,7 @@ def issue_reward(
     rules = rp.program.stamps
     assert rules is not None
     code = "RW-" + secrets.token_hex(6).upper()
-    ledger_store.add_reward(
-        w.connection,
+    w.reward(
         code=code,
         account_id=account.id,
         name=rules.reward_name,
@@ -418,7 +416,7 @@ def connection_ids(connection: Connection, external_ids: Iterable[str]) -> list[
     return [
         int(i)
         for i in connection.execute(
-            select(purchases.c.id).where(purchases.c.external_id.in_(wanted))
+            select(purchases.c.id).where(bulk.among(connection, purchases.c.external_id, wanted))
         ).scalars()
     ]
 

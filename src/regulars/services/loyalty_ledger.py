@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from regulars.domain import ledger as model
 from regulars.services.loyalty_programs import RunningProgram, utc
@@ -25,6 +25,7 @@ from regulars.store.tables import (
     ledger_entries,
     ledger_transactions,
     loyalty_accounts,
+    loyalty_rewards,
     points_lots,
 )
 from regulars.store.tables import outbox as outbox_table
@@ -62,11 +63,12 @@ class Account:
 
 
 NEW_LOT = -1
-BULK_ENTRIES = 200  # rows of ledger entries from which a flush uses COPY
 
 
 def _columns(rows: list[dict[str, Any]], ids: list[int] | None = None) -> dict[str, list[Any]]:
     """Rows (dicts with the same keys) as columns, with their allocated ids if given."""
+    if not rows:
+        return {}
     columns: dict[str, list[Any]] = {name: [row.get(name) for row in rows] for name in rows[0]}
     if ids is not None:
         columns["id"] = ids
@@ -74,12 +76,15 @@ def _columns(rows: list[dict[str, Any]], ids: list[int] | None = None) -> dict[s
 
 
 class Writer:
-    """Buffers a unit of work's ledger writes and sends them in a few bulk statements.
+    """Buffers a unit of work's ledger writes and sends them in two round trips.
 
-    Transactions, lots, entries, outbox events and account counters are collected in
-    memory and written by :meth:`flush` with one bulk statement per table (``COPY`` on
-    PostgreSQL). Only valid while the accounts involved stay locked, i.e. within the
-    caller's transaction; callers flush before reading lots back and before they return.
+    Transactions, lots, entries, reward vouchers, outbox events and account counters are
+    collected in memory; :meth:`flush` draws the ids of the new transactions and lots (so
+    that lots and entries can point at them) and writes every table at once with
+    :func:`regulars.store.bulk.write_together` — one statement on PostgreSQL, whatever the
+    number of rows, so one purchase and a batch of a thousand take the same path. Only valid
+    while the accounts involved stay locked, i.e. within the caller's transaction; callers
+    flush before reading lots back and before they return.
     """
 
     def __init__(self, connection: Connection) -> None:
@@ -87,6 +92,7 @@ class Writer:
         self.transactions: list[dict[str, Any]] = []
         self.lots: list[tuple[int, dict[str, Any]]] = []
         self.entries: list[tuple[int, int, str, int, int | None, int | None]] = []
+        self.rewards: list[dict[str, Any]] = []
         self.events: list[tuple[int | None, dict[str, Any]]] = []
         self.changed: dict[int, Account] = {}
         self.flushed: list[int] = []  # transaction ids of the last flush, in order
@@ -104,6 +110,9 @@ class Writer:
     def lot(self, txn: int, **values: Any) -> int:
         self.lots.append((txn, values))
         return len(self.lots) - 1
+
+    def reward(self, **values: Any) -> None:
+        self.rewards.append(values)
 
     def post(
         self,
@@ -133,140 +142,56 @@ class Writer:
         self.events.append((txn, values))
 
     def flush(self) -> None:
-        """Write what was buffered. A batch of accruals takes the bulk path; one purchase or
-        one redemption the statement path, whose fewer round trips win at that size
-        (bench/bench_accrual.py measures both)."""
-        bulk_path = len(self.entries) >= BULK_ENTRIES
-        ids = self._flush_bulk() if bulk_path else self._flush_statements()
+        """Write what was buffered; the new transactions' ids are left in :attr:`flushed`."""
+        connection = self.connection
+        if not (self.transactions or self.rewards or self.events or self.changed):
+            self.flushed = []
+            return
+        ids, lot_ids = bulk.allocate_ids_for(
+            connection,
+            [(ledger_transactions, len(self.transactions)), (points_lots, len(self.lots))],
+        )
+        lots = [{**values, "transaction_id": ids[txn]} for txn, values in self.lots]
+        entries: dict[str, list[Any]] = {
+            "transaction_id": [ids[e[0]] for e in self.entries],
+            "account_id": [e[1] for e in self.entries],
+            "book": [e[2] for e in self.entries],
+            "points": [e[3] for e in self.entries],
+            "lot_id": [e[4] if e[5] is None else lot_ids[e[5]] for e in self.entries],
+        }
+        events = []
+        for txn, values in self.events:
+            payload = dict(values["payload"])
+            if txn is not None:
+                payload["transaction"] = ids[txn]
+            events.append(
+                {
+                    **values,
+                    "payload": json.dumps(payload, ensure_ascii=False, default=str, sort_keys=True),
+                }
+            )
+        accounts = list(self.changed.values())
+        counters = {
+            "id": [a.id for a in accounts],
+            "available": [a.available for a in accounts],
+            "pending": [a.pending for a in accounts],
+            "debt": [a.debt for a in accounts],
+            "stamps": [a.stamps for a in accounts],
+        }
+        bulk.write_together(
+            connection,
+            [
+                (ledger_transactions, _columns(self.transactions, ids)),
+                (points_lots, _columns(lots, lot_ids)),
+                (ledger_entries, entries),
+                (loyalty_rewards, _columns(self.rewards)),
+                (outbox_table, _columns(events)),
+            ],
+            [(loyalty_accounts, counters)],
+        )
         self.flushed = ids
-        self.transactions, self.lots, self.entries, self.events = [], [], [], []
+        self.transactions, self.lots, self.entries, self.rewards, self.events = [], [], [], [], []
         self.changed = {}
-
-    def _flush_bulk(self) -> list[int]:
-        """Many rows: each table in one bulk statement (``COPY`` on PostgreSQL), with ids
-        allocated up front so lots and entries can point at their transaction."""
-        connection = self.connection
-        ids = bulk.allocate_ids(connection, ledger_transactions, len(self.transactions))
-        if self.transactions:
-            bulk.insert_rows(connection, ledger_transactions, _columns(self.transactions, ids))
-        lot_ids = bulk.allocate_ids(connection, points_lots, len(self.lots))
-        if self.lots:
-            lots = [{**values, "transaction_id": ids[txn]} for txn, values in self.lots]
-            bulk.insert_rows(connection, points_lots, _columns(lots, lot_ids))
-        if self.entries:
-            bulk.insert_rows(
-                connection,
-                ledger_entries,
-                {
-                    "transaction_id": [ids[e[0]] for e in self.entries],
-                    "account_id": [e[1] for e in self.entries],
-                    "book": [e[2] for e in self.entries],
-                    "points": [e[3] for e in self.entries],
-                    "lot_id": [e[4] if e[5] is None else lot_ids[e[5]] for e in self.entries],
-                },
-            )
-        if self.changed:
-            accounts = list(self.changed.values())
-            bulk.update_rows(
-                connection,
-                loyalty_accounts,
-                {
-                    "id": [a.id for a in accounts],
-                    "available": [a.available for a in accounts],
-                    "pending": [a.pending for a in accounts],
-                    "debt": [a.debt for a in accounts],
-                    "stamps": [a.stamps for a in accounts],
-                },
-            )
-        if self.events:
-            rows = []
-            for txn, values in self.events:
-                if txn is not None:
-                    values["payload"]["transaction"] = ids[txn]
-                rows.append(
-                    {
-                        **values,
-                        "payload": json.dumps(
-                            values["payload"], ensure_ascii=False, default=str, sort_keys=True
-                        ),
-                    }
-                )
-            bulk.insert_rows(connection, outbox_table, _columns(rows))
-        return ids
-
-    def _flush_statements(self) -> list[int]:
-        """Few rows: ``INSERT … RETURNING`` and ``executemany`` (fewest round trips)."""
-        connection = self.connection
-        ids: list[int] = []
-        if self.transactions:
-            ids = [
-                int(r[0])
-                for r in connection.execute(
-                    insert(ledger_transactions).returning(
-                        ledger_transactions.c.id, sort_by_parameter_order=True
-                    ),
-                    self.transactions,
-                )
-            ]
-        lot_ids: list[int] = []
-        if self.lots:
-            lot_ids = [
-                int(r[0])
-                for r in connection.execute(
-                    insert(points_lots).returning(points_lots.c.id, sort_by_parameter_order=True),
-                    [{**values, "transaction_id": ids[txn]} for txn, values in self.lots],
-                )
-            ]
-        if self.entries:
-            connection.execute(
-                insert(ledger_entries),
-                [
-                    {
-                        "transaction_id": ids[txn],
-                        "account_id": account,
-                        "book": book,
-                        "points": points,
-                        "lot_id": lot if new is None else lot_ids[new],
-                    }
-                    for txn, account, book, points, lot, new in self.entries
-                ],
-            )
-        if self.changed:
-            connection.execute(
-                update(loyalty_accounts)
-                .where(loyalty_accounts.c.id == bindparam("account"))
-                .values(
-                    available=bindparam("available"),
-                    pending=bindparam("pending"),
-                    debt=bindparam("debt"),
-                    stamps=bindparam("stamps"),
-                ),
-                [
-                    {
-                        "account": a.id,
-                        "available": a.available,
-                        "pending": a.pending,
-                        "debt": a.debt,
-                        "stamps": a.stamps,
-                    }
-                    for a in self.changed.values()
-                ],
-            )
-        if self.events:
-            rows = []
-            for txn, values in self.events:
-                if txn is not None:
-                    values["payload"]["transaction"] = ids[txn]
-                rows.append(
-                    {
-                        **values,
-                        "payload": json.dumps(
-                            values["payload"], ensure_ascii=False, default=str, sort_keys=True
-                        ),
-                    }
-                )
-            connection.execute(insert(outbox_table), rows)
-        return ids
 
 
 def lock(connection: Connection, account_id: int, now: datetime) -> Account:

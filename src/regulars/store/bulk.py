@@ -10,6 +10,13 @@ inside the caller's transaction, so a batch lands whole or not at all.
 ``RETURNING``); ``insert_rows`` adds rows the caller knows to be new — the lines of purchases
 ``insert_new`` just created — with no conflict handling at all (PostgreSQL: a plain ``COPY``
 into the table, the fastest path it has).
+
+``write_together`` writes new rows into several tables and updates rows of others in one
+round trip (PostgreSQL: one statement of data-modifying CTEs over ``unnest`` of array
+parameters), and ``among`` matches a column against a set of values as one array parameter.
+Both keep the SQL text the same whatever the number of rows, so PostgreSQL plans it once per
+connection (psycopg prepares a statement after a few executions) and SQLAlchemy compiles it
+once — what a transaction of one purchase, run thousands of times a second, needs.
 """
 
 from __future__ import annotations
@@ -21,11 +28,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute
 import pyarrow.csv as pacsv
-from sqlalchemy import Connection, Table
+from sqlalchemy import Column, ColumnElement, Connection, Table, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 Columns = Mapping[str, "Sequence[Any] | np.ndarray[Any, Any]"]
 """Column name -> values (lists or arrays of equal length): ``None`` for NULL, ``int``,
 ``str``, ``bool``, and timestamps as ``'YYYY-MM-DD HH:MM:SS.ffffff'`` UTC strings."""
+
+
+FEW_ROWS = 1_000
+"""Below this many rows PostgreSQL gets one ``INSERT … SELECT FROM unnest(arrays)`` (one round
+trip, a statement text that is prepared once); from it on, ``COPY`` into a staging table."""
 
 
 def insert_ignoring_conflicts(connection: Connection, table: Table, columns: Columns) -> int:
@@ -34,6 +47,8 @@ def insert_ignoring_conflicts(connection: Connection, table: Table, columns: Col
     if not names or len(columns[names[0]]) == 0:
         return 0
     if connection.dialect.name == "postgresql":
+        if len(columns[names[0]]) < FEW_ROWS:
+            return len(_postgres_unnest_insert(connection, table, columns, "1"))
         return _postgres_copy_insert(connection, table, columns)
     return _sqlite_executemany(connection, table, columns)
 
@@ -45,7 +60,10 @@ def insert_new(connection: Connection, table: Table, columns: Columns, key: str)
     if not names or len(columns[names[0]]) == 0:
         return {}
     if connection.dialect.name == "postgresql":
-        rows = _postgres_copy_insert(connection, table, columns, returning=f"{key}, id")
+        if len(columns[names[0]]) < FEW_ROWS:
+            rows = _postgres_unnest_insert(connection, table, columns, f"{key}, id")
+        else:
+            rows = _postgres_copy_insert(connection, table, columns, returning=f"{key}, id")
         return {k: int(i) for k, i in rows}
     return {k: int(i) for k, i in _sqlite_insert_returning(connection, table, columns, key)}
 
@@ -87,6 +105,88 @@ def allocate_ids(connection: Connection, table: Table, count: int) -> list[int]:
         return list(range(last + 1, last + 1 + count))
     finally:
         cursor.close()
+
+
+def allocate_ids_for(
+    connection: Connection, counts: Sequence[tuple[Table, int]]
+) -> list[list[int]]:
+    """:func:`allocate_ids` for several tables in one round trip (PostgreSQL)."""
+    if connection.dialect.name != "postgresql" or not any(count for _, count in counts):
+        return [allocate_ids(connection, table, count) for table, count in counts]
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(
+            "SELECT "
+            + ", ".join(
+                f"array(SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                "FROM generate_series(1, %s))"
+                for table, _ in counts
+            ),
+            [count for _, count in counts],
+        )
+        row = cursor.fetchone()
+    return [[int(i) for i in ids] for ids in row]
+
+
+def write_together(
+    connection: Connection,
+    inserts: Sequence[tuple[Table, Columns]],
+    updates: Sequence[tuple[Table, Columns]] = (),
+) -> None:
+    """Insert new rows into several tables and update rows of others (by ``id``), all in the
+    caller's transaction. PostgreSQL: one statement, each part a CTE reading ``unnest`` of one
+    array per column, so foreign keys between the parts are checked at its end; elsewhere one
+    ``executemany`` per table, in the order given (parents first)."""
+    inserts = [(t, c) for t, c in inserts if c and len(next(iter(c.values()))) > 0]
+    updates = [(t, c) for t, c in updates if c and len(c["id"]) > 0]
+    if not inserts and not updates:
+        return
+    if connection.dialect.name != "postgresql":
+        for table, columns in inserts:
+            insert_rows(connection, table, columns)
+        for table, columns in updates:
+            update_rows(connection, table, columns)
+        return
+    parts: list[str] = []
+    params: list[list[Any]] = []
+    for n, (table, columns) in enumerate(inserts):
+        names = list(columns)
+        parts.append(
+            f"i{n} AS (INSERT INTO {table.name} ({', '.join(names)}) "
+            f"SELECT * FROM unnest({_arrays(connection, table, names)}))"
+        )
+        params += [_python_values(columns[name]) for name in names]
+    for n, (table, columns) in enumerate(updates):
+        names = ["id", *(name for name in columns if name != "id")]
+        parts.append(
+            f"u{n} AS (UPDATE {table.name} SET "
+            + ", ".join(f"{name} = v.{name}" for name in names[1:])
+            + f" FROM unnest({_arrays(connection, table, names)}) AS v({', '.join(names)}) "
+            f"WHERE {table.name}.id = v.id)"
+        )
+        params += [_python_values(columns[name]) for name in names]
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute("WITH " + ", ".join(parts) + " SELECT 1", params)
+
+
+def _arrays(connection: Connection, table: Table, names: Sequence[str]) -> str:
+    return ", ".join(
+        f"%b::{table.c[name].type.compile(dialect=connection.dialect)}[]" for name in names
+    )
+
+
+def among(
+    connection: Connection, column: Column[Any], values: Iterable[Any]
+) -> ColumnElement[bool]:
+    """``column IN (values)``: on PostgreSQL ``IN (SELECT unnest(array))`` with one array
+    parameter, so the statement's text, compiled form and server plan are the same for any
+    number of values (the planner counts on a handful of values and looks each up by index,
+    which a generic plan for ``= ANY(array)`` does not)."""
+    wanted = list(values)
+    if connection.dialect.name == "postgresql":
+        return column.in_(select(func.unnest(bindparam(None, wanted, type_=ARRAY(column.type)))))
+    return column.in_(wanted)
 
 
 def update_rows(connection: Connection, table: Table, columns: Columns, key: str = "id") -> None:
@@ -173,6 +273,21 @@ def _csv(columns: Columns) -> bytes:
     buffer = pa.BufferOutputStream()
     pacsv.write_csv(arrow, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return bytes(buffer.getvalue().to_pybytes())
+
+
+def _postgres_unnest_insert(
+    connection: Connection, table: Table, columns: Columns, returning: str
+) -> list[tuple[Any, ...]]:
+    names = list(columns)
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(
+            f"INSERT INTO {table.name} ({', '.join(names)}) "
+            f"SELECT * FROM unnest({_arrays(connection, table, names)}) "
+            f"ON CONFLICT DO NOTHING RETURNING {returning}",
+            [_python_values(columns[name]) for name in names],
+        )
+        return list(cursor.fetchall())
 
 
 @overload

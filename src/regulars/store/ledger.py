@@ -17,10 +17,24 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    DateTime,
+    Row,
+    RowMapping,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from regulars.domain.ledger import Lot
+from regulars.store import bulk
 from regulars.store.tables import (
     ledger_transactions,
     loyalty_accounts,
@@ -30,6 +44,7 @@ from regulars.store.tables import (
     members,
     points_lots,
     purchase_accruals,
+    purchases,
 )
 
 
@@ -236,19 +251,44 @@ def lock_accounts(
         rows = _select_for_update(connection, pairs)
         if len(rows) == len(pairs):
             return rows
-    connection.execute(
-        _insert(connection)(loyalty_accounts).on_conflict_do_nothing(),
-        [
-            {"member_id": m, "program_id": p, "created_at": now, "updated_at": now}
-            for m, p in sorted(pairs)
-        ],
+    ordered = sorted(pairs)
+    bulk.insert_ignoring_conflicts(
+        connection,
+        loyalty_accounts,
+        {
+            "member_id": [m for m, _ in ordered],
+            "program_id": [p for _, p in ordered],
+            "created_at": [now] * len(ordered),
+            "updated_at": [now] * len(ordered),
+        },
     )
     return _select_for_update(connection, pairs)
 
 
 def _select_for_update(connection: Connection, pairs: set[tuple[int, int]]) -> list[RowMapping]:
+    ordered = sorted(pairs)
+    if connection.dialect.name == "postgresql":  # one statement text for any number of pairs
+        wanted = select(
+            func.unnest(bindparam("members", type_=postgresql.ARRAY(BigInteger))).label("m"),
+            func.unnest(bindparam("programs", type_=postgresql.ARRAY(BigInteger))).label("p"),
+        ).subquery()
+        return list(
+            connection.execute(
+                select(loyalty_accounts)
+                .join(
+                    wanted,
+                    and_(
+                        loyalty_accounts.c.member_id == wanted.c.m,
+                        loyalty_accounts.c.program_id == wanted.c.p,
+                    ),
+                )
+                .order_by(loyalty_accounts.c.id)
+                .with_for_update(of=loyalty_accounts),
+                {"members": [m for m, _ in ordered], "programs": [p for _, p in ordered]},
+            ).mappings()
+        )
     by_program: dict[int, list[int]] = {}
-    for member, program in pairs:
+    for member, program in ordered:
         by_program.setdefault(program, []).append(member)
     condition = or_(
         *(
@@ -258,10 +298,7 @@ def _select_for_update(connection: Connection, pairs: set[tuple[int, int]]) -> l
     )
     return list(
         connection.execute(
-            select(loyalty_accounts)
-            .where(condition)
-            .order_by(loyalty_accounts.c.id)
-            .with_for_update()
+            select(loyalty_accounts).where(condition).order_by(loyalty_accounts.c.id)
         ).mappings()
     )
 
@@ -407,10 +444,6 @@ def account_history(connection: Connection, account_id: int, limit: int) -> list
 # --- rewards and accruals ---------------------------------------------------------------
 
 
-def add_reward(connection: Connection, **values: Any) -> None:
-    connection.execute(insert(loyalty_rewards).values(**values))
-
-
 def reward(connection: Connection, code: str) -> RowMapping | None:
     return (
         connection.execute(select(loyalty_rewards).where(loyalty_rewards.c.code == code))
@@ -431,17 +464,48 @@ def account_rewards(connection: Connection, account_id: int) -> list[RowMapping]
 
 def claim_accruals(connection: Connection, purchase_ids: list[int], now: datetime) -> list[int]:
     """Mark purchases as accrued; return those that were not yet, in the given order."""
+    claimed = {row.id for row in claim_purchases(connection, purchase_ids, now)}
+    return [i for i in purchase_ids if i in claimed]
+
+
+def claim_purchases(
+    connection: Connection, purchase_ids: list[int], now: datetime
+) -> list[Row[Any]]:
+    """Mark purchases as accrued and return the rows of those that were not yet (any
+    order): on PostgreSQL in one statement of the same text for any number of purchases."""
     if not purchase_ids:
         return []
-    claimed = set(
+    if connection.dialect.name == "postgresql":
+        claim = (
+            postgresql.insert(purchase_accruals)
+            .from_select(
+                ["purchase_id", "accrued_at"],
+                select(
+                    func.unnest(bindparam("ids", type_=postgresql.ARRAY(BigInteger))),
+                    bindparam("now", type_=DateTime(timezone=True)),
+                ),
+            )
+            .on_conflict_do_nothing()
+            .returning(purchase_accruals.c.purchase_id)
+            .cte("claimed")
+        )
+        return list(
+            connection.execute(
+                select(purchases).join(claim, claim.c.purchase_id == purchases.c.id),
+                {"ids": purchase_ids, "now": now},
+            )
+        )
+    claimed = list(
         connection.execute(
-            _insert(connection)(purchase_accruals)
+            sqlite.insert(purchase_accruals)
             .values([{"purchase_id": i, "accrued_at": now} for i in purchase_ids])
             .on_conflict_do_nothing()
             .returning(purchase_accruals.c.purchase_id)
         ).scalars()
     )
-    return [i for i in purchase_ids if i in claimed]
+    if not claimed:
+        return []
+    return list(connection.execute(select(purchases).where(purchases.c.id.in_(claimed))))
 
 
 def program_accounts(connection: Connection, program_id: int) -> list[RowMapping]:
