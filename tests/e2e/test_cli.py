@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -101,6 +102,11 @@ def test_demo_ends_with_a_report_a_person_can_open(tmp_path: Path) -> None:
     assert "survey answers:" in out
     assert "0 rows rejected" in out
     assert "NPS " in out
+    # the monthly table: no month can have more active members than the 400 there are
+    months = re.findall(r"│ (\d{4}-\d\d) +│ ([\d,]+) +│ ([\d,]+) +│[ █]*₩([\d,]+)", out)
+    assert len(months) >= 20, out
+    assert all(0 < int(active.replace(",", "")) <= 400 for _, _, active, _ in months)
+    assert all(int(revenue.replace(",", "")) > 100_000 for *_, revenue in months[2:])
     page = tmp_path / "demo-output" / "report" / "report.html"
     assert f"open the report: {page}" in out.replace("\n", "")
     html = page.read_text(encoding="utf-8")

@@ -176,7 +176,9 @@ def show(app: App, business: DemoBusiness) -> None:
     console.print(stores)
     peak = max(int(months["net_revenue"].max()), 1)
     trend = Table("month", "sales", "active members", "net revenue", title="by month")
-    for month, sales, active, revenue in months.itertuples(index=False):
+    for month, sales, active, revenue in months[
+        ["month", "sales", "active_members", "net_revenue"]
+    ].itertuples(index=False):
         bar = "█" * round(24 * int(revenue) / peak)
         trend.add_row(str(month), f"{sales:,}", f"{active:,}", f"{bar} ₩{int(revenue):,}")
     console.print(trend)
