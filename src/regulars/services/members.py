@@ -21,13 +21,14 @@ from regulars.store.unit_of_work import UnitOfWork
 def text_frame(records: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
     """Records (from JSON) as the text frame the file importers read."""
     frame = pd.DataFrame(
-        [{c: _text(r.get(c)) for c in columns} for r in records], columns=list(columns)
+        [{c: text_value(r.get(c)) for c in columns} for r in records], columns=list(columns)
     ).astype(object)
     frame[ROW] = range(1, len(frame) + 1)
     return frame
 
 
-def _text(value: Any) -> str | None:
+def text_value(value: Any) -> str | None:
+    """A JSON value as the text a file cell would hold (blank -> None, enums by value)."""
     if value is None:
         return None
     if isinstance(value, bool):

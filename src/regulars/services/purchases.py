@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from regulars.services import loyalty_accrual, purchase_import
+from regulars.services import loyalty_accrual, purchase_import, purchase_rows
 from regulars.services.errors import NotFound
 from regulars.services.import_report import ImportReport
 from regulars.services.members import text_frame
@@ -33,9 +33,21 @@ def record_purchases(
     Returns the report (errors numbered by line row) and, for each row, the 1-based index of
     the purchase it came from, so the caller can say which purchase an error belongs to.
     """
+    owner = [i for i, r in enumerate(records, start=1) for _ in r.get("lines") or [{}]]
+    report = ImportReport(kind="purchases", rows=len(owner))
+    if not purchase_rows.write_if_plain(uow, records, report):
+        report = _record_checked(uow, records, timezone)
+    # Purchases recorded through the API earn in the same transaction (idempotent per purchase).
+    loyalty_accrual.accrue_purchases(
+        uow, [str(r["purchase_id"]) for r in records if r.get("purchase_id")]
+    )
+    return report, owner
+
+
+def _record_checked(uow: UnitOfWork, records: list[dict[str, Any]], timezone: str) -> ImportReport:
+    """The import path: every line through the checks of :mod:`purchase_import`."""
     rows: list[dict[str, Any]] = []
-    owner: list[int] = []
-    for index, record in enumerate(records, start=1):
+    for record in records:
         for position, line in enumerate(record.get("lines") or [{}], start=1):
             rows.append(
                 {
@@ -44,18 +56,13 @@ def record_purchases(
                     "line_no": line.get("line_no") or position,
                 }
             )
-            owner.append(index)
     frame = text_frame(rows, purchase_import.COLUMNS)
     report = ImportReport(kind="purchases", rows=len(frame))
     good, errors = purchase_import.check_purchases(frame, timezone)
     report.errors.extend(errors)
     for batch in purchase_import.batches(good):
         purchase_import.write_purchases(uow, batch, report)
-    # Purchases recorded through the API earn in the same transaction (idempotent per purchase).
-    loyalty_accrual.accrue_purchases(
-        uow, [str(r["purchase_id"]) for r in records if r.get("purchase_id")]
-    )
-    return report, owner
+    return report
 
 
 def get_purchase(uow: UnitOfWork, external_id: str) -> dict[str, Any]:

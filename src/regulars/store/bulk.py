@@ -75,6 +75,9 @@ def insert_rows(connection: Connection, table: Table, columns: Columns) -> int:
         return 0
     if connection.dialect.name != "postgresql":
         return _sqlite_executemany(connection, table, columns, on_conflict="")
+    if len(columns[names[0]]) < FEW_ROWS:
+        write_together(connection, [(table, columns)])
+        return len(columns[names[0]])
     raw = connection.connection.driver_connection
     with (
         raw.cursor() as cursor,  # type: ignore[union-attr]
