@@ -45,7 +45,7 @@ def Authorized(scope: Scope) -> Callable[..., api_keys.ApiKey]:  # noqa: N802 - 
     """A dependency that authenticates the caller and checks it holds ``scope``."""
 
     def check(
-        app: Annotated[App, Depends(regulars_app)],
+        uow: UoW,
         authorization: Annotated[str | None, Header()] = None,
         x_api_key: Annotated[str | None, Header()] = None,
     ) -> api_keys.ApiKey:
@@ -60,11 +60,10 @@ def Authorized(scope: Scope) -> Callable[..., api_keys.ApiKey]:  # noqa: N802 - 
                 "this call needs an API key: send 'Authorization: Bearer <key>' "
                 "(create one with 'regulars keys create')"
             )
-        with app.unit_of_work() as uow:
-            try:
-                key = api_keys.authenticate(uow, token)
-            except api_keys.InvalidApiKey as error:
-                raise Unauthenticated(str(error)) from None
+        try:  # in the request's own unit of work: one connection, one transaction a request
+            key = api_keys.authenticate(uow, token)
+        except api_keys.InvalidApiKey as error:
+            raise Unauthenticated(str(error)) from None
         if not allows(key.scopes, scope):
             held = ", ".join(sorted(key.scopes))
             raise Forbidden(f"this API key has scope(s) {held}; this call needs {scope.value}")

@@ -9,7 +9,6 @@ from regulars.services.errors import NotFound
 from regulars.services.import_report import ImportReport
 from regulars.services.members import text_frame
 from regulars.store import purchases as purchase_store
-from regulars.store.tables import members, purchases, stores
 from regulars.store.unit_of_work import UnitOfWork
 
 HEAD_FIELDS = (
@@ -66,38 +65,7 @@ def _record_checked(uow: UnitOfWork, records: list[dict[str, Any]], timezone: st
 
 
 def get_purchase(uow: UnitOfWork, external_id: str) -> dict[str, Any]:
-    connection = uow.connection
-    row = purchase_store.get(connection, external_id)
-    if row is None:
+    found = purchase_store.with_codes(uow.connection, external_id)
+    if found is None:
         raise NotFound(f"no purchase with id {external_id!r}")
-    member = (
-        connection.execute(members.select().where(members.c.id == row["member_id"]))
-        .mappings()
-        .first()
-        if row["member_id"]
-        else None
-    )
-    store = (
-        connection.execute(stores.select().where(stores.c.id == row["store_id"])).mappings().first()
-        if row["store_id"]
-        else None
-    )
-    original = (
-        connection.execute(purchases.select().where(purchases.c.id == row["original_id"]))
-        .mappings()
-        .first()
-        if row["original_id"]
-        else None
-    )
-    lines = purchase_store.lines_with_codes(connection, row["id"])
-    return {
-        "purchase_id": row["external_id"],
-        "member_id": member["external_id"] if member else None,
-        "occurred_at": row["occurred_at"],
-        "store": store["code"] if store else None,
-        "channel": row["channel"],
-        "kind": row["kind"],
-        "original_purchase_id": original["external_id"] if original else None,
-        "total_amount": row["total_amount"],
-        "lines": lines,
-    }
+    return found

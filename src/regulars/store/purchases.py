@@ -8,7 +8,14 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, select
 
 from regulars.store.bulk import Columns, ids_by_key, insert_new, insert_rows
-from regulars.store.tables import categories, products, purchase_lines, purchases
+from regulars.store.tables import (
+    categories,
+    members,
+    products,
+    purchase_lines,
+    purchases,
+    stores,
+)
 
 PURCHASE_COLUMNS = (
     "external_id",
@@ -56,6 +63,37 @@ def lines_of(connection: Connection, purchase_id: int) -> list[RowMapping]:
             .order_by(purchase_lines.c.line_no)
         ).mappings()
     )
+
+
+def with_codes(connection: Connection, external_id: str) -> dict[str, Any] | None:
+    """A purchase as the API shows it: external ids and codes instead of row ids, lines
+    included (two queries)."""
+    original = purchases.alias("original")
+    head = (
+        connection.execute(
+            select(
+                purchases.c.id,
+                purchases.c.external_id.label("purchase_id"),
+                members.c.external_id.label("member_id"),
+                purchases.c.occurred_at,
+                stores.c.code.label("store"),
+                purchases.c.channel,
+                purchases.c.kind,
+                original.c.external_id.label("original_purchase_id"),
+                purchases.c.total_amount,
+            )
+            .outerjoin(members, members.c.id == purchases.c.member_id)
+            .outerjoin(stores, stores.c.id == purchases.c.store_id)
+            .outerjoin(original, original.c.id == purchases.c.original_id)
+            .where(purchases.c.external_id == external_id)
+        )
+        .mappings()
+        .first()
+    )
+    if head is None:
+        return None
+    found = dict(head)
+    return {**found, "lines": lines_with_codes(connection, found.pop("id"))}
 
 
 def lines_with_codes(connection: Connection, purchase_id: int) -> list[dict[str, Any]]:
