@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from regulars.cli.root import console, fail, wired
+from regulars.cli.root import console, fail, progress_bar, wired
 from regulars.services import exporting
 from regulars.services.importing import Kind, import_file
 from regulars.services.tabular import UnreadableFile
@@ -34,19 +33,7 @@ RejectsOpt = Annotated[
 def _run(kind: Kind, path: Path, rejects: Path | None) -> None:
     app = wired()
     rejects = rejects or path.with_name(path.stem + ".rejects.csv")
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
-        task = progress.add_task(f"importing {kind}", total=None)
-
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
+    with progress_bar(f"importing {kind}") as advance:
         try:
             report = import_file(
                 kind,

@@ -10,12 +10,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 from rich.table import Table
 
 from regulars.analytics.report import ReportOptions, write_report
 from regulars.bootstrap import App
-from regulars.cli.root import console, wired
+from regulars.cli.root import console, progress_bar, wired
 from regulars.demo.business import DemoBusiness, generate
 from regulars.demo.feedback import load_survey_answers, survey_answers
 from regulars.demo.loyalty import as_of, run_programs
@@ -56,18 +55,7 @@ def run_activity(app: App, business: DemoBusiness, seed: int) -> dict[str, Any]:
     """Loyalty programs, survey answers and member scores, as of the day after the demo."""
     timezone = app.settings.timezone
     now = as_of(business, timezone)
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("accruing points and stamps", total=None)
-
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
+    with progress_bar("accruing points and stamps") as advance:
         programs = run_programs(
             app.unit_of_work, business, seed=seed, timezone=timezone, progress=advance
         )
@@ -115,19 +103,8 @@ def write_files(business: DemoBusiness, out: Path) -> dict[str, Path]:
 
 def load(app: App, files: dict[str, Path], out: Path) -> None:
     """Import the files through the same path ``regulars import`` uses."""
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        for kind, path in files.items():
-            task = progress.add_task(f"importing {kind}", total=None)
-
-            def advance(done: int, total: int, task: TaskID = task) -> None:
-                progress.update(task, completed=done, total=total)
-
+    for kind, path in files.items():
+        with progress_bar(f"importing {kind}") as advance:
             kind_name: Kind = kind  # type: ignore[assignment]
             report = import_file(
                 kind_name,
@@ -137,8 +114,8 @@ def load(app: App, files: dict[str, Path], out: Path) -> None:
                 rejects=out / f"{kind}.rejects.csv",
                 progress=advance,
             )
-            if report.errors:
-                console.print(f"[yellow]{kind}: {report.summary()}[/]")
+        if report.errors:
+            console.print(f"[yellow]{kind}: {report.summary()}[/]")
 
 
 def show(app: App, business: DemoBusiness) -> None:

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from regulars.cli.root import console, errors, fail, wired
+from regulars.cli.root import console, errors, fail, progress_bar, wired
 from regulars.domain.surveys import DEFAULT_COOLDOWN
 from regulars.services import cases as case_service
 from regulars.services import feedback_import, surveys_dispatch
@@ -125,21 +124,14 @@ def import_answers(
     adds nothing twice, and every new detractor opens a case."""
     application = wired()
     rejects = rejects or path.with_name(path.stem + ".rejects.csv")
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("importing answers", total=None)
+    with progress_bar("importing answers") as advance:
         try:
             report = feedback_import.import_answers_file(
                 path,
                 application.unit_of_work,
                 timezone=application.settings.timezone,
                 rejects=rejects,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
+                progress=advance,
             )
         except UnreadableFile as unreadable:
             raise fail(str(unreadable), 2) from None

@@ -10,10 +10,9 @@ from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from regulars.cli.root import console, fail, wired
+from regulars.cli.root import console, fail, progress_bar, wired
 from regulars.services import loyalty, loyalty_accrual, loyalty_jobs, loyalty_programs
 from regulars.services.errors import ServiceError
 from regulars.services.loyalty_demo import install_demo_programs
@@ -99,18 +98,7 @@ def list_programs() -> None:
 def accrue(batch: Annotated[int, typer.Option(help="Purchases per transaction")] = 500) -> None:
     """Award points and stamps for every purchase not accrued yet (idempotent)."""
     app = wired()
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("accruing purchases", total=None)
-
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
+    with progress_bar("accruing purchases") as advance:
         done = loyalty_accrual.accrue_all(app.unit_of_work, batch, advance)
     console.print(f"accrued {done:,} purchases")
 

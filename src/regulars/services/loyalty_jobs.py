@@ -5,7 +5,7 @@ second time) and works account by account under the account's lock.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,8 +15,8 @@ from regulars.domain import tiers as tier_rules
 from regulars.domain.programs import ProgramKind, TierRules
 from regulars.services import loyalty_ledger as posting
 from regulars.services.loyalty_programs import RunningProgram, running, utc
+from regulars.store import bulk, outbox
 from regulars.store import ledger as ledger_store
-from regulars.store import outbox
 from regulars.store.tables import (
     ledger_transactions,
     loyalty_accounts,
@@ -34,12 +34,14 @@ def _programs_by_id(connection: Connection) -> dict[int, RunningProgram]:
     return {rp.id: rp for rp in running(connection)}
 
 
-def _program_of(connection: Connection, account_id: int) -> int:
-    return int(
-        connection.execute(
-            select(loyalty_accounts.c.program_id).where(loyalty_accounts.c.id == account_id)
-        ).scalar_one()
+def _programs_of(connection: Connection, account_ids: list[int]) -> dict[int, int]:
+    """Account id -> program id, in one query."""
+    rows = connection.execute(
+        select(loyalty_accounts.c.id, loyalty_accounts.c.program_id).where(
+            bulk.among(connection, loyalty_accounts.c.id, account_ids)
+        )
     )
+    return {int(a): int(p) for a, p in rows}
 
 
 def _due_accounts(
@@ -59,34 +61,40 @@ def _due_accounts(
         after = batch[-1]
 
 
-def release_due(uow: UnitOfWork, now: datetime, limit: int = 1000) -> int:
-    """Release points whose return window has passed, in every account; return the points
-    released. Accounts are read and written ``limit`` at a time."""
+def _post_due(
+    uow: UnitOfWork,
+    now: datetime,
+    limit: int,
+    *,
+    release: bool,
+    post: Callable[[posting.Writer, posting.Account, RunningProgram, datetime], int],
+) -> int:
+    """Lock each account with lots due whose program still runs (ascending ids: the lock
+    order) and ``post`` to it, ``limit`` accounts a batch; return what ``post`` returned."""
     connection = uow.connection
     programs = _programs_by_id(connection)
     total = 0
-    for accounts in _due_accounts(connection, release=True, now=now, limit=limit):
+    for accounts in _due_accounts(connection, release=release, now=now, limit=limit):
         w = posting.Writer(connection)
+        owner = _programs_of(connection, accounts)
         for account_id in accounts:
-            rp = programs.get(_program_of(connection, account_id))
+            rp = programs.get(owner[account_id])
             if rp is not None:
-                total += posting.release(w, posting.lock(connection, account_id, now), rp, now)
+                total += post(w, posting.lock(connection, account_id, now), rp, now)
         w.flush()
     return total
 
 
+def release_due(uow: UnitOfWork, now: datetime, limit: int = 1000) -> int:
+    """Release points whose return window has passed, in every account; return the points
+    released. Accounts are read and written ``limit`` at a time."""
+    return _post_due(uow, now, limit, release=True, post=posting.release)
+
+
 def expire_due(uow: UnitOfWork, now: datetime, limit: int = 1000) -> dict[str, int]:
     """Expire points past their expiry in every account (and vouchers past theirs)."""
+    points = _post_due(uow, now, limit, release=False, post=posting.expire)
     connection = uow.connection
-    programs = _programs_by_id(connection)
-    points = 0
-    for accounts in _due_accounts(connection, release=False, now=now, limit=limit):
-        w = posting.Writer(connection)
-        for account_id in accounts:
-            rp = programs.get(_program_of(connection, account_id))
-            if rp is not None:
-                points += posting.expire(w, posting.lock(connection, account_id, now), rp, now)
-        w.flush()
     vouchers = connection.execute(
         update(loyalty_rewards)
         .where(loyalty_rewards.c.state == "issued", loyalty_rewards.c.expires_at <= now)

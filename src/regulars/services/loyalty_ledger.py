@@ -147,7 +147,7 @@ class Writer:
         if not (self.transactions or self.rewards or self.events or self.changed):
             self.flushed = []
             return
-        ids, lot_ids = bulk.allocate_ids_for(
+        ids, lot_ids = bulk.allocate_ids(
             connection,
             [(ledger_transactions, len(self.transactions)), (points_lots, len(self.lots))],
         )

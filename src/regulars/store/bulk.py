@@ -9,7 +9,8 @@ inside the caller's transaction, so a batch lands whole or not at all.
 ``insert_new`` does the same and also says which rows were new, with their ids (PostgreSQL:
 ``RETURNING``); ``insert_rows`` adds rows the caller knows to be new — the lines of purchases
 ``insert_new`` just created — with no conflict handling at all (PostgreSQL: a plain ``COPY``
-into the table, the fastest path it has).
+into the table, the fastest path it has for many rows). Below :data:`FEW_ROWS` rows
+PostgreSQL gets one ``INSERT … SELECT FROM unnest(arrays)`` instead of any ``COPY``.
 
 ``write_together`` writes new rows into several tables and updates rows of others in one
 round trip (PostgreSQL: one statement of data-modifying CTEs over ``unnest`` of array
@@ -41,13 +42,16 @@ FEW_ROWS = 1_000
 trip, a statement text that is prepared once); from it on, ``COPY`` into a staging table."""
 
 
+def _rows(columns: Columns) -> int:
+    return len(next(iter(columns.values()))) if columns else 0
+
+
 def insert_ignoring_conflicts(connection: Connection, table: Table, columns: Columns) -> int:
     """Insert the rows given column by column; return how many were new."""
-    names = list(columns)
-    if not names or len(columns[names[0]]) == 0:
+    if not _rows(columns):
         return 0
     if connection.dialect.name == "postgresql":
-        if len(columns[names[0]]) < FEW_ROWS:
+        if _rows(columns) < FEW_ROWS:
             return len(_postgres_unnest_insert(connection, table, columns, "1"))
         return _postgres_copy_insert(connection, table, columns)
     return _sqlite_executemany(connection, table, columns)
@@ -56,11 +60,10 @@ def insert_ignoring_conflicts(connection: Connection, table: Table, columns: Col
 def insert_new(connection: Connection, table: Table, columns: Columns, key: str) -> dict[Any, int]:
     """Insert, skipping rows whose unique ``key`` is already there; return key -> id of the
     rows that were new."""
-    names = list(columns)
-    if not names or len(columns[names[0]]) == 0:
+    if not _rows(columns):
         return {}
     if connection.dialect.name == "postgresql":
-        if len(columns[names[0]]) < FEW_ROWS:
+        if _rows(columns) < FEW_ROWS:
             rows = _postgres_unnest_insert(connection, table, columns, f"{key}, id")
         else:
             rows = _postgres_copy_insert(connection, table, columns, returning=f"{key}, id")
@@ -70,65 +73,48 @@ def insert_new(connection: Connection, table: Table, columns: Columns, key: str)
 
 def insert_rows(connection: Connection, table: Table, columns: Columns) -> int:
     """Insert rows that cannot be there yet; a conflict is an error, not skipped."""
-    names = list(columns)
-    if not names or len(columns[names[0]]) == 0:
-        return 0
-    if connection.dialect.name != "postgresql":
-        return _sqlite_executemany(connection, table, columns, on_conflict="")
-    if len(columns[names[0]]) < FEW_ROWS:
+    count = _rows(columns)
+    if connection.dialect.name != "postgresql" or count < FEW_ROWS:
         write_together(connection, [(table, columns)])
-        return len(columns[names[0]])
+        return count
     raw = connection.connection.driver_connection
     with (
         raw.cursor() as cursor,  # type: ignore[union-attr]
-        cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN (FORMAT csv)") as copy,
+        cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy,
     ):
         copy.write(_csv(columns))
-    return len(columns[names[0]])
+    return count
 
 
-def allocate_ids(connection: Connection, table: Table, count: int) -> list[int]:
-    """Ids for ``count`` new rows of ``table``, so that rows and the rows pointing at them can
-    be written in one bulk statement each. PostgreSQL draws them from the table's sequence;
-    SQLite continues after the largest id, which is safe because its callers hold the
-    database's write lock (every ledger write locks its accounts first)."""
-    if count <= 0:
-        return []
-    raw = connection.connection.driver_connection
-    cursor = raw.cursor()  # type: ignore[union-attr]
+def allocate_ids(connection: Connection, counts: Sequence[tuple[Table, int]]) -> list[list[int]]:
+    """Ids for ``count`` new rows of each ``table``, so that rows and the rows pointing at
+    them can be written in one bulk statement. PostgreSQL draws them from the tables'
+    sequences, in one round trip; SQLite continues after each table's largest id, which is
+    safe because its callers hold the database's write lock (every ledger write locks its
+    accounts first)."""
+    if not any(count for _, count in counts):
+        return [[] for _ in counts]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         if connection.dialect.name == "postgresql":
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                (table.name, count),
+                "SELECT "
+                + ", ".join(
+                    f"array(SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                    "FROM generate_series(1, %s))"
+                    for table, _ in counts
+                ),
+                [count for _, count in counts],
             )
-            return [int(r[0]) for r in cursor.fetchall()]
-        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table.name}")
-        last = int(cursor.fetchone()[0])
-        return list(range(last + 1, last + 1 + count))
+            return [[int(i) for i in ids] for ids in cursor.fetchone()]
+        allocated = []
+        for table, count in counts:
+            cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table.name}")
+            last = int(cursor.fetchone()[0])
+            allocated.append(list(range(last + 1, last + 1 + count)))
+        return allocated
     finally:
         cursor.close()
-
-
-def allocate_ids_for(
-    connection: Connection, counts: Sequence[tuple[Table, int]]
-) -> list[list[int]]:
-    """:func:`allocate_ids` for several tables in one round trip (PostgreSQL)."""
-    if connection.dialect.name != "postgresql" or not any(count for _, count in counts):
-        return [allocate_ids(connection, table, count) for table, count in counts]
-    raw = connection.connection.driver_connection
-    with raw.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.execute(
-            "SELECT "
-            + ", ".join(
-                f"array(SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
-                "FROM generate_series(1, %s))"
-                for table, _ in counts
-            ),
-            [count for _, count in counts],
-        )
-        row = cursor.fetchone()
-    return [[int(i) for i in ids] for ids in row]
 
 
 def write_together(
@@ -140,15 +126,15 @@ def write_together(
     caller's transaction. PostgreSQL: one statement, each part a CTE reading ``unnest`` of one
     array per column, so foreign keys between the parts are checked at its end; elsewhere one
     ``executemany`` per table, in the order given (parents first)."""
-    inserts = [(t, c) for t, c in inserts if c and len(next(iter(c.values()))) > 0]
-    updates = [(t, c) for t, c in updates if c and len(c["id"]) > 0]
+    inserts = [(t, c) for t, c in inserts if _rows(c)]
+    updates = [(t, c) for t, c in updates if _rows(c)]
     if not inserts and not updates:
         return
     if connection.dialect.name != "postgresql":
         for table, columns in inserts:
-            insert_rows(connection, table, columns)
+            _sqlite_executemany(connection, table, columns, on_conflict="")
         for table, columns in updates:
-            update_rows(connection, table, columns)
+            _sqlite_update(connection, table, columns)
         return
     parts: list[str] = []
     params: list[list[Any]] = []
@@ -192,31 +178,15 @@ def among(
     return column.in_(wanted)
 
 
-def update_rows(connection: Connection, table: Table, columns: Columns, key: str = "id") -> None:
-    """Set the given columns of the rows whose ``key`` is given, one value per row, in one
-    statement (PostgreSQL: ``UPDATE … FROM unnest(arrays)``; SQLite: ``executemany``)."""
-    names = [n for n in columns if n != key]
-    if not names or len(columns[key]) == 0:
-        return
-    raw = connection.connection.driver_connection
-    cursor = raw.cursor()  # type: ignore[union-attr]
+def _sqlite_update(connection: Connection, table: Table, columns: Columns) -> None:
+    """Set the given columns of the rows whose ``id`` is given, one value per row."""
+    names = [n for n in columns if n != "id"]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        if connection.dialect.name == "postgresql":
-            every = [key, *names]
-            arrays = ", ".join(
-                f"%s::{table.c[n].type.compile(dialect=connection.dialect)}[]" for n in every
-            )
-            cursor.execute(
-                f"UPDATE {table.name} SET {', '.join(f'{n} = v.{n}' for n in names)} "
-                f"FROM unnest({arrays}) AS v({', '.join(every)}) "
-                f"WHERE {table.name}.{key} = v.{key}",
-                [_python_values(columns[n]) for n in every],
-            )
-        else:
-            cursor.executemany(
-                f"UPDATE {table.name} SET {', '.join(f'{n} = ?' for n in names)} WHERE {key} = ?",
-                zip(*(_python_values(columns[n]) for n in [*names, key]), strict=True),
-            )
+        cursor.executemany(
+            f"UPDATE {table.name} SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
+            zip(*(_python_values(columns[n]) for n in [*names, "id"]), strict=True),
+        )
     finally:
         cursor.close()
 

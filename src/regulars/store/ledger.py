@@ -464,48 +464,50 @@ def account_rewards(connection: Connection, account_id: int) -> list[RowMapping]
 
 def claim_accruals(connection: Connection, purchase_ids: list[int], now: datetime) -> list[int]:
     """Mark purchases as accrued; return those that were not yet, in the given order."""
-    claimed = {row.id for row in claim_purchases(connection, purchase_ids, now)}
+    if not purchase_ids:
+        return []
+    claimed = set(
+        connection.execute(
+            _insert(connection)(purchase_accruals)
+            .values([{"purchase_id": i, "accrued_at": now} for i in purchase_ids])
+            .on_conflict_do_nothing()
+            .returning(purchase_accruals.c.purchase_id)
+        ).scalars()
+    )
     return [i for i in purchase_ids if i in claimed]
 
 
 def claim_purchases(
     connection: Connection, purchase_ids: list[int], now: datetime
 ) -> list[Row[Any]]:
-    """Mark purchases as accrued and return the rows of those that were not yet (any
-    order): on PostgreSQL in one statement of the same text for any number of purchases."""
+    """:func:`claim_accruals`, returning the claimed purchases' rows (any order): on
+    PostgreSQL in one statement of the same text for any number of purchases."""
     if not purchase_ids:
         return []
-    if connection.dialect.name == "postgresql":
-        claim = (
-            postgresql.insert(purchase_accruals)
-            .from_select(
-                ["purchase_id", "accrued_at"],
-                select(
-                    func.unnest(bindparam("ids", type_=postgresql.ARRAY(BigInteger))),
-                    bindparam("now", type_=DateTime(timezone=True)),
-                ),
-            )
-            .on_conflict_do_nothing()
-            .returning(purchase_accruals.c.purchase_id)
-            .cte("claimed")
+    if connection.dialect.name != "postgresql":
+        claimed = claim_accruals(connection, purchase_ids, now)
+        if not claimed:
+            return []
+        return list(connection.execute(select(purchases).where(purchases.c.id.in_(claimed))))
+    claim = (
+        postgresql.insert(purchase_accruals)
+        .from_select(
+            ["purchase_id", "accrued_at"],
+            select(
+                func.unnest(bindparam("ids", type_=postgresql.ARRAY(BigInteger))),
+                bindparam("now", type_=DateTime(timezone=True)),
+            ),
         )
-        return list(
-            connection.execute(
-                select(purchases).join(claim, claim.c.purchase_id == purchases.c.id),
-                {"ids": purchase_ids, "now": now},
-            )
-        )
-    claimed = list(
-        connection.execute(
-            sqlite.insert(purchase_accruals)
-            .values([{"purchase_id": i, "accrued_at": now} for i in purchase_ids])
-            .on_conflict_do_nothing()
-            .returning(purchase_accruals.c.purchase_id)
-        ).scalars()
+        .on_conflict_do_nothing()
+        .returning(purchase_accruals.c.purchase_id)
+        .cte("claimed")
     )
-    if not claimed:
-        return []
-    return list(connection.execute(select(purchases).where(purchases.c.id.in_(claimed))))
+    return list(
+        connection.execute(
+            select(purchases).join(claim, claim.c.purchase_id == purchases.c.id),
+            {"ids": purchase_ids, "now": now},
+        )
+    )
 
 
 def program_accounts(connection: Connection, program_id: int) -> list[RowMapping]:
