@@ -7,7 +7,7 @@ One run, one server, three measures, each with 8 concurrent clients:
    initialises (``pgbench -i -s 8``) and that is dropped afterwards;
 2. **accrual through the service layer**: 8 processes, each with its own connection, each
    accruing purchases one transaction per purchase with
-   ``regulars.services.loyalty_accrual.accrue_purchase`` — the demo coffee chain's programs
+   ``regulars.services.loyalty.accrual.accrue_purchase`` — the demo coffee chain's programs
    (cashback with tiers, cap and bonuses; the stamp card; the discount card): claim the
    purchase, read its basket, lock the member's accounts, write the ledger transaction, its
    double-entry entries and its lot, the stamps, the outbox event, commit;
@@ -39,9 +39,9 @@ from sqlalchemy import create_engine, select, text
 
 from regulars.bootstrap import build
 from regulars.config import Settings, normalise_database_url
+from regulars.demo.programs import install_demo_programs
 from regulars.services import api_keys
-from regulars.services.loyalty_accrual import accrue_ids, grant_bonuses
-from regulars.services.loyalty_demo import install_demo_programs
+from regulars.services.loyalty.accrual import accrue_ids, grant_bonuses
 from regulars.services.members import upsert_members
 from regulars.store import purchases as purchase_store
 from regulars.store.catalogue import categories, ensure_codes, ensure_products, stores

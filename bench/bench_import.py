@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 
 from regulars.bootstrap import build
 from regulars.config import Settings, normalise_database_url
-from regulars.services.importing import import_file
+from regulars.services.imports.files import import_file
 
 TZ = "Asia/Seoul"
 

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 
 from regulars.bootstrap import App
 from regulars.demo.business import DRIVERS, generate
-from regulars.services import surveys
-from regulars.services.feedback_import import import_answers_frame
-from regulars.services.importing import import_file
+from regulars.services.feedback import surveys
+from regulars.services.imports.answers import import_answers_frame
+from regulars.services.imports.files import import_file
 from tests.e2e.test_cli import regulars
 from tests.integration.test_analytics_report import NOW, SURVEY, survey_answers
 

@@ -16,9 +16,9 @@ from regulars.analytics.report import write_report
 from regulars.bootstrap import App
 from regulars.demo.business import DRIVERS, DemoBusiness, generate
 from regulars.services import analytics as analytics_service
-from regulars.services import surveys
-from regulars.services.feedback_import import import_answers_frame
-from regulars.services.importing import import_file
+from regulars.services.feedback import surveys
+from regulars.services.imports.answers import import_answers_frame
+from regulars.services.imports.files import import_file
 
 NOW = datetime(2026, 10, 31, 12, tzinfo=UTC)
 SURVEY = {

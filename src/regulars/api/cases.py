@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from regulars.api.deps import Authorized, UoW
 from regulars.domain.access import Scope
-from regulars.domain.surveys import CaseStatus
-from regulars.services import cases as case_service
+from regulars.domain.feedback.surveys import CaseStatus
 from regulars.services.api_keys import ApiKey
+from regulars.services.feedback import cases as case_service
 
 router = APIRouter(prefix="/v1/cases", tags=["follow-up cases"])
 

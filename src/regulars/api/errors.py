@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from regulars.services.errors import ServiceError
-from regulars.services.tabular import UnreadableFile
+from regulars.services.imports.tabular import UnreadableFile
 
 
 def error_body(

@@ -21,10 +21,12 @@ from pydantic import BaseModel, Field
 from regulars.api.deps import Authorized, UoW
 from regulars.api.idempotency import idempotent
 from regulars.domain.access import Scope
-from regulars.domain.earning import BasketLine
-from regulars.services import loyalty, loyalty_accrual, loyalty_programs
+from regulars.domain.loyalty.earning import BasketLine
 from regulars.services.api_keys import ApiKey
 from regulars.services.errors import Invalid
+from regulars.services.loyalty import accounts as loyalty
+from regulars.services.loyalty import accrual as loyalty_accrual
+from regulars.services.loyalty import programs as loyalty_programs
 
 router = APIRouter(prefix="/v1", tags=["loyalty"])
 

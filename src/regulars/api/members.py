@@ -17,7 +17,7 @@ from regulars.domain.members import ContactChannel, Locale, Segment
 from regulars.services import members as member_service
 from regulars.services.api_keys import ApiKey
 from regulars.services.errors import Invalid
-from regulars.services.import_report import ImportReport
+from regulars.services.imports.report import ImportReport
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 

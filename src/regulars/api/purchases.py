@@ -14,9 +14,9 @@ from regulars.api.idempotency import idempotent
 from regulars.bootstrap import App
 from regulars.domain.access import Scope
 from regulars.domain.purchases import PurchaseKind, SalesChannel
-from regulars.services import purchases as purchase_service
 from regulars.services.api_keys import ApiKey
 from regulars.services.errors import Invalid
+from regulars.services.purchases import recording as purchase_service
 
 router = APIRouter(prefix="/v1/purchases", tags=["purchases"])
 

@@ -16,13 +16,14 @@ from regulars.api.deps import Authorized, UoW, regulars_app
 from regulars.api.idempotency import idempotent
 from regulars.bootstrap import App
 from regulars.domain.access import Scope
+from regulars.domain.feedback.surveys import DEFAULT_COOLDOWN, CsatTarget, QuestionKind
 from regulars.domain.members import Locale
 from regulars.domain.purchases import SalesChannel
-from regulars.domain.surveys import DEFAULT_COOLDOWN, CsatTarget, QuestionKind
-from regulars.services import feedback_import, surveys_dispatch
-from regulars.services import surveys as survey_service
 from regulars.services.api_keys import ApiKey
 from regulars.services.errors import Invalid
+from regulars.services.feedback import dispatch as surveys_dispatch
+from regulars.services.feedback import surveys as survey_service
+from regulars.services.imports import answers as feedback_import
 
 router = APIRouter(prefix="/v1/surveys", tags=["surveys"])
 

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from regulars.cli.root import console, fail, progress_bar, wired
-from regulars.services import exporting
-from regulars.services.importing import Kind, import_file
-from regulars.services.tabular import UnreadableFile
+from regulars.services.imports import export as exporting
+from regulars.services.imports.files import Kind, import_file
+from regulars.services.imports.tabular import UnreadableFile
 
 import_app = typer.Typer(
     help="Import members or purchases from a CSV or Parquet file.", no_args_is_help=True

@@ -21,7 +21,7 @@ from regulars.demo.loyalty import as_of, run_programs
 from regulars.services import analytics as analytics_service
 from regulars.services import overview as overview_service
 from regulars.services import scores as score_service
-from regulars.services.importing import Kind, import_file
+from regulars.services.imports.files import Kind, import_file
 
 
 def demo(

@@ -10,12 +10,13 @@ import typer
 from rich.table import Table
 
 from regulars.cli.root import console, errors, fail, progress_bar, wired
-from regulars.domain.surveys import DEFAULT_COOLDOWN
-from regulars.services import cases as case_service
-from regulars.services import feedback_import, surveys_dispatch
-from regulars.services import surveys as survey_service
+from regulars.domain.feedback.surveys import DEFAULT_COOLDOWN
 from regulars.services.errors import ServiceError
-from regulars.services.tabular import UnreadableFile
+from regulars.services.feedback import cases as case_service
+from regulars.services.feedback import dispatch as surveys_dispatch
+from regulars.services.feedback import surveys as survey_service
+from regulars.services.imports import answers as feedback_import
+from regulars.services.imports.tabular import UnreadableFile
 
 app = typer.Typer(
     help="Surveys (NPS, CSAT, drivers), invitations, answer imports and detractor follow-up.",

@@ -13,9 +13,12 @@ import yaml
 from rich.table import Table
 
 from regulars.cli.root import console, fail, progress_bar, wired
-from regulars.services import loyalty, loyalty_accrual, loyalty_jobs, loyalty_programs
+from regulars.demo.programs import install_demo_programs
 from regulars.services.errors import ServiceError
-from regulars.services.loyalty_demo import install_demo_programs
+from regulars.services.loyalty import accounts as loyalty
+from regulars.services.loyalty import accrual as loyalty_accrual
+from regulars.services.loyalty import jobs as loyalty_jobs
+from regulars.services.loyalty import programs as loyalty_programs
 
 programs_app = typer.Typer(
     help="Loyalty programs defined as data (YAML or JSON files).", no_args_is_help=True

@@ -19,7 +19,7 @@ about one of their purchases (a few hours after it). Each answer follows the mem
   ``comments.yaml``, several per driver.
 
 :func:`survey_answers` returns the frame in the answers import format
-(:mod:`regulars.services.survey_answers`); :func:`load_survey_answers` defines the demo
+(:mod:`regulars.services.feedback.answers`); :func:`load_survey_answers` defines the demo
 surveys and imports it through the normal import path.
 """
 
@@ -36,10 +36,10 @@ import pandas as pd
 import yaml
 
 from regulars.demo.business import DRIVERS, DemoBusiness
-from regulars.services import surveys
-from regulars.services.feedback_import import import_answers_frame
-from regulars.services.import_report import ImportReport
-from regulars.services.survey_answers import COLUMNS
+from regulars.services.feedback import surveys
+from regulars.services.feedback.answers import COLUMNS
+from regulars.services.imports.answers import import_answers_frame
+from regulars.services.imports.report import ImportReport
 from regulars.store.unit_of_work import UnitOfWork
 
 RESPONSE_RATE = 0.35

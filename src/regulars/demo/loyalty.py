@@ -2,7 +2,7 @@
 
 Everything goes through the engine's services, as a live business would:
 
-1. the three demo programs are installed (:mod:`regulars.services.loyalty_demo`);
+1. the three demo programs are installed (:mod:`regulars.demo.programs`);
 2. members who came by referral are linked to an earlier member who referred them;
 3. every imported purchase is accrued (the ``regulars loyalty accrue`` job) — points with
    their category, channel and tier multipliers, stamps and free-coffee vouchers, refunds
@@ -30,9 +30,11 @@ import numpy as np
 import pandas as pd
 
 from regulars.demo.business import DemoBusiness
-from regulars.services import loyalty, loyalty_accrual, loyalty_jobs
+from regulars.demo.programs import DEMO_PROGRAMS, install_demo_programs
 from regulars.services.errors import Conflict
-from regulars.services.loyalty_demo import DEMO_PROGRAMS, install_demo_programs
+from regulars.services.loyalty import accounts as loyalty
+from regulars.services.loyalty import accrual as loyalty_accrual
+from regulars.services.loyalty import jobs as loyalty_jobs
 from regulars.store.unit_of_work import UnitOfWork
 
 POINTS, STAMPS = "bean-points", "coffee-stamps"

@@ -8,10 +8,10 @@ from typing import Any
 import pandas as pd
 
 from regulars.domain.members import ContactChannel
-from regulars.services import member_import
 from regulars.services.errors import Invalid, NotFound
-from regulars.services.import_report import ImportReport
-from regulars.services.tabular import ROW
+from regulars.services.imports import members as member_import
+from regulars.services.imports.report import ImportReport
+from regulars.services.imports.tabular import ROW
 from regulars.store import members as member_store
 from regulars.store import purchases as purchase_store
 from regulars.store.tables import purchases

@@ -208,7 +208,8 @@ outbox = Table(
 
 
 # --- Feedback: surveys, invitations, answers and follow-up cases (issue 4) -----------------
-# A survey's questions live in ``definition`` (JSON of regulars.domain.surveys.SurveyDefinition).
+# A survey's questions live in ``definition`` (JSON of
+# regulars.domain.feedback.surveys.SurveyDefinition).
 # An invitation keeps only the hash of its link's token; ``used_at`` makes it single-use.
 # Answers are one row per answered question; ``subject`` tells apart the rows of one question
 # in one response (the driver for driver_* questions, the rated target for csat, else '-').
@@ -308,7 +309,7 @@ feedback_case_notes = Table(
 
 
 # --- Loyalty: programs, the points ledger, stamp cards and rewards (issue 3) ----------------
-# A program's rules live in ``definition`` (the JSON of regulars.domain.programs); every new
+# A program's rules live in ``definition`` (the JSON of regulars.domain.loyalty.programs); every new
 # definition of a code is a new version, kept in loyalty_program_versions. A member's account
 # in a program is one row whose cached balances (available, pending, debt, stamps, tier) are
 # changed only under that row's lock; the ledger (transactions, double-entry entries, lots) is

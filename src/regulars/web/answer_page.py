@@ -20,8 +20,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from regulars.bootstrap import App
-from regulars.domain.surveys import NO_SUBJECT, CsatTarget, NpsClass
-from regulars.services.surveys import (
+from regulars.domain.feedback.surveys import NO_SUBJECT, CsatTarget, NpsClass
+from regulars.services.feedback.surveys import (
     LinkAnswer,
     LinkStatus,
     SurveyLink,

@@ -20,10 +20,10 @@ import uvicorn
 from regulars.api.app import create_api
 from regulars.bootstrap import App, build
 from regulars.config import Settings
-from regulars.services import cases, surveys
-from regulars.services.importing import import_file
-from regulars.services.surveys_dispatch import invite_after_purchases
-from regulars.store import feedback
+from regulars.services.feedback import cases, surveys
+from regulars.services.feedback.dispatch import invite_after_purchases
+from regulars.services.imports.files import import_file
+from regulars.store.feedback import surveys as feedback
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

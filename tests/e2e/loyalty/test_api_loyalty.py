@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from regulars.services.loyalty_demo import BEAN_POINTS
+from regulars.demo.programs import BEAN_POINTS
 
 SALE = {
     "purchase_id": "P1",

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from regulars.bootstrap import App
-from regulars.services import surveys
-from regulars.services.importing import import_file
+from regulars.services.feedback import surveys
+from regulars.services.imports.files import import_file
 
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
 SECRET = "test-secret"

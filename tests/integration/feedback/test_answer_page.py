@@ -12,10 +12,10 @@ from sqlalchemy import select, update
 
 from regulars.api.app import create_api
 from regulars.bootstrap import App
-from regulars.domain.survey_links import make_token
-from regulars.services import cases, surveys
-from regulars.services.surveys_dispatch import invite_after_purchases
-from regulars.store import feedback
+from regulars.domain.feedback.links import make_token
+from regulars.services.feedback import cases, surveys
+from regulars.services.feedback.dispatch import invite_after_purchases
+from regulars.store.feedback import surveys as feedback
 from regulars.store.tables import survey_invitations
 
 NOW = datetime.now(UTC)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from regulars.bootstrap import App
-from regulars.store import feedback
+from regulars.store.feedback import surveys as feedback
 from regulars.store.tables import members, stores
 
 NOW = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)

@@ -12,11 +12,11 @@ import pytest
 from regulars.bootstrap import App
 from regulars.demo.business import DRIVERS, generate
 from regulars.demo.feedback import load_survey_answers, survey_answers
-from regulars.services import cases
-from regulars.services.importing import import_file
-from regulars.services.survey_answers import COLUMNS, check_answers
-from regulars.services.tabular import ROW
-from regulars.store import feedback
+from regulars.services.feedback import cases
+from regulars.services.feedback.answers import COLUMNS, check_answers
+from regulars.services.imports.files import import_file
+from regulars.services.imports.tabular import ROW
+from regulars.store.feedback import surveys as feedback
 
 
 @pytest.fixture(scope="module")

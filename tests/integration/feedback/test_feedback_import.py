@@ -10,9 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from regulars.bootstrap import App
-from regulars.services import cases
-from regulars.services.feedback_import import import_answers_file
-from regulars.store import feedback, outbox
+from regulars.services.feedback import cases
+from regulars.services.imports.answers import import_answers_file
+from regulars.store import outbox
+from regulars.store.feedback import surveys as feedback
 
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)  # the business fixture's "now"
 

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from regulars.bootstrap import App
 from regulars.services import members as member_service
-from regulars.services import surveys
-from regulars.services.surveys_dispatch import TOPIC, invite_after_purchases, invite_wave
-from regulars.store import feedback, outbox
+from regulars.services.feedback import surveys
+from regulars.services.feedback.dispatch import TOPIC, invite_after_purchases, invite_wave
+from regulars.store import outbox
+from regulars.store.feedback import surveys as feedback
 
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
 SECRET = "test-secret"

@@ -11,13 +11,16 @@ import pytest
 from sqlalchemy import func, select
 
 from regulars.bootstrap import App
-from regulars.domain.earning import BasketLine
-from regulars.services import loyalty, loyalty_accrual, loyalty_jobs, purchases
+from regulars.demo.programs import install_demo_programs
+from regulars.domain.loyalty.earning import BasketLine
 from regulars.services.errors import Conflict, Invalid
-from regulars.services.importing import import_file
-from regulars.services.loyalty_demo import install_demo_programs
-from regulars.services.loyalty_programs import install_program
+from regulars.services.imports.files import import_file
+from regulars.services.loyalty import accounts as loyalty
+from regulars.services.loyalty import accrual as loyalty_accrual
+from regulars.services.loyalty import jobs as loyalty_jobs
+from regulars.services.loyalty.programs import install_program
 from regulars.services.members import upsert_members
+from regulars.services.purchases import recording as purchases
 from regulars.store.tables import (
     ledger_entries,
     ledger_transactions,

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from regulars.bootstrap import App
-from regulars.services import loyalty
-from regulars.services.loyalty_programs import install_program
+from regulars.services.loyalty import accounts as loyalty
+from regulars.services.loyalty.programs import install_program
 from regulars.services.members import upsert_members
 from regulars.store.database import connect
 from regulars.store.tables import ledger_entries, ledger_transactions, points_lots

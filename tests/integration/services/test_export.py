@@ -10,8 +10,8 @@ import pytest
 from regulars.bootstrap import App, build
 from regulars.config import Settings
 from regulars.demo.business import generate
-from regulars.services import exporting
-from regulars.services.importing import import_file
+from regulars.services.imports import export as exporting
+from regulars.services.imports.files import import_file
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])

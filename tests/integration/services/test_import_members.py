@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from regulars.bootstrap import App
-from regulars.services.importing import import_file
+from regulars.services.imports.files import import_file
 from regulars.store.tables import member_consents, members
 
 TZ = "Asia/Seoul"

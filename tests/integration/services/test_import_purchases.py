@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from regulars.bootstrap import App
-from regulars.services.importing import import_file
+from regulars.services.imports.files import import_file
 from regulars.store.tables import purchase_lines, purchases
 
 TZ = "Asia/Seoul"

@@ -22,10 +22,10 @@ from sqlalchemy.orm import aliased
 from regulars.bootstrap import App, build
 from regulars.config import Settings
 from regulars.domain.purchases import PurchaseKind, SalesChannel
-from regulars.services import purchase_rows
-from regulars.services import purchases as purchase_service
-from regulars.services.import_report import ImportReport
+from regulars.services.imports.report import ImportReport
 from regulars.services.members import upsert_members
+from regulars.services.purchases import recording as purchase_service
+from regulars.services.purchases import rows as purchase_rows
 from regulars.store.tables import (
     categories,
     employees,

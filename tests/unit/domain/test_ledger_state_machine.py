@@ -13,7 +13,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from regulars.domain.ledger import (
+from regulars.domain.loyalty.ledger import (
     ACCOUNTS,
     MEMBER_AVAILABLE,
     MEMBER_DEBT,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from regulars.domain.earning import (
+from regulars.domain.loyalty.earning import (
     Basket,
     BasketLine,
     add_stamps,
@@ -18,9 +18,9 @@ from regulars.domain.earning import (
     redemption_refusal,
     stamps_for,
 )
-from regulars.domain.ledger import ExpiryKind, ExpiryPolicy, plan_spend, refund_share
-from regulars.domain.programs import ProgramError, parse_program
-from regulars.domain.tiers import decide
+from regulars.domain.loyalty.ledger import ExpiryKind, ExpiryPolicy, plan_spend, refund_share
+from regulars.domain.loyalty.programs import ProgramError, parse_program
+from regulars.domain.loyalty.tiers import decide
 
 T = datetime(2026, 3, 15, 10, 30, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from regulars.domain.survey_links import is_genuine, make_token, token_hash
-from regulars.domain.surveys import (
+from regulars.domain.feedback.links import is_genuine, make_token, token_hash
+from regulars.domain.feedback.surveys import (
     DEFAULT_COOLDOWN,
     CaseStatus,
     FollowUp,

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from regulars.services.row_checks import RowChecks, sql_timestamps
+from regulars.services.imports.checks import RowChecks, sql_timestamps
 
 
 def frame(**columns: list[object]) -> pd.DataFrame:

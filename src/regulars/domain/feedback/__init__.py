@@ -1,0 +1,1 @@
+"""Feedback rules: surveys, answer classification (one NPS classifier), signed links, cases."""

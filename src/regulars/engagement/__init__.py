@@ -1,1 +1,0 @@
-"""Campaigns, triggers, the outbox and its channels (email, SMS, webhooks)."""

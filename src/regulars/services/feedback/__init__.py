@@ -1,0 +1,1 @@
+"""Feedback use cases: surveys, answers, invitations, follow-up cases."""

@@ -1,0 +1,227 @@
+"""Closing the loop: what follows an NPS answer, and the follow-up cases of detractors.
+
+Every detractor (0-6) opens a case for the store or department responsible for the
+experience, due :data:`~regulars.domain.feedback.surveys.DEFAULT_CASE_DUE` later, handled until the
+customer is at least neutral again. Promoters are invited to refer a friend and passives who
+did not say what would make it a 10 are asked, through a channel they consented to and only
+while the answer is fresh (:data:`MESSAGE_WINDOW`): an import of last year's phone survey
+opens cases but sends nobody a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from regulars.domain.feedback.surveys import (
+    DEFAULT_CASE_DUE,
+    CaseStatus,
+    FollowUp,
+    case_due_at,
+    follow_up,
+    is_closed,
+    may_move,
+)
+from regulars.domain.members import ContactChannel
+from regulars.services.errors import Invalid, NotFound
+from regulars.store import members as member_store
+from regulars.store import outbox
+from regulars.store.feedback import surveys as feedback_store
+from regulars.store.unit_of_work import UnitOfWork
+
+MESSAGE_WINDOW = timedelta(days=14)
+CHANNEL_PREFERENCE = (ContactChannel.EMAIL, ContactChannel.SMS, ContactChannel.PUSH)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _wire(value: datetime) -> str:
+    return _utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def first_consented(state: dict[tuple[int, str], bool], member_id: int) -> str | None:
+    """The first channel (email, SMS, push) the member consents to, or None; ``state`` is
+    :func:`regulars.store.members.consent_state`'s answer."""
+    for channel in CHANNEL_PREFERENCE:
+        if state.get((member_id, channel.value), False):
+            return channel.value
+    return None
+
+
+def consented_channel(uow: UnitOfWork, member_id: int) -> str | None:
+    """The first channel (email, SMS, push) the member consents to now, or None."""
+    return first_consented(member_store.consent_state(uow.connection, [member_id]), member_id)
+
+
+def follow_up_responses(
+    uow: UnitOfWork, response_ids: Sequence[str], now: datetime, due_in: timedelta | None = None
+) -> dict[str, FollowUp]:
+    """Open the cases and queue the messages that new responses call for; say which."""
+    if not response_ids:
+        return {}
+    connection = uow.connection
+    done: dict[str, FollowUp] = {}
+    case_rows = []
+    for answer in feedback_store.nps_answers(connection, response_ids):
+        action = follow_up(answer["value"], bool(answer["to_10"]))
+        response_id = answer["response_id"]
+        done[response_id] = action
+        if action is FollowUp.OPEN_CASE:
+            case_rows.append(
+                (
+                    response_id,
+                    answer["survey_id"],
+                    answer["member_id"],
+                    int(answer["value"]),
+                    answer["why"],
+                    answer["store_id"],
+                    answer["department_id"],
+                    answer["employee_id"],
+                    CaseStatus.OPEN.value,
+                    None,
+                    _wire(now),
+                    _wire(case_due_at(now, due_in or DEFAULT_CASE_DUE)),
+                    _wire(now),
+                )
+            )
+            continue
+        member_id = answer["member_id"]
+        fresh = now - _utc(answer["collected_at"]) <= MESSAGE_WINDOW
+        if action is FollowUp.NONE or member_id is None or not fresh:
+            continue
+        channel = consented_channel(uow, int(member_id))
+        if channel is None:
+            continue
+        topic = (
+            "feedback.referral_invite"
+            if action is FollowUp.INVITE_REFERRAL
+            else "feedback.ask_what_makes_a_10"
+        )
+        payload = {
+            "response_id": response_id,
+            "language": answer["language"],
+            "score": answer["value"],
+            "member_id": answer["member_external_id"],
+        }
+        if action is FollowUp.INVITE_REFERRAL:
+            # the loyalty engine pays the referral bonus once the friend, registered with
+            # POST /v1/loyalty/referrals {referrer, referee}, has bought
+            payload["referral"] = {"referrer": answer["member_external_id"]}
+        outbox.enqueue(
+            connection,
+            topic,
+            payload,
+            member_id=int(member_id),
+            channel=channel,
+            dedupe_key=f"{topic}:{response_id}",
+            now=now,
+        )
+    if case_rows:
+        feedback_store.insert_cases(connection, case_rows)
+        opened = feedback_store.case_ids_by_response(connection, [r[0] for r in case_rows])
+        for row in case_rows:
+            outbox.enqueue(
+                connection,
+                "feedback.case_opened",
+                {"case_id": opened[row[0]], "response_id": row[0], "score": row[3]},
+                dedupe_key=f"feedback.case_opened:{row[0]}",
+                now=now,
+            )
+    return done
+
+
+def _case_dict(row: Any, notes: list[Any] | None = None) -> dict[str, Any]:
+    shown = {
+        "id": int(row["id"]),
+        "response_id": row["response_id"],
+        "survey": row["survey"],
+        "member_id": row["member"],
+        "score": row["score"],
+        "reason": row["reason"],
+        "store": row["store"],
+        "department": row["department"],
+        "employee": row["employee"],
+        "status": row["status"],
+        "owner": row["owner"],
+        "opened_at": _utc(row["opened_at"]),
+        "due_at": _utc(row["due_at"]),
+        "updated_at": _utc(row["updated_at"]),
+        "closed_at": None if row["closed_at"] is None else _utc(row["closed_at"]),
+    }
+    if notes is not None:
+        shown["notes"] = [
+            {"at": _utc(n["at"]), "author": n["author"], "text": n["text"]} for n in notes
+        ]
+    return shown
+
+
+def list_cases(
+    uow: UnitOfWork,
+    *,
+    status: Sequence[str] = (),
+    store: str | None = None,
+    department: str | None = None,
+    overdue_at: datetime | None = None,
+    after: int = 0,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Cases, oldest first; ``overdue_at`` keeps those due before it and still open."""
+    wanted = [CaseStatus(s).value for s in status]
+    if overdue_at is not None and not wanted:
+        wanted = [CaseStatus.OPEN.value, CaseStatus.IN_PROGRESS.value]
+    rows = feedback_store.cases(
+        uow.connection,
+        statuses=wanted,
+        store=store,
+        department=department,
+        overdue_at=overdue_at,
+        after_id=after,
+        limit=limit,
+    )
+    return [_case_dict(r) for r in rows]
+
+
+def get_case(uow: UnitOfWork, case_id: int) -> dict[str, Any]:
+    row = feedback_store.case(uow.connection, case_id)
+    if row is None:
+        raise NotFound(f"no follow-up case {case_id}")
+    return _case_dict(row, feedback_store.case_notes(uow.connection, case_id))
+
+
+def update_case(
+    uow: UnitOfWork,
+    case_id: int,
+    now: datetime,
+    *,
+    status: str | None = None,
+    owner: str | None = None,
+    note: str | None = None,
+    author: str = "staff",
+) -> dict[str, Any]:
+    """Move a case, give it an owner, add a note; Invalid names a move that is not allowed."""
+    row = feedback_store.case(uow.connection, case_id)
+    if row is None:
+        raise NotFound(f"no follow-up case {case_id}")
+    changes: dict[str, Any] = {"updated_at": now}
+    current = CaseStatus(row["status"])
+    if status is not None:
+        try:
+            target = CaseStatus(status)
+        except ValueError:
+            choices = ", ".join(s.value for s in CaseStatus)
+            raise Invalid(f"status must be one of {choices}, not {status!r}") from None
+        if not may_move(current, target):
+            raise Invalid(f"a case cannot go from {current.value} to {target.value}")
+        changes["status"] = target.value
+        changes["closed_at"] = now if is_closed(target) else None
+    if owner is not None:
+        changes["owner"] = owner.strip() or None
+    if note is not None and not note.strip():
+        raise Invalid("a note needs some text")
+    feedback_store.update_case(uow.connection, case_id, changes)
+    if note:
+        feedback_store.add_case_note(uow.connection, case_id, now, author, note.strip())
+    return get_case(uow, case_id)

@@ -1,0 +1,206 @@
+"""Survey invitations: after a purchase or in periodic waves, into the outbox.
+
+Rules, in the order they are applied to each candidate:
+
+1. **sampling** — a stable draw keyed on the survey and the purchase (or wave and member)
+   keeps the survey's ``sampling`` share, the same share on every run;
+2. **cooldown** — nobody is asked more often than ``cooldown`` (default 30 days) across
+   *all* surveys, counting invitations made earlier in the same run;
+3. **consent** — only through a channel the member consented to (email, then SMS, then push);
+   a member who consented to none is not asked.
+
+Each invitation has a ``dedupe_key`` (the purchase, or the wave and member), so running the
+dispatch twice invites nobody twice. The link's token travels in the outbox message only; the
+invitation keeps its hash. After a purchase, the message waits in the outbox until the
+survey's delay has passed (``available_at``); the link expires ``link_validity_days`` after.
+
+(A service rather than part of ``engagement``: the layers contract keeps ``services`` and
+``engagement`` independent, and dispatch needs the consent rule and the business errors.)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from regulars.domain.feedback.links import make_token, token_hash
+from regulars.domain.feedback.surveys import DEFAULT_COOLDOWN, SurveyDefinition, may_invite, sampled
+from regulars.services.errors import Invalid, NotFound
+from regulars.services.feedback.cases import first_consented
+from regulars.store import members as member_store
+from regulars.store import outbox
+from regulars.store.feedback import surveys as feedback_store
+from regulars.store.unit_of_work import UnitOfWork
+
+TOPIC = "survey.invitation"
+DEFAULT_LOOKBACK = timedelta(days=7)
+
+
+@dataclass
+class DispatchReport:
+    """How many were invited, and why the others were not."""
+
+    invited: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    links: list[str] = field(default_factory=list)
+    """The links made in this run (for tests and the CLI's ``--show-links``)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"invited": self.invited, "skipped": dict(sorted(self.skipped.items()))}
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _Dispatch:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        survey: str,
+        now: datetime,
+        secret: str,
+        base_url: str,
+        cooldown: timedelta,
+    ) -> None:
+        row = feedback_store.survey_by_code(uow.connection, survey)
+        if row is None:
+            raise NotFound(f"no survey with code {survey!r}")
+        self.definition = SurveyDefinition.from_json(row["definition"])
+        if not self.definition.active:
+            raise Invalid(f"survey {survey!r} is not active")
+        self.survey_id = int(row["id"])
+        self.uow, self.now, self.secret, self.cooldown = uow, now, secret, cooldown
+        self.base_url = base_url.rstrip("/")
+        self.report = DispatchReport()
+        self.last: dict[int, datetime] = {}
+        self.consent: dict[tuple[int, str], bool] = {}
+        self.locales: dict[int, str] = {}
+
+    def load_history(self, member_ids: list[int]) -> None:
+        """Read the candidates' last invitations, consent and language in bulk."""
+        connection = self.uow.connection
+        stored = feedback_store.last_invited(connection, member_ids)
+        self.last.update({m: _utc(at) for m, at in stored.items()})
+        self.consent = member_store.consent_state(connection, member_ids)
+        self.locales = feedback_store.member_locales(connection, member_ids)
+
+    def invite(
+        self,
+        member_id: int,
+        sample_key: str,
+        dedupe_key: str,
+        available_at: datetime,
+        context: dict[str, Any],
+    ) -> None:
+        if not sampled(sample_key, self.definition.sampling):
+            self.report.skipped["not_sampled"] += 1
+            return
+        if not may_invite(self.last.get(member_id), self.now, self.cooldown):
+            self.report.skipped["cooldown"] += 1
+            return
+        channel = first_consented(self.consent, member_id)
+        if channel is None:
+            self.report.skipped["no_consent"] += 1
+            return
+        locale = self.locales.get(member_id)
+        if locale is None:
+            self.report.skipped["erased"] += 1
+            return
+        token = make_token(self.secret)
+        expires_at = available_at + self.definition.link_validity
+        invitation_id = feedback_store.add_invitation(
+            self.uow.connection,
+            {
+                "survey_id": self.survey_id,
+                "member_id": member_id,
+                "channel": channel,
+                "language": locale,
+                "dedupe_key": dedupe_key,
+                "token_hash": token_hash(token),
+                "created_at": self.now,
+                "expires_at": expires_at,
+                **context,
+            },
+        )
+        if invitation_id is None:
+            self.report.skipped["already_invited"] += 1
+            return
+        link = f"{self.base_url}/s/{token}"
+        outbox.enqueue(
+            self.uow.connection,
+            TOPIC,
+            {
+                "survey": self.definition.code,
+                "name": self.definition.name,
+                "language": locale,
+                "link": link,
+                "expires_at": expires_at.isoformat(),
+            },
+            member_id=member_id,
+            channel=channel,
+            dedupe_key=f"{TOPIC}:{invitation_id}",
+            now=self.now,
+            available_at=available_at,
+        )
+        self.last[member_id] = self.now
+        self.report.invited += 1
+        self.report.links.append(link)
+
+
+def invite_after_purchases(
+    uow: UnitOfWork,
+    survey: str,
+    now: datetime,
+    *,
+    secret: str,
+    base_url: str,
+    lookback: timedelta = DEFAULT_LOOKBACK,
+    cooldown: timedelta = DEFAULT_COOLDOWN,
+) -> DispatchReport:
+    """Invite the members who bought in the last ``lookback`` to rate that purchase."""
+    dispatch = _Dispatch(uow, survey, now, secret, base_url, cooldown)
+    bought = feedback_store.purchases_between(uow.connection, now - lookback, now)
+    dispatch.load_history(sorted({int(p["member_id"]) for p in bought}))
+    delay = dispatch.definition.after_purchase_delay
+    for purchase in bought:
+        key = f"{survey}:purchase:{purchase['external_id']}"
+        dispatch.invite(
+            int(purchase["member_id"]),
+            key,
+            key,
+            max(now, _utc(purchase["occurred_at"]) + delay),
+            {
+                "purchase_id": purchase["id"],
+                "store_id": purchase["store_id"],
+                "sales_channel": purchase["channel"],
+                "employee_id": purchase["employee_id"],
+                "department_id": purchase["department_id"],
+            },
+        )
+    return dispatch.report
+
+
+def invite_wave(
+    uow: UnitOfWork,
+    survey: str,
+    wave: str,
+    now: datetime,
+    *,
+    secret: str,
+    base_url: str,
+    segment: str | None = None,
+    cooldown: timedelta = DEFAULT_COOLDOWN,
+) -> DispatchReport:
+    """A periodic wave (``wave`` names it, e.g. ``2026-Q4``): invite the sampled members."""
+    if not wave.strip() or len(wave) > 60:
+        raise Invalid("wave: give it a name of 1-60 characters, e.g. 2026-Q4")
+    dispatch = _Dispatch(uow, survey, now, secret, base_url, cooldown)
+    everyone = feedback_store.active_members(uow.connection, segment)
+    dispatch.load_history([int(m["id"]) for m in everyone])
+    for member in everyone:
+        key = f"{survey}:wave:{wave}:{member['external_id']}"
+        dispatch.invite(int(member["id"]), key, key, now, {})
+    return dispatch.report

@@ -1,0 +1,161 @@
+"""Members in: checked in bulk, upserted by external id, consent kept as a history.
+
+File columns (only ``member_id`` is required): member_id, name, email, phone, birth_date,
+locale (ko | en), segment (individual | business | vip), region, signup_date,
+acquisition_channel, acquisition_cost, consent_email, consent_sms, consent_push
+(yes / no; blank leaves the consent as it is), consent_at, consent_source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from regulars.domain.members import ContactChannel, Locale, Segment
+from regulars.services.imports.checks import RowChecks, RowError
+from regulars.services.imports.report import ImportReport
+from regulars.store import members as member_store
+from regulars.store.unit_of_work import UnitOfWork
+
+COLUMNS = (
+    "member_id",
+    "name",
+    "email",
+    "phone",
+    "birth_date",
+    "locale",
+    "segment",
+    "region",
+    "signup_date",
+    "acquisition_channel",
+    "acquisition_cost",
+    "consent_email",
+    "consent_sms",
+    "consent_push",
+    "consent_at",
+    "consent_source",
+)
+REQUIRED = ("member_id",)
+YES = ("yes", "y", "true", "1", "granted", "동의")
+NO = ("no", "n", "false", "0", "withdrawn", "refused", "거부")
+BATCH_ROWS = 20_000
+
+
+def check_members(frame: pd.DataFrame, timezone: str) -> tuple[pd.DataFrame, list[RowError]]:
+    """Validate and normalise; return the good rows (typed) and the errors."""
+    frame = frame.copy()
+    for name in COLUMNS:
+        if name not in frame:
+            frame[name] = None
+    checks = RowChecks(frame)
+    checks.required("member_id")
+    for name, limit in (
+        ("member_id", 64),
+        ("name", 200),
+        ("email", 320),
+        ("phone", 40),
+        ("region", 100),
+        ("acquisition_channel", 50),
+        ("consent_source", 100),
+    ):
+        checks.max_length(name, limit)
+    email = frame["email"]
+    checks.flag(
+        email.notna().to_numpy()
+        & ~email.fillna("").str.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+").to_numpy(),
+        "email",
+        "is not an e-mail address",
+    )
+    phone = frame["phone"]
+    checks.flag(
+        phone.notna().to_numpy()
+        & ~phone.fillna("").str.fullmatch(r"\+?[0-9 ()\-]{5,40}").to_numpy(),
+        "phone",
+        "is not a phone number",
+    )
+    out = pd.DataFrame({"_row": frame["_row"], "external_id": frame["member_id"]})
+    for name in ("name", "email", "phone", "region", "acquisition_channel"):
+        out[name] = frame[name]
+    out["locale"] = checks.one_of("locale", [v.value for v in Locale], default="ko")
+    out["segment"] = checks.one_of("segment", [v.value for v in Segment], default="individual")
+    out["birth_date"] = checks.date("birth_date")
+    out["signup_date"] = checks.date("signup_date")
+    out["acquisition_cost"] = checks.integer("acquisition_cost", minimum=0)
+    for channel in ContactChannel:
+        column = f"consent_{channel.value}"
+        checks.one_of(column, YES + NO)
+        lowered = frame[column].str.lower()
+        out[column] = [True if v in YES else False if v in NO else None for v in lowered]
+    out["consent_at"] = checks.timestamp("consent_at", timezone)
+    out["consent_source"] = frame["consent_source"].fillna("import")
+    duplicated = frame["member_id"].notna() & frame["member_id"].duplicated(keep="first")
+    checks.flag(duplicated, "member_id", "appears more than once in the file; the first is kept")
+    return out[~checks.bad], checks.errors
+
+
+def batches(frame: pd.DataFrame, size: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
+    for start in range(0, len(frame), size):
+        yield frame.iloc[start : start + size]
+
+
+def write_members(
+    uow: UnitOfWork, batch: pd.DataFrame, now: datetime, report: ImportReport
+) -> None:
+    """Upsert one checked batch and append consent changes; counts go into ``report``."""
+    connection = uow.connection
+    rows = [_member_row({str(k): v for k, v in r.items()}) for r in batch.to_dict("records")]
+    added, updated = member_store.upsert(connection, rows, now)
+    report.added += added
+    report.updated += updated
+    report.already_present += len(rows) - added - updated
+    ids = member_store.ids_by_external_id(connection, batch["external_id"])
+    state = member_store.consent_state(connection, ids.values())
+    events = []
+    for record in batch.to_dict("records"):
+        member_id = ids[record["external_id"]]
+        for channel in ContactChannel:
+            granted = record[f"consent_{channel.value}"]
+            if granted is None or state.get((member_id, channel.value)) == granted:
+                continue
+            at = record["consent_at"]
+            events.append(
+                {
+                    "member_id": member_id,
+                    "channel": channel.value,
+                    "granted": bool(granted),
+                    "at": now if pd.isna(at) else at.to_pydatetime(),
+                    "source": record["consent_source"],
+                }
+            )
+    member_store.add_consent_events(connection, events)
+
+
+def _member_row(record: dict[str, Any]) -> dict[str, Any]:
+    def clean(value: Any) -> Any:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return None
+        return value
+
+    return {
+        "external_id": record["external_id"],
+        **{
+            f: clean(record[f])
+            for f in (
+                "name",
+                "email",
+                "phone",
+                "region",
+                "acquisition_channel",
+                "locale",
+                "segment",
+            )
+        },
+        "birth_date": None if pd.isna(record["birth_date"]) else record["birth_date"].date(),
+        "signup_date": None if pd.isna(record["signup_date"]) else record["signup_date"].date(),
+        "acquisition_cost": None
+        if pd.isna(record["acquisition_cost"])
+        else int(record["acquisition_cost"]),
+    }

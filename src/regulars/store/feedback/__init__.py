@@ -1,0 +1,1 @@
+"""Feedback tables' queries: surveys, invitations, answers, cases."""

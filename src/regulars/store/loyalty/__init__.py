@@ -1,0 +1,1 @@
+"""Loyalty tables' queries: accounts, lots, ledger transactions, programs, rewards."""
