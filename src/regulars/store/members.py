@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from regulars.store.bulk import ids_by_key
+from regulars.store.dialect import upsert_insert
 from regulars.store.tables import member_consents, members
 
 MEMBER_FIELDS = (
@@ -44,8 +44,9 @@ def upsert(
         r for r in rows if r["external_id"] in stored and stored[r["external_id"]] != _fields(r)
     ]
     if new:
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(members).on_conflict_do_nothing(index_elements=[members.c.external_id])
+        statement = upsert_insert(connection, members).on_conflict_do_nothing(
+            index_elements=[members.c.external_id]
+        )
         connection.execute(statement, [{**r, "created_at": now, "updated_at": now} for r in new])
     if changed:
         connection.execute(

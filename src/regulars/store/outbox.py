@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from regulars.store.dialect import upsert_insert
 from regulars.store.tables import outbox
 
 
@@ -29,9 +29,8 @@ def enqueue(
 ) -> bool:
     """Add one event; return False when ``dedupe_key`` was already enqueued."""
     now = now or datetime.now(UTC)
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(outbox)
+        upsert_insert(connection, outbox)
         .values(
             topic=topic,
             member_id=member_id,

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, RowMapping, Table, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from regulars.store.dialect import upsert_insert
 from regulars.store.tables import (
     departments,
     employees,
@@ -173,9 +173,8 @@ def last_invited(connection: Connection, member_ids: Iterable[int]) -> dict[int,
 
 def add_invitation(connection: Connection, values: dict[str, Any]) -> int | None:
     """Insert one invitation; None when its ``dedupe_key`` was already used."""
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(survey_invitations)
+        upsert_insert(connection, survey_invitations)
         .values(**values)
         .on_conflict_do_nothing(index_elements=[survey_invitations.c.dedupe_key])
         .returning(survey_invitations.c.id)
@@ -500,8 +499,7 @@ def _insert_new(
     insertmanyvalues): feedback arrives in thousands of rows, not millions, so it does not
     need the COPY path of :mod:`regulars.store.bulk`. Timestamps may be UTC wire strings.
     """
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).on_conflict_do_nothing().returning(table.c.id)
+    statement = upsert_insert(connection, table).on_conflict_do_nothing().returning(table.c.id)
     records = []
     for row in rows:
         record = dict(zip(columns, row, strict=True))

@@ -31,10 +31,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from regulars.domain.loyalty.ledger import Lot
 from regulars.store import bulk
+from regulars.store.dialect import upsert_insert
 from regulars.store.tables import (
     ledger_transactions,
     loyalty_accounts,
@@ -46,11 +47,6 @@ from regulars.store.tables import (
     purchase_accruals,
     purchases,
 )
-
-
-def _insert(connection: Connection) -> Any:
-    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-
 
 # --- programs ---------------------------------------------------------------------------
 
@@ -192,7 +188,7 @@ def ensure_account(connection: Connection, member_id: int, program_id: int, now:
     if found is not None:
         return int(found)
     connection.execute(
-        _insert(connection)(loyalty_accounts)
+        upsert_insert(connection, loyalty_accounts)
         .values(member_id=member_id, program_id=program_id, created_at=now, updated_at=now)
         .on_conflict_do_nothing()
     )
@@ -468,7 +464,7 @@ def claim_accruals(connection: Connection, purchase_ids: list[int], now: datetim
         return []
     claimed = set(
         connection.execute(
-            _insert(connection)(purchase_accruals)
+            upsert_insert(connection, purchase_accruals)
             .values([{"purchase_id": i, "accrued_at": now} for i in purchase_ids])
             .on_conflict_do_nothing()
             .returning(purchase_accruals.c.purchase_id)
