@@ -35,6 +35,7 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 # CRLF line ends, and bodies transfer-encoded to 7 bits (base64 or quoted-printable), so a
 # Korean message passes any relay, whether or not it speaks 8BITMIME.
 SEVEN_BIT_SMTP = SMTP.clone(cte_type="7bit")
+CLOSING = 421  # "service not available, closing transmission channel" (an idle timeout too)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,10 @@ class SmtpServer:
             )
         if not parts.hostname:
             raise ValueError("the SMTP URL names no host")
+        username = unquote(parts.username) if parts.username else None
+        password = unquote(parts.password) if parts.password else None
+        if not f"{username or ''}{password or ''}".isascii():
+            raise ValueError("the SMTP URL's user and password must be ASCII (SMTP AUTH PLAIN)")
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         implicit_tls = parts.scheme == "smtps"
         starttls = query.get("starttls", "").lower() in TRUE_WORDS
@@ -71,12 +76,19 @@ class SmtpServer:
         return cls(
             host=parts.hostname,
             port=parts.port or default_port,
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
+            username=username,
+            password=password,
             implicit_tls=implicit_tls,
             starttls=starttls and not implicit_tls,
-            timeout=float(query.get("timeout", 30.0)),
+            timeout=_seconds(query.get("timeout", "30")),
         )
+
+
+def _seconds(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"the SMTP URL's timeout is a number of seconds, not {text!r}") from None
 
 
 def message_id(delivery_id: str, domain: str) -> str:
@@ -150,16 +162,17 @@ class EmailChannel(Channel):
             message = build_message(delivery, self.sender)
         except (ValueError, TypeError) as error:
             return Outcome.failed(f"cannot build the message: {error}")
+        address = parseaddr(delivery.recipient)[1] or delivery.recipient
         with self._lock:
-            outcome = self._submit(message, delivery.recipient)
+            outcome = self._submit(message, address)
             if outcome is None:  # the kept connection had gone: once more, on a fresh one
-                outcome = self._submit(message, delivery.recipient) or Outcome.retry(
+                outcome = self._submit(message, address) or Outcome.retry(
                     "the SMTP server closed the connection"
                 )
             return outcome
 
     def _submit(self, message: EmailMessage, recipient: str) -> Outcome | None:
-        """Submit once; None when a kept connection proved dead before anything was said."""
+        """Submit once; None when a kept connection proved to be closed (try a fresh one)."""
         kept = self._smtp is not None
         try:
             smtp = self._connection()
@@ -171,13 +184,19 @@ class EmailChannel(Channel):
         except smtplib.SMTPResponseException as error:
             return outcome_of_reply(error.smtp_code, error.smtp_error)
         except (smtplib.SMTPException, OSError) as error:
-            return Outcome.retry(f"cannot connect to the SMTP server: {error or type(error)}")
+            return Outcome.retry(
+                f"cannot open an SMTP session with {self.server.host}:{self.server.port}: {error!r}"
+            )
         try:
             smtp.send_message(message, from_addr=self._envelope_sender, to_addrs=[recipient])
         except smtplib.SMTPRecipientsRefused as error:
             code, text = error.recipients.get(recipient, (550, b"recipient refused"))
             return outcome_of_reply(code, text)
         except smtplib.SMTPResponseException as error:
+            if error.smtp_code == CLOSING:
+                self._drop()
+                if kept:
+                    return None
             return outcome_of_reply(error.smtp_code, error.smtp_error)
         except smtplib.SMTPNotSupportedError as error:
             return Outcome.failed(f"the SMTP server cannot carry this message: {error}")
@@ -185,7 +204,7 @@ class EmailChannel(Channel):
             self._drop()
             if kept:
                 return None
-            return Outcome.retry(f"the SMTP conversation broke off: {error or type(error)}")
+            return Outcome.retry(f"the SMTP conversation broke off: {error!r}")
         return Outcome.delivered(250)
 
     def _connection(self) -> smtplib.SMTP:

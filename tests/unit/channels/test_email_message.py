@@ -87,8 +87,8 @@ def test_the_message_id_is_the_same_on_every_retry_and_stays_a_valid_id() -> Non
         ("smtp://u:p@mail.example?starttls=1", ("mail.example", 587, "u", "p", False, True)),
         ("smtp://u:p@mail.example:25?starttls=yes", ("mail.example", 25, "u", "p", False, True)),
         (
-            "smtps://u%40x.kr:%ED%82%A4@mail.example",
-            ("mail.example", 465, "u@x.kr", "키", True, False),
+            "smtps://u%40x.kr:a%2Fb%20c@mail.example",
+            ("mail.example", 465, "u@x.kr", "a/b c", True, False),
         ),
     ],
 )
@@ -102,9 +102,13 @@ def test_an_smtp_url_keeps_its_password_out_of_repr_and_takes_a_timeout() -> Non
     server = SmtpServer.from_url("smtp://u:hunter2@mail.example?timeout=5")
     assert "hunter2" not in repr(server)
     assert server.timeout == 5.0
+    with pytest.raises(ValueError, match="timeout is a number of seconds"):
+        SmtpServer.from_url("smtp://mail.example?timeout=soon")
 
 
-@pytest.mark.parametrize("url", ["http://mail.example", "smtp://", "mail.example:25"])
+@pytest.mark.parametrize(
+    "url", ["http://mail.example", "smtp://", "mail.example:25", "smtp://u:%ED%82%A4@mail.example"]
+)
 def test_a_wrong_smtp_url_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="SMTP URL"):
         SmtpServer.from_url(url)
