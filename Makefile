@@ -24,6 +24,7 @@ demo: $(STAMP)
 ## (SQLite and the real PostgreSQL, and the browser tests in headless Chromium).
 test: $(STAMP)
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	@bash tests/start_services.sh
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy
