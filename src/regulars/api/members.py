@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from regulars.api.batches import batch_answer, item_errors
 from regulars.api.deps import Authorized, UoW, regulars_app
 from regulars.api.idempotency import idempotent
 from regulars.bootstrap import App
@@ -17,7 +18,6 @@ from regulars.domain.members import ContactChannel, Locale, Segment
 from regulars.services import members as member_service
 from regulars.services.api_keys import ApiKey
 from regulars.services.errors import Invalid
-from regulars.services.imports.report import ImportReport
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
@@ -55,15 +55,6 @@ class ConsentIn(BaseModel):
     )
 
 
-def _item_errors(report: ImportReport) -> dict[int, list[dict[str, Any]]]:
-    errors: dict[int, list[dict[str, Any]]] = {}
-    for e in report.sorted_errors():
-        errors.setdefault(e.row, []).append(
-            {"field": e.field, "value": e.value, "reason": e.reason}
-        )
-    return errors
-
-
 @router.post("", summary="Add or update one member")
 def put_member(
     body: MemberIn,
@@ -76,7 +67,7 @@ def put_member(
     def run() -> tuple[int, Any]:
         report = member_service.upsert_members(uow, [body.model_dump()], app.settings.timezone)
         if report.errors:
-            raise Invalid(str(report.sorted_errors()[0]).split(", ", 1)[1], _item_errors(report)[1])
+            raise Invalid(str(report.sorted_errors()[0]).split(", ", 1)[1], item_errors(report)[1])
         member = member_service.get_member(uow, body.member_id)
         return (201 if report.added else 200), member
 
@@ -95,23 +86,13 @@ def put_members(
     def run() -> tuple[int, Any]:
         records = [m.model_dump() for m in body.members]
         report = member_service.upsert_members(uow, records, app.settings.timezone)
-        errors = _item_errors(report)
-        results = [
-            {
-                "index": i,
-                "member_id": r["member_id"],
-                "status": "rejected" if i in errors else "ok",
-                "errors": errors.get(i, []),
-            }
-            for i, r in enumerate(records, start=1)
-        ]
-        return 200, {
+        counts = {
             "added": report.added,
             "updated": report.updated,
             "unchanged": report.already_present,
-            "rejected": len(errors),
-            "results": results,
         }
+        ids = [r["member_id"] for r in records]
+        return 200, batch_answer(counts, "member_id", ids, item_errors(report))
 
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 
