@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from regulars.api.batches import batch_answer, item_errors
 from regulars.api.deps import Authorized, UoW, regulars_app
 from regulars.api.idempotency import idempotent
+from regulars.api.times import wire_times
 from regulars.bootstrap import App
 from regulars.domain.access import Scope
 from regulars.domain.members import ContactChannel, Locale, Segment
@@ -69,7 +70,7 @@ def put_member(
         if report.errors:
             raise Invalid(str(report.sorted_errors()[0]).split(", ", 1)[1], item_errors(report)[1])
         member = member_service.get_member(uow, body.member_id)
-        return (201 if report.added else 200), member
+        return (201 if report.added else 200), wire_times(member)
 
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 
@@ -101,7 +102,7 @@ def put_members(
 def get_member(
     member_id: str, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.POS))]
 ) -> dict[str, Any]:
-    return member_service.get_member(uow, member_id)
+    return wire_times(member_service.get_member(uow, member_id))
 
 
 @router.get("", summary="Members, page by page (keyset pagination)")
@@ -111,7 +112,7 @@ def list_members(
     after: str | None = None,
     limit: int = 100,
 ) -> dict[str, Any]:
-    return member_service.list_members(uow, after, max(1, min(limit, 1000)))
+    return wire_times(member_service.list_members(uow, after, max(1, min(limit, 1000))))
 
 
 @router.post("/{member_id}/consents", summary="Record a grant or withdrawal of consent")
@@ -122,14 +123,14 @@ def post_consent(
         uow, member_id, body.channel.value, body.granted, body.source, datetime.now().astimezone()
     )
     uow.commit()
-    return member
+    return wire_times(member)
 
 
 @router.get("/{member_id}/export", summary="Everything held on a member (access request)")
 def export_member(
     member_id: str, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.ADMIN))]
 ) -> dict[str, Any]:
-    return member_service.export_member(uow, member_id)
+    return wire_times(member_service.export_member(uow, member_id))
 
 
 @router.delete("/{member_id}", status_code=204, summary="Erase a member's personal data")

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from regulars.api.batches import batch_answer, item_errors
 from regulars.api.deps import Authorized, UoW, regulars_app
 from regulars.api.idempotency import idempotent
+from regulars.api.times import wire_times
 from regulars.bootstrap import App
 from regulars.domain.access import Scope
 from regulars.domain.purchases import PurchaseKind, SalesChannel
@@ -63,7 +64,8 @@ def post_purchase(
         if errors:
             first = errors[1][0]
             raise Invalid(f"{first['field']}: {first['reason']}", errors[1])
-        return (201 if report.added else 200), purchase_service.get_purchase(uow, body.purchase_id)
+        purchase = purchase_service.get_purchase(uow, body.purchase_id)
+        return (201 if report.added else 200), wire_times(purchase)
 
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 
@@ -91,4 +93,4 @@ def post_purchases(
 def get_purchase(
     purchase_id: str, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.POS))]
 ) -> dict[str, Any]:
-    return purchase_service.get_purchase(uow, purchase_id)
+    return wire_times(purchase_service.get_purchase(uow, purchase_id))
