@@ -4,15 +4,14 @@ process and name what it must not load. They time nothing."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
 from regulars.store.database import MIGRATIONS
 from regulars.store.revisions import newest_revisions
+from tests.e2e.test_cli import regulars
 
 HEAVY = {"pandas", "numpy", "scipy", "plotly", "pyarrow", "duckdb", "kiwipiepy"}
 """The libraries that took a plain ``regulars --help`` to more than a second of CPU."""
@@ -22,16 +21,7 @@ def imported(
     store_url: str, *args: str, cwd: Path
 ) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run ``regulars ARGS`` under ``-X importtime``; the top-level packages it imported."""
-    env = {**os.environ, "REGULARS_DATABASE_URL": store_url, "COLUMNS": "200", "NO_COLOR": "1"}
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "regulars.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = regulars(store_url, *args, cwd=cwd, python=("-X", "importtime"))
     packages = {
         line.rsplit("|", 1)[1].strip().split(".")[0]
         for line in result.stderr.splitlines()
