@@ -154,3 +154,44 @@ def test_members_are_paged(
     rest = client.get(f"/v1/members?limit=3&after={first['next']}", headers=analyst).json()
     assert [m["member_id"] for m in rest["members"]] == ["M3", "M4"]
     assert rest["next"] is None
+
+
+def test_both_batch_endpoints_answer_in_one_envelope(
+    client: TestClient, pos: dict[str, str]
+) -> None:
+    members = client.post(
+        "/v1/members/batch",
+        headers=pos,
+        json={"members": [{"member_id": "M1"}, {"member_id": "M2", "email": "bad"}]},
+    )
+    assert members.status_code == 200
+    assert members.json() == {
+        "added": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 1,
+        "results": [
+            {"index": 1, "member_id": "M1", "status": "ok", "errors": []},
+            {
+                "index": 2,
+                "member_id": "M2",
+                "status": "rejected",
+                "errors": [
+                    {"field": "email", "value": "bad", "reason": "is not an e-mail address"}
+                ],
+            },
+        ],
+    }
+    lines = [{"product": "latte", "amount": 5000}, {"product": "cake", "amount": 1, "quantity": 0}]
+    batch = {"purchases": [SALE, {**SALE, "purchase_id": "P2", "lines": lines}]}
+    purchases = client.post("/v1/purchases/batch", headers=pos, json=batch).json()
+    assert list(purchases) == ["added", "already_present", "rejected", "results"]
+    assert (purchases["added"], purchases["already_present"], purchases["rejected"]) == (1, 0, 1)
+    ok, rejected = purchases["results"]
+    assert ok == {"index": 1, "purchase_id": "P1", "status": "ok", "errors": []}
+    assert (rejected["index"], rejected["purchase_id"], rejected["status"]) == (2, "P2", "rejected")
+    # Each error names its line within the purchase.
+    assert {"line": 2, "field": "quantity", "value": "0", "reason": "must not be zero"} in (
+        rejected["errors"]
+    )
+    assert {e["line"] for e in rejected["errors"]} <= {1, 2}

@@ -6,15 +6,19 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 
-def regulars(store_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def regulars(
+    store_url: str, *args: str, cwd: Path, python: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Run ``regulars ARGS`` on the store (``python``: options for the interpreter)."""
     env = {**os.environ, "REGULARS_DATABASE_URL": store_url, "COLUMNS": "200", "NO_COLOR": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "regulars.cli", *args],
+        [sys.executable, *python, "-m", "regulars.cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

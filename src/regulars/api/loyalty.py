@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from regulars.api.deps import Authorized, UoW
 from regulars.api.idempotency import idempotent
+from regulars.api.times import wire_times
 from regulars.domain.access import Scope
 from regulars.domain.loyalty.earning import BasketLine
 from regulars.services.api_keys import ApiKey
@@ -76,7 +77,7 @@ def _needs_key(key: str | None) -> str:
 
 @router.get("/programs", summary="The loyalty programs and their current definitions")
 def get_programs(uow: UoW, _: PosKey) -> list[dict[str, Any]]:
-    return loyalty_programs.list_programs(uow)
+    return wire_times(loyalty_programs.list_programs(uow))
 
 
 @router.post("/programs", summary="Install a program definition (new version if changed)")
@@ -85,13 +86,13 @@ def post_program(
 ) -> dict[str, Any]:
     result = loyalty_programs.install_program(uow, definition)
     uow.commit()
-    return result
+    return wire_times(result)
 
 
 @router.post("/loyalty/quote", summary="Discount, points to earn, stamps, redeemable points")
 def post_quote(body: QuoteIn, uow: UoW, _: PosKey) -> dict[str, Any]:
     lines = [BasketLine(x.product, x.category, x.quantity, x.amount) for x in body.lines]
-    return loyalty.quote(uow, body.member_id, lines, body.store, body.channel)
+    return wire_times(loyalty.quote(uow, body.member_id, lines, body.store, body.channel))
 
 
 @router.post("/loyalty/redeem", summary="Pay with points (soonest-expiring first)")
@@ -105,14 +106,16 @@ def post_redeem(
     token = _needs_key(idempotency_key)
 
     def run() -> tuple[int, Any]:
-        return 201, loyalty.redeem_points(
-            uow,
-            body.member_id,
-            body.program,
-            body.points,
-            f"{key.id}:{token}",
-            body.order_amount,
-            body.order_ref,
+        return 201, wire_times(
+            loyalty.redeem_points(
+                uow,
+                body.member_id,
+                body.program,
+                body.points,
+                f"{key.id}:{token}",
+                body.order_amount,
+                body.order_ref,
+            )
         )
 
     return idempotent(uow, token, key.id, "POST", request.url.path, body, run)
@@ -129,7 +132,7 @@ def post_redeem_reward(
     token = _needs_key(idempotency_key)
 
     def run() -> tuple[int, Any]:
-        return 200, loyalty.redeem_reward(uow, code, f"{key.id}:{token}")
+        return 200, wire_times(loyalty.redeem_reward(uow, code, f"{key.id}:{token}"))
 
     return idempotent(uow, token, key.id, "POST", request.url.path, {"code": code}, run)
 
@@ -143,14 +146,16 @@ def post_adjustment(
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     def run() -> tuple[int, Any]:
-        return 201, loyalty.adjust(
-            uow,
-            body.member_id,
-            body.program,
-            body.points,
-            body.reason,
-            actor=f"api-key:{key.prefix}:{key.name}",
-            key=f"{key.id}:{idempotency_key}" if idempotency_key else None,
+        return 201, wire_times(
+            loyalty.adjust(
+                uow,
+                body.member_id,
+                body.program,
+                body.points,
+                body.reason,
+                actor=f"api-key:{key.prefix}:{key.name}",
+                key=f"{key.id}:{idempotency_key}" if idempotency_key else None,
+            )
         )
 
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
@@ -160,24 +165,24 @@ def post_adjustment(
 def post_referral(body: ReferralIn, uow: UoW, _: PosKey) -> dict[str, Any]:
     result = loyalty_accrual.register_referral(uow, body.referrer, body.referee)
     uow.commit()
-    return result
+    return wire_times(result)
 
 
 @router.get("/members/{member_id}/loyalty", summary="Balances, stamps and tier per program")
 def get_balances(member_id: str, uow: UoW, _: PosKey) -> dict[str, Any]:
-    return loyalty.balances(uow, member_id)
+    return wire_times(loyalty.balances(uow, member_id))
 
 
 @router.get("/members/{member_id}/loyalty/{program}/history", summary="Ledger transactions")
 def get_history(member_id: str, program: str, uow: UoW, _: PosKey, limit: int = 100) -> list[Any]:
-    return loyalty.history(uow, member_id, program, min(max(limit, 1), 1000))
+    return wire_times(loyalty.history(uow, member_id, program, min(max(limit, 1), 1000)))
 
 
 @router.get("/members/{member_id}/loyalty/{program}/lots", summary="Points lots and expiry")
 def get_lots(member_id: str, program: str, uow: UoW, _: PosKey) -> list[dict[str, Any]]:
-    return loyalty.lots(uow, member_id, program)
+    return wire_times(loyalty.lots(uow, member_id, program))
 
 
 @router.get("/members/{member_id}/loyalty/{program}/rewards", summary="Reward vouchers")
 def get_rewards(member_id: str, program: str, uow: UoW, _: PosKey) -> list[dict[str, Any]]:
-    return loyalty.rewards(uow, member_id, program)
+    return wire_times(loyalty.rewards(uow, member_id, program))

@@ -9,15 +9,16 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from regulars.api.batches import batch_answer, item_errors
 from regulars.api.deps import Authorized, UoW, regulars_app
 from regulars.api.idempotency import idempotent
+from regulars.api.times import wire_times
 from regulars.bootstrap import App
 from regulars.domain.access import Scope
 from regulars.domain.members import ContactChannel, Locale, Segment
 from regulars.services import members as member_service
 from regulars.services.api_keys import ApiKey
 from regulars.services.errors import Invalid
-from regulars.services.imports.report import ImportReport
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
@@ -55,15 +56,6 @@ class ConsentIn(BaseModel):
     )
 
 
-def _item_errors(report: ImportReport) -> dict[int, list[dict[str, Any]]]:
-    errors: dict[int, list[dict[str, Any]]] = {}
-    for e in report.sorted_errors():
-        errors.setdefault(e.row, []).append(
-            {"field": e.field, "value": e.value, "reason": e.reason}
-        )
-    return errors
-
-
 @router.post("", summary="Add or update one member")
 def put_member(
     body: MemberIn,
@@ -76,9 +68,9 @@ def put_member(
     def run() -> tuple[int, Any]:
         report = member_service.upsert_members(uow, [body.model_dump()], app.settings.timezone)
         if report.errors:
-            raise Invalid(str(report.sorted_errors()[0]).split(", ", 1)[1], _item_errors(report)[1])
+            raise Invalid(str(report.sorted_errors()[0]).split(", ", 1)[1], item_errors(report)[1])
         member = member_service.get_member(uow, body.member_id)
-        return (201 if report.added else 200), member
+        return (201 if report.added else 200), wire_times(member)
 
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 
@@ -95,23 +87,13 @@ def put_members(
     def run() -> tuple[int, Any]:
         records = [m.model_dump() for m in body.members]
         report = member_service.upsert_members(uow, records, app.settings.timezone)
-        errors = _item_errors(report)
-        results = [
-            {
-                "index": i,
-                "member_id": r["member_id"],
-                "status": "rejected" if i in errors else "ok",
-                "errors": errors.get(i, []),
-            }
-            for i, r in enumerate(records, start=1)
-        ]
-        return 200, {
+        counts = {
             "added": report.added,
             "updated": report.updated,
             "unchanged": report.already_present,
-            "rejected": len(errors),
-            "results": results,
         }
+        ids = [r["member_id"] for r in records]
+        return 200, batch_answer(counts, "member_id", ids, item_errors(report))
 
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 
@@ -120,7 +102,7 @@ def put_members(
 def get_member(
     member_id: str, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.POS))]
 ) -> dict[str, Any]:
-    return member_service.get_member(uow, member_id)
+    return wire_times(member_service.get_member(uow, member_id))
 
 
 @router.get("", summary="Members, page by page (keyset pagination)")
@@ -130,7 +112,7 @@ def list_members(
     after: str | None = None,
     limit: int = 100,
 ) -> dict[str, Any]:
-    return member_service.list_members(uow, after, max(1, min(limit, 1000)))
+    return wire_times(member_service.list_members(uow, after, max(1, min(limit, 1000))))
 
 
 @router.post("/{member_id}/consents", summary="Record a grant or withdrawal of consent")
@@ -141,14 +123,14 @@ def post_consent(
         uow, member_id, body.channel.value, body.granted, body.source, datetime.now().astimezone()
     )
     uow.commit()
-    return member
+    return wire_times(member)
 
 
 @router.get("/{member_id}/export", summary="Everything held on a member (access request)")
 def export_member(
     member_id: str, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.ADMIN))]
 ) -> dict[str, Any]:
-    return member_service.export_member(uow, member_id)
+    return wire_times(member_service.export_member(uow, member_id))
 
 
 @router.delete("/{member_id}", status_code=204, summary="Erase a member's personal data")

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from regulars.api.batches import batch_answer, item_errors
 from regulars.api.deps import Authorized, UoW, regulars_app
 from regulars.api.idempotency import idempotent
+from regulars.api.times import wire_times
 from regulars.bootstrap import App
 from regulars.domain.access import Scope
 from regulars.domain.purchases import PurchaseKind, SalesChannel
@@ -45,20 +47,6 @@ class PurchaseBatch(BaseModel):
     purchases: list[PurchaseIn] = Field(min_length=1, max_length=10_000)
 
 
-def _errors_by_purchase(report: Any, owner: list[int]) -> dict[int, list[dict[str, Any]]]:
-    errors: dict[int, list[dict[str, Any]]] = {}
-    for e in report.sorted_errors():
-        errors.setdefault(owner[e.row - 1], []).append(
-            {
-                "line": e.row - owner.index(owner[e.row - 1]),
-                "field": e.field,
-                "value": e.value,
-                "reason": e.reason,
-            }
-        )
-    return errors
-
-
 @router.post("", summary="Record one purchase (idempotent by purchase_id)")
 def post_purchase(
     body: PurchaseIn,
@@ -72,11 +60,12 @@ def post_purchase(
         report, owner = purchase_service.record_purchases(
             uow, [body.model_dump()], app.settings.timezone
         )
-        errors = _errors_by_purchase(report, owner)
+        errors = item_errors(report, owner)
         if errors:
             first = errors[1][0]
             raise Invalid(f"{first['field']}: {first['reason']}", errors[1])
-        return (201 if report.added else 200), purchase_service.get_purchase(uow, body.purchase_id)
+        purchase = purchase_service.get_purchase(uow, body.purchase_id)
+        return (201 if report.added else 200), wire_times(purchase)
 
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 
@@ -93,22 +82,9 @@ def post_purchases(
     def run() -> tuple[int, Any]:
         records = [p.model_dump() for p in body.purchases]
         report, owner = purchase_service.record_purchases(uow, records, app.settings.timezone)
-        errors = _errors_by_purchase(report, owner)
-        results = [
-            {
-                "index": i,
-                "purchase_id": r["purchase_id"],
-                "status": "rejected" if i in errors else "ok",
-                "errors": errors.get(i, []),
-            }
-            for i, r in enumerate(records, start=1)
-        ]
-        return 200, {
-            "added": report.added,
-            "already_present": report.already_present,
-            "rejected": len(errors),
-            "results": results,
-        }
+        counts = {"added": report.added, "already_present": report.already_present}
+        ids = [r["purchase_id"] for r in records]
+        return 200, batch_answer(counts, "purchase_id", ids, item_errors(report, owner))
 
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 
@@ -117,4 +93,4 @@ def post_purchases(
 def get_purchase(
     purchase_id: str, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.POS))]
 ) -> dict[str, Any]:
-    return purchase_service.get_purchase(uow, purchase_id)
+    return wire_times(purchase_service.get_purchase(uow, purchase_id))

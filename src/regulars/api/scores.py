@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from regulars.api.deps import Authorized, UoW, regulars_app
+from regulars.api.times import wire_times
 from regulars.bootstrap import App
 from regulars.domain.access import Scope
 from regulars.services import scores as score_service
@@ -32,14 +33,14 @@ def at_risk(
     min_probability_lost: Annotated[float, Query(ge=0, le=1)] = 0.0,
 ) -> dict[str, Any]:
     members = score_service.at_risk(uow, limit, min_probability_lost)
-    return {"members": members}
+    return {"members": wire_times(members)}
 
 
 @router.get("/members/{member_id}", summary="One member's scores")
 def member_scores(
     member_id: str, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.ANALYST))]
 ) -> dict[str, Any]:
-    return score_service.member_scores(uow, member_id)
+    return wire_times(score_service.member_scores(uow, member_id))
 
 
 @router.post("/compute", summary="Refit the models on every purchase and replace the scores")
@@ -58,4 +59,4 @@ def compute(
         timezone=app.settings.timezone,
     )
     uow.commit()
-    return run.__dict__
+    return wire_times(run.__dict__)

@@ -11,10 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from regulars.analytics.report import ReportOptions, write_report
 from regulars.cli.root import console, fail, wired
-from regulars.services import analytics as analytics_service
-from regulars.services.errors import ServiceError
 
 BenchmarkOpt = Annotated[
     float | None,
@@ -45,6 +42,9 @@ def report(
     ] = None,
 ) -> None:
     """Write the loyalty report: a self-contained HTML page (works offline) and its JSON."""
+    from regulars.analytics.report import ReportOptions, write_report
+    from regulars.services import analytics as analytics_service
+
     started = time.monotonic()
     day = _date(as_of)
     options = ReportOptions(benchmark=benchmark, min_answers=min_answers)
@@ -83,6 +83,8 @@ def nps(
     as_json: JsonOpt = False,
 ) -> None:
     """The NPS with its margin of error and 95 % interval; optionally a breakdown or trend."""
+    from regulars.services import analytics as analytics_service
+
     if compare is not None:
         _compare(by, compare, as_json)
         return
@@ -108,6 +110,8 @@ def nps(
 
 
 def _compare(by: str | None, compare: str, as_json: bool) -> None:
+    from regulars.services import analytics as analytics_service
+
     groups = [g.strip() for g in compare.split(",")]
     if by is None or len(groups) != 2:
         raise fail("--compare needs --by and two groups: --by segment --compare vip,individual", 2)
@@ -131,6 +135,8 @@ def _compare(by: str | None, compare: str, as_json: bool) -> None:
 
 def drivers(as_json: JsonOpt = False) -> None:
     """Driver importance (relative weights, LMG), the IPA matrix and what to fix first."""
+    from regulars.services import analytics as analytics_service
+
     with wired().unit_of_work() as uow:
         rows = _call(analytics_service.driver_analysis, uow)
     _show(
@@ -147,6 +153,8 @@ def themes(
     as_json: JsonOpt = False,
 ) -> None:
     """What detractors say that promoters do not (Korean and English), with NPS impact."""
+    from regulars.services import analytics as analytics_service
+
     with wired().unit_of_work() as uow:
         rows = _call(analytics_service.comment_themes, uow, top, min_answers)
     _show(
@@ -163,6 +171,8 @@ def staff(
     as_json: JsonOpt = False,
 ) -> None:
     """Per-employee (or department) NPS and CSAT with intervals: the bonus leaderboard."""
+    from regulars.services import analytics as analytics_service
+
     with wired().unit_of_work() as uow:
         rows = _call(analytics_service.staff_leaderboard, uow, by, min_answers)
     _show(
@@ -183,6 +193,8 @@ def _show(rows: list[dict[str, Any]], as_json: bool, empty: str, columns: list[s
 
 
 def _call(function: Any, *args: Any) -> Any:
+    from regulars.services.errors import ServiceError
+
     try:
         return function(*args)
     except ServiceError as error:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from regulars.cli.root import console, fail, progress_bar, wired
-from regulars.services.imports import export as exporting
-from regulars.services.imports.files import Kind, import_file
-from regulars.services.imports.tabular import UnreadableFile
+
+if TYPE_CHECKING:
+    from regulars.services.imports.files import Kind
 
 import_app = typer.Typer(
     help="Import members or purchases from a CSV or Parquet file.", no_args_is_help=True
@@ -31,6 +31,9 @@ RejectsOpt = Annotated[
 
 
 def _run(kind: Kind, path: Path, rejects: Path | None) -> None:
+    from regulars.services.imports.files import import_file
+    from regulars.services.imports.tabular import UnreadableFile
+
     app = wired()
     rejects = rejects or path.with_name(path.stem + ".rejects.csv")
     with progress_bar(f"importing {kind}") as advance:
@@ -94,6 +97,8 @@ def import_products(path: FileArg, rejects: RejectsOpt = None) -> None:
 @export_app.command("members")
 def export_members(path: FileArg) -> None:
     """Export members with the consent in force, in the import format."""
+    from regulars.services.imports import export as exporting
+
     with wired().unit_of_work() as uow:
         console.print(f"{exporting.export(uow, 'members', path):,} members written to {path}")
 
@@ -101,5 +106,7 @@ def export_members(path: FileArg) -> None:
 @export_app.command("purchases")
 def export_purchases(path: FileArg) -> None:
     """Export purchases, one row per line, in the import format."""
+    from regulars.services.imports import export as exporting
+
     with wired().unit_of_work() as uow:
         console.print(f"{exporting.export(uow, 'purchases', path):,} rows written to {path}")

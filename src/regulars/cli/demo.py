@@ -6,22 +6,18 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from regulars.analytics.report import ReportOptions, write_report
-from regulars.bootstrap import App
 from regulars.cli.root import console, progress_bar, wired
-from regulars.demo.business import DemoBusiness, generate
-from regulars.demo.feedback import load_survey_answers, survey_answers
-from regulars.demo.loyalty import as_of, run_programs
-from regulars.services import analytics as analytics_service
-from regulars.services import overview as overview_service
-from regulars.services import scores as score_service
-from regulars.services.imports.files import Kind, import_file
+
+if TYPE_CHECKING:
+    from regulars.bootstrap import App
+    from regulars.demo.business import DemoBusiness
+    from regulars.services.imports.files import Kind
 
 
 def demo(
@@ -33,6 +29,8 @@ def demo(
 ) -> None:
     """Generate a coffee chain (members, two years of purchases), import it, run its loyalty
     programs and surveys, score every member, and write the loyalty report."""
+    from regulars.demo.business import generate
+
     started = time.monotonic()
     app = wired()
     with console.status(f"generating {members:,} members (seed {seed})…"):
@@ -53,6 +51,10 @@ def demo(
 
 def run_activity(app: App, business: DemoBusiness, seed: int) -> dict[str, Any]:
     """Loyalty programs, survey answers and member scores, as of the day after the demo."""
+    from regulars.demo.feedback import load_survey_answers, survey_answers
+    from regulars.demo.loyalty import as_of, run_programs
+    from regulars.services import scores as score_service
+
     timezone = app.settings.timezone
     now = as_of(business, timezone)
     with progress_bar("accruing points and stamps") as advance:
@@ -74,6 +76,9 @@ def run_activity(app: App, business: DemoBusiness, seed: int) -> dict[str, Any]:
 
 def report(app: App, out: Path) -> dict[str, Path]:
     """The loyalty report (HTML that works offline, and JSON), headline on the console."""
+    from regulars.analytics.report import ReportOptions, write_report
+    from regulars.services import analytics as analytics_service
+
     with console.status("computing the loyalty report…"), app.unit_of_work() as uow:
         sections = analytics_service.report(uow, None, ReportOptions())
     headline = sections["nps"]
@@ -103,6 +108,8 @@ def write_files(business: DemoBusiness, out: Path) -> dict[str, Path]:
 
 def load(app: App, files: dict[str, Path], out: Path) -> None:
     """Import the files through the same path ``regulars import`` uses."""
+    from regulars.services.imports.files import import_file
+
     for kind, path in files.items():
         with progress_bar(f"importing {kind}") as advance:
             kind_name: Kind = kind  # type: ignore[assignment]
@@ -119,6 +126,8 @@ def load(app: App, files: dict[str, Path], out: Path) -> None:
 
 
 def show(app: App, business: DemoBusiness) -> None:
+    from regulars.services import overview as overview_service
+
     with app.unit_of_work() as uow:
         figures = overview_service.overview(uow)
         months = overview_service.monthly(uow)

@@ -11,12 +11,6 @@ from rich.table import Table
 
 from regulars.cli.root import console, errors, fail, progress_bar, wired
 from regulars.domain.feedback.surveys import DEFAULT_COOLDOWN
-from regulars.services.errors import ServiceError
-from regulars.services.feedback import cases as case_service
-from regulars.services.feedback import dispatch as surveys_dispatch
-from regulars.services.feedback import surveys as survey_service
-from regulars.services.imports import answers as feedback_import
-from regulars.services.imports.tabular import UnreadableFile
 
 app = typer.Typer(
     help="Surveys (NPS, CSAT, drivers), invitations, answer imports and detractor follow-up.",
@@ -31,6 +25,9 @@ def define(
     """Create or replace surveys from a file (fields: code, name, nps, csat, drivers,
     ask_importance, wallet_category, intent_rebuy, test_opt_in, after_purchase_delay_hours,
     sampling, link_validity_days, active)."""
+    from regulars.services.errors import ServiceError
+    from regulars.services.feedback import surveys as survey_service
+
     application = wired()
     try:
         with application.unit_of_work() as uow:
@@ -46,6 +43,8 @@ def define(
 @app.command("surveys")
 def list_surveys() -> None:
     """The surveys and what each asks."""
+    from regulars.services.feedback import surveys as survey_service
+
     with wired().unit_of_work() as uow:
         found = survey_service.list_surveys(uow)
     table = Table("code", "name", "active", "sampling", "questions")
@@ -73,6 +72,9 @@ def invite(
     show_links: Annotated[bool, typer.Option(help="Print the links made")] = False,
 ) -> None:
     """Invite members who bought recently (default) or a wave; messages go to the outbox."""
+    from regulars.services.errors import ServiceError
+    from regulars.services.feedback import dispatch as surveys_dispatch
+
     application = wired()
     now = datetime.now(UTC)
     secret = application.settings.secret_key
@@ -123,6 +125,9 @@ def import_answers(
 ) -> None:
     """Import answers (phone or SMS surveys), one row per answered question; re-importing
     adds nothing twice, and every new detractor opens a case."""
+    from regulars.services.imports import answers as feedback_import
+    from regulars.services.imports.tabular import UnreadableFile
+
     application = wired()
     rejects = rejects or path.with_name(path.stem + ".rejects.csv")
     with progress_bar("importing answers") as advance:
@@ -159,6 +164,8 @@ def list_cases(
     limit: Annotated[int, typer.Option(help="At most this many")] = 50,
 ) -> None:
     """Follow-up cases opened by detractors, oldest first."""
+    from regulars.services.feedback import cases as case_service
+
     try:
         with wired().unit_of_work() as uow:
             found = case_service.list_cases(
@@ -199,6 +206,9 @@ def case(
     author: Annotated[str, typer.Option(help="Who writes the note")] = "staff",
 ) -> None:
     """Show a case; with options, update it."""
+    from regulars.services.errors import ServiceError
+    from regulars.services.feedback import cases as case_service
+
     application = wired()
     try:
         with application.unit_of_work() as uow:

@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from regulars.cli.root import console, fail, wired
-from regulars.services import api_keys
 
 app = typer.Typer(
     help="API keys with scopes admin, pos, analyst (stored hashed).", no_args_is_help=True
@@ -21,6 +20,8 @@ def create(
     scopes: Annotated[str, typer.Option(help="Comma-separated: admin, pos, analyst")] = "pos",
 ) -> None:
     """Create a key and print it once: it cannot be shown again."""
+    from regulars.services import api_keys
+
     with wired().unit_of_work() as uow:
         try:
             token, key = api_keys.create(uow, name, scopes)
@@ -34,6 +35,8 @@ def create(
 @app.command("list")
 def list_keys() -> None:
     """List keys (never their secrets)."""
+    from regulars.services import api_keys
+
     with wired().unit_of_work() as uow:
         keys = api_keys.list_keys(uow)
     table = Table("prefix", "name", "scopes", "created", "revoked")
@@ -53,6 +56,8 @@ def revoke(
     prefix: Annotated[str, typer.Argument(help="The key's prefix, from 'keys list'")],
 ) -> None:
     """Revoke a key: every later call with it gets 401."""
+    from regulars.services import api_keys
+
     with wired().unit_of_work() as uow:
         try:
             key = api_keys.revoke(uow, prefix)

@@ -9,16 +9,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table
 
 from regulars.cli.root import console, fail, progress_bar, wired
-from regulars.demo.programs import install_demo_programs
-from regulars.services.errors import ServiceError
-from regulars.services.loyalty import accounts as loyalty
-from regulars.services.loyalty import accrual as loyalty_accrual
-from regulars.services.loyalty import jobs as loyalty_jobs
-from regulars.services.loyalty import programs as loyalty_programs
+from regulars.domain.times import as_utc
 
 programs_app = typer.Typer(
     help="Loyalty programs defined as data (YAML or JSON files).", no_args_is_help=True
@@ -31,12 +25,12 @@ NowOpt = Annotated[
 
 
 def _now(value: datetime | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.now(UTC) if value is None else as_utc(value)
 
 
 def _definitions(path: Path) -> list[dict[str, Any]]:
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
@@ -55,6 +49,9 @@ def load(
     files: Annotated[list[Path], typer.Argument(help="YAML or JSON program definitions")],
 ) -> None:
     """Install programs from files (a changed definition becomes a new version)."""
+    from regulars.services.errors import ServiceError
+    from regulars.services.loyalty import programs as loyalty_programs
+
     app = wired()
     with app.unit_of_work() as uow:
         for path in files:
@@ -71,6 +68,8 @@ def load(
 @programs_app.command("demo")
 def demo_programs() -> None:
     """Install the demo coffee chain's programs (cashback + tiers, stamp card, discount)."""
+    from regulars.demo.programs import install_demo_programs
+
     app = wired()
     with app.unit_of_work() as uow:
         for result in install_demo_programs(uow):
@@ -81,6 +80,8 @@ def demo_programs() -> None:
 @programs_app.command("list")
 def list_programs() -> None:
     """The programs, their kind, version and budget."""
+    from regulars.services.loyalty import programs as loyalty_programs
+
     with wired().unit_of_work() as uow:
         rows = loyalty_programs.list_programs(uow)
     table = Table("code", "name", "kind", "version", "active", "budget", "issued")
@@ -100,6 +101,8 @@ def list_programs() -> None:
 @loyalty_app.command("accrue")
 def accrue(batch: Annotated[int, typer.Option(help="Purchases per transaction")] = 500) -> None:
     """Award points and stamps for every purchase not accrued yet (idempotent)."""
+    from regulars.services.loyalty import accrual as loyalty_accrual
+
     app = wired()
     with progress_bar("accruing purchases") as advance:
         done = loyalty_accrual.accrue_all(app.unit_of_work, batch, advance)
@@ -109,6 +112,8 @@ def accrue(batch: Annotated[int, typer.Option(help="Purchases per transaction")]
 @loyalty_app.command("jobs")
 def jobs(now: NowOpt = None) -> None:
     """Release pending points, expire points and vouchers, warn of expiry, evaluate tiers."""
+    from regulars.services.loyalty import jobs as loyalty_jobs
+
     app = wired()
     with app.unit_of_work() as uow:
         result = loyalty_jobs.run_all(uow, _now(now))
@@ -119,6 +124,8 @@ def jobs(now: NowOpt = None) -> None:
 @loyalty_app.command("bonuses")
 def bonuses(now: NowOpt = None) -> None:
     """Grant signup bonuses and today's birthday bonuses (idempotent)."""
+    from regulars.services.loyalty import accrual as loyalty_accrual
+
     app = wired()
     with app.unit_of_work() as uow:
         result = loyalty_accrual.grant_bonuses(uow, _now(now))
@@ -129,6 +136,9 @@ def bonuses(now: NowOpt = None) -> None:
 @loyalty_app.command("balance")
 def balance(member: Annotated[str, typer.Argument(help="The member's id")]) -> None:
     """A member's balances, pending points, stamps and tier in each program."""
+    from regulars.services.errors import ServiceError
+    from regulars.services.loyalty import accounts as loyalty
+
     with wired().unit_of_work() as uow:
         try:
             view = loyalty.balances(uow, member)
@@ -156,6 +166,9 @@ def adjust(
     actor: Annotated[str, typer.Option(help="Who makes the correction")] = "cli",
 ) -> None:
     """A manual correction with its reason (audited)."""
+    from regulars.services.errors import ServiceError
+    from regulars.services.loyalty import accounts as loyalty
+
     app = wired()
     with app.unit_of_work() as uow:
         try:

@@ -1,16 +1,23 @@
 """The root Typer app and what every command shares: the wired app, the console and the
-progress bar."""
+progress bar.
+
+Nothing heavy is imported here or at the top of any ``cli`` module: registering the commands
+must not load the store, the services or the analytics (pandas, scipy, plotly), so that
+``regulars --help`` and a small command start at once. Each command imports what it uses;
+``tests/e2e/test_cli_startup.py`` keeps it so.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from regulars.bootstrap import App, build
+if TYPE_CHECKING:
+    from regulars.bootstrap import App
 
 app = typer.Typer(
     name="regulars",
@@ -26,6 +33,8 @@ errors = Console(stderr=True)
 
 def wired() -> App:
     """The app with its store migrated (every command calls this first)."""
+    from regulars.bootstrap import build
+
     return build()
 
 
@@ -38,6 +47,8 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar for one long step; yields the ``progress(done, total)`` callback the
     services take."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),

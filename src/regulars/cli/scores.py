@@ -10,8 +10,7 @@ import typer
 from rich.table import Table
 
 from regulars.cli.root import console, fail, wired
-from regulars.services import scores as score_service
-from regulars.services.errors import ServiceError
+from regulars.domain.times import as_utc
 
 app = typer.Typer(
     help="Lifetime value, P(alive), value at risk and expected loss date per member.",
@@ -22,8 +21,7 @@ app = typer.Typer(
 def _when(text: str | None) -> datetime:
     if text is None:
         return datetime.now(UTC)
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(datetime.fromisoformat(text))
 
 
 @app.command("compute")
@@ -36,6 +34,9 @@ def compute(
     ] = None,
 ) -> None:
     """Fit the models on every purchase and replace the stored scores."""
+    from regulars.services import scores as score_service
+    from regulars.services.errors import ServiceError
+
     application = wired()
     with application.unit_of_work() as uow:
         try:
@@ -72,6 +73,9 @@ def at_risk(
     ] = 0.0,
 ) -> None:
     """Members ranked by value at risk (CLV × P(lost)), most first."""
+    from regulars.services import scores as score_service
+    from regulars.services.errors import ServiceError
+
     with wired().unit_of_work() as uow:
         try:
             rows = score_service.at_risk(uow, limit, min_probability_lost)
@@ -102,6 +106,9 @@ def validate(
     plot: Annotated[Path | None, typer.Option(help="Write the holdout figure as HTML here")] = None,
 ) -> None:
     """Fit on purchases up to CALIBRATION_END and compare with what members did after."""
+    from regulars.services import scores as score_service
+    from regulars.services.errors import ServiceError
+
     application = wired()
     with application.unit_of_work() as uow:
         try:

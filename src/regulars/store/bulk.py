@@ -23,14 +23,14 @@ once — what a transaction of one purchase, run thousands of times a second, ne
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute
-import pyarrow.csv as pacsv
 from sqlalchemy import Column, ColumnElement, Connection, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
+
+if TYPE_CHECKING:  # numpy and Arrow load only for COPY, so that a small command starts at once
+    import numpy as np
+    import pyarrow as pa
 
 Columns = Mapping[str, "Sequence[Any] | np.ndarray[Any, Any]"]
 """Column name -> values (lists or arrays of equal length): ``None`` for NULL, ``int``,
@@ -242,6 +242,9 @@ def _python_values(values: Sequence[Any] | np.ndarray[Any, Any]) -> list[Any]:
 
 def _csv(columns: Columns) -> bytes:
     """The rows as CSV for COPY, written by Arrow (in C)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     arrow = pa.table({n: _arrow_values(v) for n, v in columns.items()})
     buffer = pa.BufferOutputStream()
     pacsv.write_csv(arrow, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
@@ -299,6 +302,9 @@ def _postgres_copy_insert(
 def _arrow_values(values: Sequence[Any] | np.ndarray[Any, Any]) -> pa.Array:
     # With quoting "needed", Arrow writes a null as an empty unquoted field, which COPY reads
     # as NULL. The importers never pass empty strings (blank cells become None first).
+    import pyarrow as pa
+    import pyarrow.compute
+
     array = pa.array(_python_values(values))
     if pa.types.is_boolean(array.type):
         return pa.compute.if_else(array, "t", "f")

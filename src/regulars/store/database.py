@@ -8,11 +8,14 @@ keys on and a busy timeout, so the CLI and the API can share one file; PostgreSQ
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+
+from regulars.store.revisions import applied_revisions, newest_revisions
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -41,6 +44,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -48,5 +53,10 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine, revision: str = "heads") -> None:
-    """Apply every migration up to ``revision``; a no-op on an up-to-date database."""
+    """Apply every migration up to ``revision``; a no-op on an up-to-date database (checked
+    without loading Alembic, see :mod:`regulars.store.revisions`)."""
+    if revision == "heads" and applied_revisions(engine) == newest_revisions():
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)

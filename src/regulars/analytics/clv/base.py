@@ -1,4 +1,5 @@
-"""What every buy-till-you-die model shares: fitting by maximum likelihood over compressed data.
+"""What every buy-till-you-die model shares: fitting by maximum likelihood over compressed data,
+and (:class:`PurchaseModel`) the survival curve and the median time to loss.
 
 A customer base of a million members holds far fewer distinct ``(frequency, recency, T)``
 triples (recency and age are whole days), and each triple's log-likelihood is the same for
@@ -262,6 +263,89 @@ class BaseModel:
             return f"<{type(self).__name__}: not fitted>"
         shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
         return f"<{type(self).__name__}: {shown}; LL={self.log_likelihood_:.2f}>"
+
+
+HORIZON_LIMIT = 1e6
+"""Time units beyond which :meth:`PurchaseModel.median_time_to_loss` calls a loss infinite."""
+
+
+class PurchaseModel(BaseModel):
+    """A model of purchases while alive and of dropping out (BG/NBD, Pareto/NBD).
+
+    A subclass gives P(alive at T | history) (``expected_probability_alive``) and the survival
+    from T of a member alive at T (``conditional_survival``); what follows from the two — the
+    survival curve and the median time to loss — is written here once.
+    """
+
+    def expected_probability_alive(
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,  # noqa: N803
+    ) -> FloatArray:
+        """P(still a customer at T | x, t_x, T)."""
+        raise NotImplementedError
+
+    def conditional_survival(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,  # noqa: N803
+    ) -> FloatArray:
+        """P(still a customer at T + t | alive at T and the history)."""
+        raise NotImplementedError
+
+    def survival_function(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,  # noqa: N803
+    ) -> FloatArray:
+        """P(still a customer at T + t | history): P(alive) times the conditional survival."""
+        return np.asarray(
+            self.expected_probability_alive(frequency, recency, T)
+            * self.conditional_survival(t, frequency, recency, T)
+        )
+
+    def median_time_to_loss(
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,  # noqa: N803
+        level: float = 0.5,
+    ) -> FloatArray:
+        """Time after T until P(still a customer) falls to ``level`` (one half: the median).
+
+        The survival curve ``S(t)`` falls from P(alive) towards 0; the median time to loss is
+        the ``t`` where ``S(t) = 1/2``. When P(alive) is already at or below one half the member
+        is more likely lost than not, and it is 0 ("now"). It is found by bisection on
+        ``log t`` over the distinct histories, 64 halvings (far below a second of a day), and
+        is infinite when the curve stays above one half for :data:`HORIZON_LIMIT` time units.
+        """
+        x, t_x, age = np.broadcast_arrays(
+            as_float_array(frequency), as_float_array(recency), as_float_array(T)
+        )
+        data = compress(x, t_x, age)
+        ux, utx, uage = data.columns
+        now = self.survival_function(0.0, ux, utx, uage)
+        result = np.zeros_like(ux)
+        pending = now > level
+        far = self.survival_function(HORIZON_LIMIT, ux, utx, uage) > level
+        result[pending & far] = np.inf
+        todo = pending & ~far
+        if np.any(todo):
+            lo = np.full(int(todo.sum()), np.log(1e-9))
+            hi = np.full_like(lo, np.log(HORIZON_LIMIT))
+            sx, stx, sage = ux[todo], utx[todo], uage[todo]
+            for _ in range(64):
+                mid = (lo + hi) / 2
+                above = self.survival_function(np.exp(mid), sx, stx, sage) > level
+                lo = np.where(above, mid, lo)
+                hi = np.where(above, hi, mid)
+            result[todo] = np.exp((lo + hi) / 2)
+        return np.asarray(result[data.inverse])
 
 
 def _standard_errors(objective: Objective, log_params: FloatArray) -> FloatArray:

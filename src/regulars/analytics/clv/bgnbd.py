@@ -22,17 +22,16 @@ from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from regulars.analytics.clv.base import (
-    BaseModel,
     FloatArray,
+    PurchaseModel,
     as_float_array,
     compress,
     distinct,
     weighted_sum,
 )
-from regulars.analytics.clv.survival import median_time_to_loss as _median_time_to_loss
 
 
-class BetaGeoModel(BaseModel):
+class BetaGeoModel(PurchaseModel):
     """BG/NBD fitted by maximum likelihood (parameters ``r, alpha, a, b``).
 
     Examples
@@ -131,19 +130,6 @@ class BetaGeoModel(BaseModel):
         w = t_ / (alpha + age + t_)
         return np.asarray(np.exp(a * np.log1p(-w)) * hyp2f1(a, a + b - r, a + b + x, w))
 
-    def survival_function(
-        self,
-        t: ArrayLike,
-        frequency: ArrayLike,
-        recency: ArrayLike,
-        T: ArrayLike,  # noqa: N803
-    ) -> FloatArray:
-        """P(still a customer at T + t | history): P(alive) times the conditional survival."""
-        return np.asarray(
-            self.expected_probability_alive(frequency, recency, T)
-            * self.conditional_survival(t, frequency, recency, T)
-        )
-
     def expected_time_to_loss(
         self,
         frequency: ArrayLike,
@@ -162,15 +148,6 @@ class BetaGeoModel(BaseModel):
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = (alpha + age) / (shape - 1) * (a + b + x - 1) / (a - 1)
         return np.asarray(np.where((shape > 1) & (a > 1), mean, np.inf))
-
-    def median_time_to_loss(
-        self,
-        frequency: ArrayLike,
-        recency: ArrayLike,
-        T: ArrayLike,  # noqa: N803
-    ) -> FloatArray:
-        """Time after T until P(alive) falls to one half (0 if it already has)."""
-        return _median_time_to_loss(self, frequency, recency, T)
 
 
 def _check(x: FloatArray, t_x: FloatArray, age: FloatArray) -> None:

@@ -42,18 +42,17 @@ from numpy.typing import ArrayLike
 from scipy.special import expit, gammaln, hyp2f1
 
 from regulars.analytics.clv.base import (
-    BaseModel,
     FloatArray,
+    PurchaseModel,
     as_float_array,
     compress,
     numerical_gradient,
     weighted_sum,
 )
 from regulars.analytics.clv.bgnbd import _check
-from regulars.analytics.clv.survival import median_time_to_loss as _median_time_to_loss
 
 
-class ParetoNBDModel(BaseModel):
+class ParetoNBDModel(PurchaseModel):
     """Pareto/NBD fitted by maximum likelihood (parameters ``r, alpha, s, beta``)."""
 
     parameter_names = ("r", "alpha", "s", "beta")
@@ -128,19 +127,6 @@ class ParetoNBDModel(BaseModel):
         t_, age = as_float_array(t), as_float_array(T)
         return np.asarray(np.exp(-s * np.log1p(t_ / (beta + age))))
 
-    def survival_function(
-        self,
-        t: ArrayLike,
-        frequency: ArrayLike,
-        recency: ArrayLike,
-        T: ArrayLike,  # noqa: N803
-    ) -> FloatArray:
-        """P(still a customer at T + t | history)."""
-        return np.asarray(
-            self.expected_probability_alive(frequency, recency, T)
-            * self.conditional_survival(t, frequency, recency, T)
-        )
-
     def expected_time_to_loss(
         self,
         frequency: ArrayLike,
@@ -152,15 +138,6 @@ class ParetoNBDModel(BaseModel):
         x, _t_x, age = _arrays(frequency, recency, T)
         value = (beta + age) / (s - 1) if s > 1 else np.full_like(age, np.inf)
         return np.asarray(np.broadcast_to(value, x.shape).copy())
-
-    def median_time_to_loss(
-        self,
-        frequency: ArrayLike,
-        recency: ArrayLike,
-        T: ArrayLike,  # noqa: N803
-    ) -> FloatArray:
-        """Time after T until P(alive) falls to one half (0 if it already has)."""
-        return _median_time_to_loss(self, frequency, recency, T)
 
 
 def _objective(
