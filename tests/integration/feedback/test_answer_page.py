@@ -15,7 +15,7 @@ from regulars.bootstrap import App
 from regulars.domain.feedback.links import make_token
 from regulars.services.feedback import cases, surveys
 from regulars.services.feedback.dispatch import invite_after_purchases
-from regulars.store.feedback import surveys as feedback
+from regulars.store.feedback import answers as feedback
 from regulars.store.tables import survey_invitations
 
 NOW = datetime.now(UTC)

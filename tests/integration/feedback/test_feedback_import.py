@@ -13,7 +13,7 @@ from regulars.bootstrap import App
 from regulars.services.feedback import cases
 from regulars.services.imports.answers import import_answers_file
 from regulars.store import outbox
-from regulars.store.feedback import surveys as feedback
+from regulars.store.feedback import answers as feedback
 
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)  # the business fixture's "now"
 

@@ -39,7 +39,9 @@ from regulars.services.imports.report import ImportReport
 from regulars.store import catalogue
 from regulars.store import members as member_store
 from regulars.store import purchases as purchase_store
-from regulars.store.feedback import surveys as feedback_store
+from regulars.store.feedback import answers as answer_store
+from regulars.store.feedback import candidates
+from regulars.store.feedback import surveys as survey_store
 from regulars.store.unit_of_work import UnitOfWork
 
 COLUMNS = (
@@ -215,7 +217,7 @@ def write_answers(
     """
     connection = uow.connection
     lookups: list[tuple[str, Lookup, str]] = [
-        ("survey", feedback_store.survey_ids, "no survey with this code"),
+        ("survey", survey_store.survey_ids, "no survey with this code"),
         (
             "member_id",
             member_store.ids_by_external_id,
@@ -228,7 +230,7 @@ def write_answers(
     if batch.empty:
         return []
     members = batch["_member_id"].dropna().astype(int).tolist()
-    locales = feedback_store.member_locales(connection, members)
+    locales = candidates.member_locales(connection, members)
     language = [
         lang if lang is not None else locales.get(int(m), "ko") if m is not None else "ko"
         for lang, m in zip(batch["language"], batch["_member_id"], strict=True)
@@ -238,8 +240,8 @@ def write_answers(
         connection, catalogue.departments, batch["department"].dropna()
     )
     employees = catalogue.ensure_codes(connection, catalogue.employees, batch["employee"].dropna())
-    known = feedback_store.existing_responses(connection, batch["response_id"])
-    added = feedback_store.insert_answers(
+    known = answer_store.existing_responses(connection, batch["response_id"])
+    added = answer_store.insert_answers(
         connection,
         zip(
             batch["response_id"].tolist(),
@@ -247,7 +249,7 @@ def write_answers(
             batch["_member_id"].tolist(),
             batch["question"].tolist(),
             batch["subject"].tolist(),
-            feedback_store.nan_to_none(batch["value"].to_numpy(dtype=float)),
+            _numbers(batch["value"].to_numpy(dtype=float)),
             _none(batch["text"]),
             language,
             _ids(batch["store"], stores),
@@ -265,6 +267,11 @@ def write_answers(
     new = sorted(set(batch["response_id"]) - known)
     cases.follow_up_responses(uow, new, now)
     return new
+
+
+def _numbers(values: np.ndarray) -> list[float | None]:
+    """Floats with NaN as None (a text answer has no value)."""
+    return [None if np.isnan(v) else float(v) for v in values]
 
 
 def _none(values: pd.Series) -> list[object]:

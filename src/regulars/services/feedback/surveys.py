@@ -33,7 +33,9 @@ from regulars.services.errors import Invalid, NotFound
 from regulars.services.feedback import answers as survey_answers
 from regulars.services.imports.report import ImportReport
 from regulars.services.imports.tabular import ROW
-from regulars.store.feedback import surveys as feedback_store
+from regulars.store.feedback import cases as case_store
+from regulars.store.feedback import invitations as invitation_store
+from regulars.store.feedback import surveys as survey_store
 from regulars.store.unit_of_work import UnitOfWork
 
 CONTEXT = ("member_id", "language", "store", "channel", "department", "employee", "purchase_id")
@@ -55,7 +57,7 @@ def define_survey(
         definition = SurveyDefinition.from_dict(data)
     except (TypeError, ValueError) as error:
         raise Invalid(f"survey definition: {error}") from None
-    new = feedback_store.save_survey(
+    new = survey_store.save_survey(
         uow.connection,
         definition.code,
         definition.name,
@@ -79,7 +81,7 @@ def load_definitions(path: Path) -> list[dict[str, Any]]:
 
 
 def definition(uow: UnitOfWork, code: str) -> SurveyDefinition:
-    row = feedback_store.survey_by_code(uow.connection, code)
+    row = survey_store.survey_by_code(uow.connection, code)
     if row is None:
         raise NotFound(f"no survey with code {code!r}")
     return SurveyDefinition.from_json(row["definition"])
@@ -94,7 +96,7 @@ def describe(definition: SurveyDefinition) -> dict[str, Any]:
 def list_surveys(uow: UnitOfWork) -> list[dict[str, Any]]:
     return [
         describe(SurveyDefinition.from_json(row["definition"]))
-        for row in feedback_store.list_surveys(uow.connection)
+        for row in survey_store.list_surveys(uow.connection)
     ]
 
 
@@ -184,7 +186,7 @@ def answer_by_api(
         ]
         first = report.sorted_errors()[0]
         raise Invalid(f"answers[{first.row}].{first.field}: {first.reason}", details)
-    case = feedback_store.case_ids_by_response(uow.connection, [response_id])
+    case = case_store.case_ids_by_response(uow.connection, [response_id])
     return {
         "response_id": response_id,
         "answers_added": report.added,
@@ -219,7 +221,7 @@ def open_link(uow: UnitOfWork, token: str, secret: str, now: datetime) -> Survey
     """Read a link's token: forged, expired, already used, survey closed, or open."""
     if not is_genuine(token, secret):
         return SurveyLink(LinkStatus.FORGED)
-    row = feedback_store.invitation_by_token(uow.connection, token_hash(token))
+    row = invitation_store.invitation_by_token(uow.connection, token_hash(token))
     if row is None:
         return SurveyLink(LinkStatus.FORGED)
     invitation_id = int(row["id"])
@@ -316,7 +318,7 @@ def answer_link(
         return LinkAnswer(link, problems)
     assert link.invitation_id is not None
     response_id = f"link-{link.invitation_id}"
-    if not feedback_store.use_invitation(uow.connection, link.invitation_id, response_id, now):
+    if not invitation_store.use_invitation(uow.connection, link.invitation_id, response_id, now):
         return LinkAnswer(SurveyLink(LinkStatus.USED, link.language, link.invitation_id))
     frame = answer_rows(link.context["survey"], response_id, now, link.context, answers)
     report = record_answers(uow, frame, AnswerSource.LINK.value, timezone, now)
