@@ -43,7 +43,7 @@ def test_an_import_with_bad_rows_keeps_the_good_responses(business: App, tmp_pat
     path.write_text(ANSWERS, encoding="utf-8")
     rejects = tmp_path / "rejects.csv"
     report = import_answers_file(
-        path, business.unit_of_work, timezone="Asia/Seoul", rejects=rejects, now=NOW
+        path, business.run_committed, timezone="Asia/Seoul", rejects=rejects, now=NOW
     )
     reasons = {(e.row, e.field): e.reason for e in report.errors}
     assert reasons[(6, "value")] == "must be a whole number from 0 to 10"
@@ -73,8 +73,8 @@ def test_an_import_with_bad_rows_keeps_the_good_responses(business: App, tmp_pat
 def test_reimporting_adds_nothing_and_opens_no_second_case(business: App, tmp_path: Path) -> None:
     path = tmp_path / "answers.csv"
     path.write_text(ANSWERS, encoding="utf-8")
-    import_answers_file(path, business.unit_of_work, timezone="Asia/Seoul", now=NOW)
-    again = import_answers_file(path, business.unit_of_work, timezone="Asia/Seoul", now=NOW)
+    import_answers_file(path, business.run_committed, timezone="Asia/Seoul", now=NOW)
+    again = import_answers_file(path, business.run_committed, timezone="Asia/Seoul", now=NOW)
     assert again.added == 0
     assert again.already_present == 7
     with business.unit_of_work() as uow:
@@ -87,7 +87,7 @@ def test_a_detractor_opens_a_case_for_the_responsible_store_and_department(
 ) -> None:
     path = tmp_path / "answers.csv"
     path.write_text(ANSWERS, encoding="utf-8")
-    import_answers_file(path, business.unit_of_work, timezone="Asia/Seoul", now=NOW)
+    import_answers_file(path, business.run_committed, timezone="Asia/Seoul", now=NOW)
     with business.unit_of_work() as uow:
         [case] = cases.list_cases(uow)
         events = outbox.topics(uow.connection)
@@ -108,7 +108,7 @@ def test_a_detractor_opens_a_case_for_the_responsible_store_and_department(
 def test_cases_are_updated_with_status_owner_and_notes(business: App, tmp_path: Path) -> None:
     path = tmp_path / "answers.csv"
     path.write_text(ANSWERS, encoding="utf-8")
-    import_answers_file(path, business.unit_of_work, timezone="Asia/Seoul", now=NOW)
+    import_answers_file(path, business.run_committed, timezone="Asia/Seoul", now=NOW)
     with business.unit_of_work() as uow:
         [case] = cases.list_cases(uow, status=["open"])
         updated = cases.update_case(

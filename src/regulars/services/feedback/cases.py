@@ -10,10 +10,11 @@ opens cases but sends nobody a message.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from regulars.domain.feedback.nps import NpsClass, classify
 from regulars.domain.feedback.surveys import (
     DEFAULT_CASE_DUE,
     CaseStatus,
@@ -51,17 +52,27 @@ def consented_channel(uow: UnitOfWork, member_id: int) -> str | None:
 
 
 def follow_up_responses(
-    uow: UnitOfWork, response_ids: Sequence[str], now: datetime, due_in: timedelta | None = None
+    uow: UnitOfWork,
+    response_ids: Sequence[str],
+    now: datetime,
+    due_in: timedelta | None = None,
+    nps_classes: Mapping[str, NpsClass] | None = None,
 ) -> dict[str, FollowUp]:
-    """Open the cases and queue the messages that new responses call for; say which."""
+    """Open the cases and queue the messages that new responses call for; say which.
+
+    ``nps_classes`` holds the classes already computed where the answers came in (the
+    answer page); the score of any other response is classified here.
+    """
     if not response_ids:
         return {}
     connection = uow.connection
+    known = nps_classes or {}
     done: dict[str, FollowUp] = {}
     case_rows = []
     for answer in answer_store.nps_answers(connection, response_ids):
-        action = follow_up(answer["value"], bool(answer["to_10"]))
         response_id = answer["response_id"]
+        nps_class = known.get(response_id) or classify(answer["value"])
+        action = follow_up(nps_class, bool(answer["to_10"]))
         done[response_id] = action
         if action is FollowUp.OPEN_CASE:
             case_rows.append(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from sqlalchemy import Connection, RowMapping, select
@@ -112,31 +112,35 @@ def answers_frame(
     return frame.reset_index(drop=True)
 
 
-ANSWER_WRITE_COLUMNS = (
-    "response_id",
-    "survey_id",
-    "member_id",
-    "question",
-    "subject",
-    "value",
-    "text",
-    "language",
-    "store_id",
-    "channel",
-    "department_id",
-    "employee_id",
-    "purchase_id",
-    "collected_at",
-    "source",
-)
+class AnswerRow(NamedTuple):
+    """One answered question as it is stored: by ids, not by the business's codes."""
+
+    response_id: str
+    survey_id: int
+    member_id: int | None
+    question: str
+    subject: str
+    value: float | None
+    text: str | None
+    language: str
+    store_id: int | None
+    channel: str | None
+    department_id: int | None
+    employee_id: int | None
+    purchase_id: int | None
+    collected_at: datetime | str
+    """A datetime, or the UTC text ``YYYY-MM-DD HH:MM:SS.ffffff`` a checked import makes."""
+    source: str
+
+
+ANSWER_WRITE_COLUMNS = AnswerRow._fields
 
 
 def insert_answers(connection: Connection, rows: Iterable[Sequence[Any]]) -> int:
-    """Insert answers (tuples in :data:`ANSWER_WRITE_COLUMNS` order); answers already stored
+    """Insert answers (:class:`AnswerRow`, or tuples in its order); answers already stored
     under the same (response, question, subject) are skipped. Return how many were new.
 
-    ``collected_at`` is a datetime or the UTC string ``YYYY-MM-DD HH:MM:SS.ffffff`` that a
-    checked import makes in bulk. Plain ``INSERT … ON CONFLICT DO NOTHING … RETURNING`` in
+    Plain ``INSERT … ON CONFLICT DO NOTHING … RETURNING`` in
     batches (SQLAlchemy's insertmanyvalues): feedback arrives in thousands of rows, not
     millions, so it does not need the COPY path of :mod:`regulars.store.bulk`.
     """
