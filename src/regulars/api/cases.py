@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from regulars.api.deps import Authorized, UoW
 from regulars.domain.access import Scope
-from regulars.domain.feedback.surveys import CaseStatus
+from regulars.domain.feedback.cases import CaseStatus
 from regulars.domain.times import wire
 from regulars.services.api_keys import ApiKey
 from regulars.services.feedback import cases as case_service

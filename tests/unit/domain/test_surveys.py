@@ -8,17 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from regulars.domain.feedback.cases import CaseStatus, FollowUp, follow_up, may_move
 from regulars.domain.feedback.links import is_genuine, make_token, token_hash
 from regulars.domain.feedback.nps import NpsClass, classify
 from regulars.domain.feedback.surveys import (
     DEFAULT_COOLDOWN,
-    CaseStatus,
-    FollowUp,
     QuestionKind,
     SurveyDefinition,
-    follow_up,
     may_invite,
-    may_move,
     sampled,
     value_problem,
 )

@@ -1,8 +1,8 @@
 """Closing the loop: what follows an NPS answer, and the follow-up cases of detractors.
 
 Every detractor (0-6) opens a case for the store or department responsible for the
-experience, due :data:`~regulars.domain.feedback.surveys.DEFAULT_CASE_DUE` later, handled until the
-customer is at least neutral again. Promoters are invited to refer a friend and passives who
+experience, due :data:`~regulars.domain.feedback.cases.DEFAULT_CASE_DUE` later, handled
+until the customer is at least neutral again. Promoters are invited to refer a friend and passives who
 did not say what would make it a 10 are asked, through a channel they consented to and only
 while the answer is fresh (:data:`MESSAGE_WINDOW`): an import of last year's phone survey
 opens cases but sends nobody a message.
@@ -14,8 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from regulars.domain.feedback.nps import NpsClass, classify
-from regulars.domain.feedback.surveys import (
+from regulars.domain.feedback.cases import (
     DEFAULT_CASE_DUE,
     CaseStatus,
     FollowUp,
@@ -24,6 +23,7 @@ from regulars.domain.feedback.surveys import (
     is_closed,
     may_move,
 )
+from regulars.domain.feedback.nps import NpsClass, classify
 from regulars.domain.members import ContactChannel
 from regulars.domain.times import as_utc
 from regulars.services.errors import Invalid, NotFound
