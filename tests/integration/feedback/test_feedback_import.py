@@ -4,16 +4,19 @@ whole, re-imports add nothing, and every detractor opens a case."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from regulars.bootstrap import App
 from regulars.services.feedback import cases
 from regulars.services.imports.answers import import_answers_file
 from regulars.store import outbox
 from regulars.store.feedback import answers as feedback
+from regulars.store.unit_of_work import UnitOfWork
 
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)  # the business fixture's "now"
 
@@ -123,3 +126,36 @@ def test_cases_are_updated_with_status_owner_and_notes(business: App, tmp_path: 
         uow.commit()
         assert resolved["closed_at"] is not None
         assert cases.list_cases(uow, status=["open", "in_progress"]) == []
+
+
+def test_an_import_killed_half_way_keeps_whole_responses_and_a_rerun_finishes_it(
+    business: App, tmp_path: Path
+) -> None:
+    path = tmp_path / "answers.csv"
+    path.write_text(ANSWERS, encoding="utf-8")
+    batches = 0
+
+    def killed_in_the_second_batch(work: Callable[[UnitOfWork], object]) -> object:
+        nonlocal batches
+        batches += 1
+        with business.unit_of_work() as uow:
+            done = work(uow)
+            if batches == 2:
+                raise RuntimeError("killed before the commit")
+            uow.commit()
+        return done
+
+    with pytest.raises(RuntimeError, match="killed"):
+        import_answers_file(
+            path, killed_in_the_second_batch, timezone="Asia/Seoul", batch_rows=2, now=NOW
+        )
+    with business.unit_of_work() as uow:
+        kept = feedback.answers_frame(uow.connection)
+    # batches of whole responses, in response order: R1 (3 rows), then R2, then R8
+    assert sorted(kept["response_id"]) == ["R1", "R1", "R1"]
+    again = import_answers_file(
+        path, business.run_committed, timezone="Asia/Seoul", batch_rows=2, now=NOW
+    )
+    assert (again.added, again.already_present) == (4, 3)
+    with business.unit_of_work() as uow:
+        assert len(cases.list_cases(uow)) == 1
