@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -159,3 +159,17 @@ def test_an_import_killed_half_way_keeps_whole_responses_and_a_rerun_finishes_it
     assert (again.added, again.already_present) == (4, 3)
     with business.unit_of_work() as uow:
         assert len(cases.list_cases(uow)) == 1
+
+
+def test_overdue_cases_are_found_whatever_the_offset_of_the_time_asked(
+    business: App, tmp_path: Path
+) -> None:
+    path = tmp_path / "answers.csv"
+    path.write_text(ANSWERS, encoding="utf-8")
+    import_answers_file(path, business.run_committed, timezone="Asia/Seoul", now=NOW)
+    seoul = timezone(timedelta(hours=9))
+    with business.unit_of_work() as uow:
+        # the case is due 48 hours after NOW; in Seoul's wall clock that moment reads 9 later
+        assert cases.list_cases(uow, overdue_at=(NOW + timedelta(hours=47)).astimezone(seoul)) == []
+        [late] = cases.list_cases(uow, overdue_at=(NOW + timedelta(hours=49)).astimezone(seoul))
+    assert late["response_id"] == "R1"

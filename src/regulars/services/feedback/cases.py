@@ -2,10 +2,10 @@
 
 Every detractor (0-6) opens a case for the store or department responsible for the
 experience, due :data:`~regulars.domain.feedback.cases.DEFAULT_CASE_DUE` later, handled
-until the customer is at least neutral again. Promoters are invited to refer a friend and passives who
-did not say what would make it a 10 are asked, through a channel they consented to and only
-while the answer is fresh (:data:`MESSAGE_WINDOW`): an import of last year's phone survey
-opens cases but sends nobody a message.
+until the customer is at least neutral again. Promoters are invited to refer a friend and
+passives who did not say what would make it a 10 are asked, through a channel they
+consented to and only while the answer is fresh (:data:`MESSAGE_WINDOW`): an import of last
+year's phone survey opens cases but sends nobody a message.
 """
 
 from __future__ import annotations

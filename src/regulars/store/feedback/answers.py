@@ -92,9 +92,9 @@ def answers_frame(
         .order_by(a.c.collected_at, a.c.response_id, a.c.id)
     )
     if since is not None:
-        query = query.where(a.c.collected_at >= since)
+        query = query.where(a.c.collected_at >= as_utc(since))
     if until is not None:
-        query = query.where(a.c.collected_at < until)
+        query = query.where(a.c.collected_at < as_utc(until))
     if survey is not None:
         query = query.where(surveys.c.code == survey)
     rows = connection.execute(query).all()

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, select
 
+from regulars.domain.times import as_utc
 from regulars.store.tables import employees, members, purchases
 
 
@@ -29,8 +30,8 @@ def purchases_between(connection: Connection, since: datetime, until: datetime) 
             .where(
                 purchases.c.member_id.is_not(None),
                 purchases.c.kind == "sale",
-                purchases.c.occurred_at >= since,
-                purchases.c.occurred_at < until,
+                purchases.c.occurred_at >= as_utc(since),
+                purchases.c.occurred_at < as_utc(until),
             )
             .order_by(purchases.c.occurred_at, purchases.c.id)
         ).mappings()

@@ -36,6 +36,8 @@ CASE_COLUMNS = (
     "updated_at",
 )
 CASE_TIMES = ("opened_at", "due_at", "updated_at")
+"""Moments are written and compared in UTC: SQLite keeps a datetime's wall clock and drops
+its offset, so each is made UTC here (:func:`regulars.domain.times.as_utc`) first."""
 
 
 def insert_cases(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -91,13 +93,13 @@ def cases(
     if department is not None:
         query = query.where(departments.c.code == department)
     if overdue_at is not None:
-        query = query.where(feedback_cases.c.due_at < overdue_at)
+        query = query.where(feedback_cases.c.due_at < as_utc(overdue_at))
     return list(connection.execute(query.order_by(feedback_cases.c.id).limit(limit)).mappings())
 
 
 def update_case(connection: Connection, case_id: int, values: dict[str, Any]) -> None:
     connection.execute(
-        update(feedback_cases).where(feedback_cases.c.id == case_id).values(**values)
+        update(feedback_cases).where(feedback_cases.c.id == case_id).values(**_utc_times(values))
     )
 
 
@@ -105,7 +107,9 @@ def add_case_note(
     connection: Connection, case_id: int, at: datetime, author: str, text: str
 ) -> None:
     connection.execute(
-        feedback_case_notes.insert().values(case_id=case_id, at=at, author=author, text=text)
+        feedback_case_notes.insert().values(
+            case_id=case_id, at=as_utc(at), author=author, text=text
+        )
     )
 
 
@@ -127,3 +131,7 @@ def case_ids_by_response(connection: Connection, response_ids: Iterable[str]) ->
         )
     )
     return {str(r): int(i) for r, i in rows}
+
+
+def _utc_times(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: as_utc(v) if isinstance(v, datetime) else v for k, v in values.items()}

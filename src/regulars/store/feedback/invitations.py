@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, select, update
 
+from regulars.domain.times import as_utc
 from regulars.store.dialect import upsert_insert
 from regulars.store.tables import (
     departments,
@@ -40,7 +41,7 @@ def add_invitation(connection: Connection, values: dict[str, Any]) -> int | None
     """Insert one invitation; None when its ``dedupe_key`` was already used."""
     statement = (
         upsert_insert(connection, survey_invitations)
-        .values(**values)
+        .values(**{k: as_utc(v) if isinstance(v, datetime) else v for k, v in values.items()})
         .on_conflict_do_nothing(index_elements=[survey_invitations.c.dedupe_key])
         .returning(survey_invitations.c.id)
     )
@@ -96,7 +97,7 @@ def use_invitation(
     result = connection.execute(
         update(survey_invitations)
         .where(survey_invitations.c.id == invitation_id, survey_invitations.c.used_at.is_(None))
-        .values(used_at=now, response_id=response_id)
+        .values(used_at=as_utc(now), response_id=response_id)
     )
     return result.rowcount == 1
 
