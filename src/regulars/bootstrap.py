@@ -6,14 +6,18 @@ from it, so that they all run the same code on the same store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
 from regulars.config import Settings
 from regulars.store.database import connect, migrate
 from regulars.store.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -29,6 +33,14 @@ class App:
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.engine)
+
+    def run_committed(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run ``work`` in a unit of work of its own and commit it. An edge hands this to a
+        job that commits batch by batch (an import), so that the job itself never commits."""
+        with self.unit_of_work() as uow:
+            result = work(uow)
+            uow.commit()
+        return result
 
 
 def build(settings: Settings | None = None, *, migrate_schema: bool = True) -> App:

@@ -28,7 +28,7 @@ def loaded(app: App, tmp_path: Path) -> App:
         surveys.define_survey(uow, SURVEY, NOW)
         uow.commit()
     report = import_answers_frame(
-        survey_answers(demo), app.unit_of_work, timezone="Asia/Seoul", now=NOW
+        survey_answers(demo), app.run_committed, timezone="Asia/Seoul", now=NOW
     )
     assert not report.errors
     return app

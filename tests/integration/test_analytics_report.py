@@ -82,7 +82,7 @@ def business(app: App, tmp_path: Path) -> tuple[App, DemoBusiness, pd.DataFrame]
         surveys.define_survey(uow, SURVEY, NOW)
         uow.commit()
     answers = survey_answers(demo)
-    report = import_answers_frame(answers, app.unit_of_work, timezone="Asia/Seoul", now=NOW)
+    report = import_answers_frame(answers, app.run_committed, timezone="Asia/Seoul", now=NOW)
     assert not report.errors, report.errors[:3]
     return app, demo, answers
 

@@ -1,6 +1,7 @@
 """Net Promoter Score with honest margins.
 
-Detractors answer 0-6, passives 7-8, promoters 9-10; NPS = % promoters - % detractors,
+Detractors answer 0-6, passives 7-8, promoters 9-10 (the bounds of
+:mod:`regulars.domain.feedback.nps`); NPS = % promoters - % detractors,
 from -100 to +100 (passives count only in the denominator). An NPS is an estimate from a
 sample, so every figure here carries its margin of error and its 95 % adjusted-Wald
 interval, and two NPS values are called different only when a test says so.
@@ -26,6 +27,9 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from regulars.domain.feedback import nps as nps_rules
+from regulars.domain.feedback.nps import NpsClass
 
 #: The bands of the brief: (lower bound inclusive, label).
 BANDS: tuple[tuple[float, str], ...] = (
@@ -68,13 +72,20 @@ class NpsInterval(NamedTuple):
 
 
 def classify(scores: pd.Series) -> pd.Series:
-    """'detractor' (0-6), 'passive' (7-8) or 'promoter' (9-10); missing stays missing."""
+    """'detractor' (0-6), 'passive' (7-8) or 'promoter' (9-10); missing stays missing.
+
+    :func:`regulars.domain.feedback.nps.classify` for a whole series at once, on the
+    domain's bounds, so that the answer page, the cases and the analytics cannot disagree.
+    A score outside the scale has no class (None) here rather than an error.
+    """
     values = pd.to_numeric(scores, errors="coerce")
     labels = np.select(
-        [values <= 6, values <= 8, values <= 10], ["detractor", "passive", "promoter"], ""
+        [values <= nps_rules.DETRACTOR_HIGHEST, values <= nps_rules.PASSIVE_HIGHEST],
+        [NpsClass.DETRACTOR.value, NpsClass.PASSIVE.value],
+        NpsClass.PROMOTER.value,
     )
     out = pd.Series(labels, index=scores.index, dtype="object")
-    out[values.isna() | (values < 0) | (values > 10)] = None
+    out[values.isna() | (values < nps_rules.LOWEST) | (values > nps_rules.HIGHEST)] = None
     return out
 
 

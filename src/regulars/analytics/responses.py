@@ -1,7 +1,7 @@
 """From the long answers frame to one row per survey response.
 
 The store gives answers one per (response, question, driver) — the frame of
-``regulars.store.feedback.surveys.answers_frame`` with the columns of :data:`ANSWER_COLUMNS`.
+``regulars.store.feedback.answers.answers_frame`` with the columns of :data:`ANSWER_COLUMNS`.
 Most statistics want one row per response: the 0-10 score, the open answers, the CSAT,
 each driver's rating and stated importance, the share of wallet and the intent to rebuy,
 beside where and by whom the customer was served. :func:`responses_wide` makes that frame.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from regulars.store.feedback.surveys import ANSWER_COLUMNS
+from regulars.store.feedback.answers import ANSWER_COLUMNS
 
 __all__ = ["ANSWER_COLUMNS", "csat_answers", "driver_names", "empty_answers", "responses_wide"]
 

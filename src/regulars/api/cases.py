@@ -10,11 +10,21 @@ from pydantic import BaseModel, Field
 
 from regulars.api.deps import Authorized, UoW
 from regulars.domain.access import Scope
-from regulars.domain.feedback.surveys import CaseStatus
+from regulars.domain.feedback.cases import CaseStatus
+from regulars.domain.times import wire
 from regulars.services.api_keys import ApiKey
 from regulars.services.feedback import cases as case_service
 
 router = APIRouter(prefix="/v1/cases", tags=["follow-up cases"])
+CASE_TIMES = ("opened_at", "due_at", "updated_at", "closed_at")
+
+
+def _shown(case: dict[str, Any]) -> dict[str, Any]:
+    """A case as the API answers it: every time in the one wire format."""
+    shown = {**case, **{name: wire(case[name]) for name in CASE_TIMES}}
+    if "notes" in case:
+        shown["notes"] = [{**note, "at": wire(note["at"])} for note in case["notes"]]
+    return shown
 
 
 class CaseUpdate(BaseModel):
@@ -44,14 +54,14 @@ def list_cases(
         after=after,
         limit=max(1, min(limit, 1000)),
     )
-    return {"cases": found, "next_after": found[-1]["id"] if found else None}
+    return {"cases": [_shown(c) for c in found], "next_after": found[-1]["id"] if found else None}
 
 
 @router.get("/{case_id}", summary="One case with its notes")
 def get_case(
     case_id: int, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.ANALYST))]
 ) -> dict[str, Any]:
-    return case_service.get_case(uow, case_id)
+    return _shown(case_service.get_case(uow, case_id))
 
 
 @router.patch("/{case_id}", summary="Move a case, give it an owner, add a note")
@@ -71,4 +81,4 @@ def update_case(
         author=body.author,
     )
     uow.commit()
-    return updated
+    return _shown(updated)

@@ -22,6 +22,7 @@ from regulars.domain.purchases import SalesChannel
 from regulars.services.api_keys import ApiKey
 from regulars.services.errors import Invalid
 from regulars.services.feedback import dispatch as surveys_dispatch
+from regulars.services.feedback import responses as response_service
 from regulars.services.feedback import surveys as survey_service
 from regulars.services.imports import answers as feedback_import
 
@@ -103,7 +104,7 @@ def post_response(
     def run() -> tuple[int, Any]:
         data = body.model_dump(mode="json", exclude_none=True)
         data["answers"] = [a.model_dump(mode="json", exclude_none=True) for a in body.answers]
-        result = survey_service.answer_by_api(
+        result = response_service.answer_by_api(
             uow, code, data, app.settings.timezone, datetime.now(UTC)
         )
         return (201 if result["answers_added"] else 200), result
@@ -131,7 +132,7 @@ async def import_answers(
         report = await run_in_threadpool(
             feedback_import.import_answers_file,
             path,
-            app.unit_of_work,
+            app.run_committed,
             timezone=app.settings.timezone,
         )
     return {

@@ -134,7 +134,7 @@ def import_answers(
         try:
             report = feedback_import.import_answers_file(
                 path,
-                application.unit_of_work,
+                application.run_committed,
                 timezone=application.settings.timezone,
                 rejects=rejects,
                 progress=advance,

@@ -36,6 +36,7 @@ import pandas as pd
 import yaml
 
 from regulars.demo.business import DRIVERS, DemoBusiness
+from regulars.domain.feedback.nps import PASSIVE_HIGHEST, NpsClass, classify
 from regulars.services.feedback import surveys
 from regulars.services.feedback.answers import COLUMNS
 from regulars.services.imports.answers import import_answers_frame
@@ -112,7 +113,7 @@ def survey_answers(business: DemoBusiness, seed: int = 7) -> pd.DataFrame:
     attachment = truth["attachment"].to_numpy()
     wallet = np.clip(np.rint((15 + 75 * attachment + rng.normal(0, 12, n)) / 5) * 5, 0, 100)
     intent = _scale(1 + ltr / 2.5 + rng.normal(0, 0.6, n), 1, 5)
-    opt_in = (rng.random(n) < np.where(nps >= 9, 0.45, 0.12)).astype(int)
+    opt_in = (rng.random(n) < np.where(nps > PASSIVE_HIGHEST, 0.45, 0.12)).astype(int)
 
     rows: list[dict[str, Any]] = []
     for i in range(n):
@@ -193,10 +194,11 @@ def _comment(
         options: list[str] = texts["closer"][language]
         return options[int(rng.integers(len(options)))]
 
-    if score <= 6:
+    nps_class = classify(score)
+    if nps_class is NpsClass.DETRACTOR:
         driver = complaint_driver if rng.random() < 0.6 else worst
         return pick("complaint", driver) + closer(), pick("wish", driver)
-    if score <= 8:
+    if nps_class is NpsClass.PASSIVE:
         why = pick("praise", best) if rng.random() < 0.5 else pick("complaint", worst) + closer()
         return why, pick("wish", worst)
     return pick("praise", best), None
@@ -209,10 +211,18 @@ def load_survey_answers(
     timezone: str = "Asia/Seoul",
     now: datetime | None = None,
 ) -> ImportReport:
-    """Define the demo surveys and import ``frame`` (from :func:`survey_answers`)."""
+    """Define the demo surveys and import ``frame`` (from :func:`survey_answers`), each
+    batch committed as it is written."""
     now = now or datetime.now(UTC)
     with unit_of_work() as uow:
         for definition in DEMO_SURVEYS:
             surveys.define_survey(uow, dict(definition), now)
         uow.commit()
-    return import_answers_frame(frame, unit_of_work, timezone=timezone, now=now)
+
+    def run_committed(work: Callable[[UnitOfWork], object]) -> object:
+        with unit_of_work() as uow:
+            result = work(uow)
+            uow.commit()
+        return result
+
+    return import_answers_frame(frame, run_committed, timezone=timezone, now=now)

@@ -5,7 +5,7 @@ summary (one row per member) and member months (one row per member and month wit
 purchase), in the engine where the purchases live. The same SQL runs on SQLite and
 PostgreSQL (the store) and on DuckDB (over Parquet files shaped like the store's tables, as
 ``bench/bench_report.py`` does for 20 million purchases); only the month expression differs.
-Survey answers come through :func:`regulars.store.feedback.surveys.answers_frame`.
+Survey answers come through :func:`regulars.store.feedback.answers.answers_frame`.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def latest_purchase_date(source: Any) -> date | None:
 
 def _answers(connection: Connection) -> pd.DataFrame:
     try:
-        from regulars.store.feedback.surveys import answers_frame
+        from regulars.store.feedback.answers import answers_frame
     except ImportError:  # pragma: no cover - the feedback area is part of the store
         return empty_answers()
     return answers_frame(connection)

@@ -20,8 +20,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from regulars.bootstrap import App
-from regulars.domain.feedback.surveys import NO_SUBJECT, CsatTarget, NpsClass
-from regulars.services.feedback.surveys import (
+from regulars.domain.feedback.nps import NpsClass
+from regulars.domain.feedback.surveys import NO_SUBJECT, CsatTarget
+from regulars.services.feedback.links import (
     LinkAnswer,
     LinkStatus,
     SurveyLink,
@@ -134,9 +135,7 @@ def show(token: str, request: Request) -> HTMLResponse:
 
 def _record(app: App, token: str, form: dict[str, str]) -> LinkAnswer:
     with app.unit_of_work() as uow:
-        result = answer_link(
-            uow, token, app.settings.secret_key, form, app.settings.timezone, datetime.now(UTC)
-        )
+        result = answer_link(uow, token, app.settings.secret_key, form, datetime.now(UTC))
         uow.commit()
     return result
 

@@ -23,7 +23,7 @@ from regulars.config import Settings
 from regulars.services.feedback import cases, surveys
 from regulars.services.feedback.dispatch import invite_after_purchases
 from regulars.services.imports.files import import_file
-from regulars.store.feedback import surveys as feedback
+from regulars.store.feedback import answers as feedback
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -47,6 +48,11 @@ def test_a_kiosk_answer_by_api_opens_a_case_that_staff_work_through(
     listed = client.get("/v1/cases", params={"status": "open"}, headers=analyst).json()
     assert [c["id"] for c in listed["cases"]] == [case_id]
     assert listed["cases"][0]["store"] == "S01"
+    opened = listed["cases"][0]
+    assert datetime.fromisoformat(opened["due_at"]) - datetime.fromisoformat(
+        opened["opened_at"]
+    ) == timedelta(hours=48)
+    assert all(opened[name].endswith("+00:00") for name in ("opened_at", "due_at", "updated_at"))
     moved = client.patch(
         f"/v1/cases/{case_id}",
         json={"status": "in_progress", "owner": "Store manager", "note": "Called, apologised"},
@@ -54,8 +60,9 @@ def test_a_kiosk_answer_by_api_opens_a_case_that_staff_work_through(
     )
     assert moved.status_code == 200
     assert moved.json()["notes"][0]["text"] == "Called, apologised"
+    assert moved.json()["notes"][0]["at"].endswith("+00:00")
     closed = client.patch(f"/v1/cases/{case_id}", json={"status": "closed"}, headers=pos)
-    assert closed.json()["closed_at"] is not None
+    assert closed.json()["closed_at"].endswith("+00:00")
     wrong = client.patch(f"/v1/cases/{case_id}", json={"status": "resolved"}, headers=pos)
     assert wrong.status_code == 422
     assert wrong.json()["error"]["message"] == "a case cannot go from closed to resolved"

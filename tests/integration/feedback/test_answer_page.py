@@ -3,20 +3,22 @@ server error), answers land once, in the member's language."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from regulars.api.app import create_api
 from regulars.bootstrap import App
 from regulars.domain.feedback.links import make_token
-from regulars.services.feedback import cases, surveys
+from regulars.services.feedback import cases, responses, surveys
+from regulars.services.feedback import links as link_service
 from regulars.services.feedback.dispatch import invite_after_purchases
-from regulars.store.feedback import surveys as feedback
-from regulars.store.tables import survey_invitations
+from regulars.store.feedback import answers as feedback
+from regulars.store.tables import feedback_cases, outbox, survey_answers, survey_invitations
 
 NOW = datetime.now(UTC)
 NPS_SURVEY = {
@@ -182,3 +184,73 @@ def test_a_promoters_what_would_make_it_a_10_is_not_kept(
     with business.unit_of_work() as uow:
         frame = feedback.answers_frame(uow.connection)
     assert sorted(frame["question"]) == ["nps", "nps_why", "share_of_wallet"]
+
+
+def _stored(connection: Connection) -> tuple[list[dict[str, object]], ...]:
+    """Every answer, case and message, without the ids the database hands out."""
+
+    def rows(table, order):  # type: ignore[no-untyped-def]
+        query = select(*[c for c in table.c if c.name != "id"]).order_by(*order)
+        return [dict(r) for r in connection.execute(query).mappings()]
+
+    a = survey_answers.c
+    messages = rows(outbox, [outbox.c.topic])
+    for message in messages:  # a case's id differs: PostgreSQL does not roll sequences back
+        message["payload"] = {
+            k: v for k, v in json.loads(str(message["payload"])).items() if k != "case_id"
+        }
+    return (
+        rows(survey_answers, [a.question, a.subject]),
+        rows(feedback_cases, [feedback_cases.c.id]),
+        messages,
+    )
+
+
+@pytest.mark.parametrize("score", ["3", "8", "10"])
+def test_a_link_answer_stores_the_rows_of_the_checked_path(
+    links: dict[str, str], business: App, score: str
+) -> None:
+    """The page writes by the invitation's ids; before, it wrote rows of codes through the
+    checks of a file. Both must store the same answers, case and messages."""
+    form = {
+        "nps": score,
+        "nps_why": "  Slow at the counter  ",
+        "nps_to_10": "Faster service",
+        "csat.touchpoint": "2",
+        "csat.employee": "4",
+        "driver_rating.service": "1",
+        "driver_importance.price": "5",
+        "share_of_wallet": "40",
+        "intent_rebuy": "3",
+        "test_opt_in": "1",
+    }
+    token = links["en"].rsplit("/", 1)[1]
+    secret = business.settings.secret_key
+    with business.unit_of_work() as uow:
+        link = link_service.open_link(uow, token, secret, NOW)
+        assert link.definition is not None
+        assert link.invitation_id is not None
+        submitted = link_service.form_answers(link.definition, form)
+        response_id = f"link-{link.invitation_id}"
+        frame = responses.answer_rows(
+            link.context["survey"], response_id, NOW, link.context, submitted.answers
+        )
+        report = responses.record_rows(uow, frame, "link", "Asia/Seoul", NOW)
+        assert not report.errors
+        before = _stored(uow.connection)
+        uow.rollback()
+    with business.unit_of_work() as uow:
+        answered = link_service.answer_link(uow, token, secret, form, NOW)
+        uow.commit()
+    assert answered.recorded
+    with business.unit_of_work() as uow:
+        after = _stored(uow.connection)
+    assert after == before
+    answers, opened, messages = after
+    assert len(answers) == (9 if score == "10" else 10)
+    assert len(opened) == (score == "3")
+    follow_ups = [m["topic"] for m in messages if str(m["topic"]).startswith("feedback.")]
+    assert (
+        follow_ups
+        == {"3": ["feedback.case_opened"], "8": [], "10": ["feedback.referral_invite"]}[score]
+    )

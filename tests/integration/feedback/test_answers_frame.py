@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from regulars.bootstrap import App
-from regulars.store.feedback import surveys as feedback
+from regulars.store.feedback import answers as feedback
+from regulars.store.feedback import surveys
 from regulars.store.tables import members, stores
 
 NOW = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
@@ -17,8 +18,8 @@ NOW = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
 def test_answers_frame_has_the_contract_columns_and_types(app: App) -> None:
     with app.unit_of_work() as uow:
         c = uow.connection
-        feedback.save_survey(c, "nps", "NPS", "{}", True, NOW)
-        survey_id = feedback.survey_ids(c, ["nps"])["nps"]
+        surveys.save_survey(c, "nps", "NPS", "{}", True, NOW)
+        survey_id = surveys.survey_ids(c, ["nps"])["nps"]
         member_id = c.execute(
             members.insert()
             .values(external_id="M1", locale="en", created_at=NOW, updated_at=NOW)

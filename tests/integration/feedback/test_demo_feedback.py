@@ -16,7 +16,7 @@ from regulars.services.feedback import cases
 from regulars.services.feedback.answers import COLUMNS, check_answers
 from regulars.services.imports.files import import_file
 from regulars.services.imports.tabular import ROW
-from regulars.store.feedback import surveys as feedback
+from regulars.store.feedback import answers as feedback
 
 
 @pytest.fixture(scope="module")

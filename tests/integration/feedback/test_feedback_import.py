@@ -4,16 +4,19 @@ whole, re-imports add nothing, and every detractor opens a case."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from regulars.bootstrap import App
 from regulars.services.feedback import cases
 from regulars.services.imports.answers import import_answers_file
 from regulars.store import outbox
-from regulars.store.feedback import surveys as feedback
+from regulars.store.feedback import answers as feedback
+from regulars.store.unit_of_work import UnitOfWork
 
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)  # the business fixture's "now"
 
@@ -43,7 +46,7 @@ def test_an_import_with_bad_rows_keeps_the_good_responses(business: App, tmp_pat
     path.write_text(ANSWERS, encoding="utf-8")
     rejects = tmp_path / "rejects.csv"
     report = import_answers_file(
-        path, business.unit_of_work, timezone="Asia/Seoul", rejects=rejects, now=NOW
+        path, business.run_committed, timezone="Asia/Seoul", rejects=rejects, now=NOW
     )
     reasons = {(e.row, e.field): e.reason for e in report.errors}
     assert reasons[(6, "value")] == "must be a whole number from 0 to 10"
@@ -73,8 +76,8 @@ def test_an_import_with_bad_rows_keeps_the_good_responses(business: App, tmp_pat
 def test_reimporting_adds_nothing_and_opens_no_second_case(business: App, tmp_path: Path) -> None:
     path = tmp_path / "answers.csv"
     path.write_text(ANSWERS, encoding="utf-8")
-    import_answers_file(path, business.unit_of_work, timezone="Asia/Seoul", now=NOW)
-    again = import_answers_file(path, business.unit_of_work, timezone="Asia/Seoul", now=NOW)
+    import_answers_file(path, business.run_committed, timezone="Asia/Seoul", now=NOW)
+    again = import_answers_file(path, business.run_committed, timezone="Asia/Seoul", now=NOW)
     assert again.added == 0
     assert again.already_present == 7
     with business.unit_of_work() as uow:
@@ -87,7 +90,7 @@ def test_a_detractor_opens_a_case_for_the_responsible_store_and_department(
 ) -> None:
     path = tmp_path / "answers.csv"
     path.write_text(ANSWERS, encoding="utf-8")
-    import_answers_file(path, business.unit_of_work, timezone="Asia/Seoul", now=NOW)
+    import_answers_file(path, business.run_committed, timezone="Asia/Seoul", now=NOW)
     with business.unit_of_work() as uow:
         [case] = cases.list_cases(uow)
         events = outbox.topics(uow.connection)
@@ -108,7 +111,7 @@ def test_a_detractor_opens_a_case_for_the_responsible_store_and_department(
 def test_cases_are_updated_with_status_owner_and_notes(business: App, tmp_path: Path) -> None:
     path = tmp_path / "answers.csv"
     path.write_text(ANSWERS, encoding="utf-8")
-    import_answers_file(path, business.unit_of_work, timezone="Asia/Seoul", now=NOW)
+    import_answers_file(path, business.run_committed, timezone="Asia/Seoul", now=NOW)
     with business.unit_of_work() as uow:
         [case] = cases.list_cases(uow, status=["open"])
         updated = cases.update_case(
@@ -123,3 +126,50 @@ def test_cases_are_updated_with_status_owner_and_notes(business: App, tmp_path: 
         uow.commit()
         assert resolved["closed_at"] is not None
         assert cases.list_cases(uow, status=["open", "in_progress"]) == []
+
+
+def test_an_import_killed_half_way_keeps_whole_responses_and_a_rerun_finishes_it(
+    business: App, tmp_path: Path
+) -> None:
+    path = tmp_path / "answers.csv"
+    path.write_text(ANSWERS, encoding="utf-8")
+    batches = 0
+
+    def killed_in_the_second_batch(work: Callable[[UnitOfWork], object]) -> object:
+        nonlocal batches
+        batches += 1
+        with business.unit_of_work() as uow:
+            done = work(uow)
+            if batches == 2:
+                raise RuntimeError("killed before the commit")
+            uow.commit()
+        return done
+
+    with pytest.raises(RuntimeError, match="killed"):
+        import_answers_file(
+            path, killed_in_the_second_batch, timezone="Asia/Seoul", batch_rows=2, now=NOW
+        )
+    with business.unit_of_work() as uow:
+        kept = feedback.answers_frame(uow.connection)
+    # batches of whole responses, in response order: R1 (3 rows), then R2, then R8
+    assert sorted(kept["response_id"]) == ["R1", "R1", "R1"]
+    again = import_answers_file(
+        path, business.run_committed, timezone="Asia/Seoul", batch_rows=2, now=NOW
+    )
+    assert (again.added, again.already_present) == (4, 3)
+    with business.unit_of_work() as uow:
+        assert len(cases.list_cases(uow)) == 1
+
+
+def test_overdue_cases_are_found_whatever_the_offset_of_the_time_asked(
+    business: App, tmp_path: Path
+) -> None:
+    path = tmp_path / "answers.csv"
+    path.write_text(ANSWERS, encoding="utf-8")
+    import_answers_file(path, business.run_committed, timezone="Asia/Seoul", now=NOW)
+    seoul = timezone(timedelta(hours=9))
+    with business.unit_of_work() as uow:
+        # the case is due 48 hours after NOW; in Seoul's wall clock that moment reads 9 later
+        assert cases.list_cases(uow, overdue_at=(NOW + timedelta(hours=47)).astimezone(seoul)) == []
+        [late] = cases.list_cases(uow, overdue_at=(NOW + timedelta(hours=49)).astimezone(seoul))
+    assert late["response_id"] == "R1"

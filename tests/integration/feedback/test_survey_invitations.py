@@ -11,7 +11,7 @@ from regulars.services import members as member_service
 from regulars.services.feedback import surveys
 from regulars.services.feedback.dispatch import TOPIC, invite_after_purchases, invite_wave
 from regulars.store import outbox
-from regulars.store.feedback import surveys as feedback
+from regulars.store.feedback import candidates
 
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
 SECRET = "test-secret"
@@ -87,7 +87,7 @@ def test_a_withdrawn_consent_stops_invitations(business: App) -> None:
         asked = {e["member_id"] for e in _invitations(business)}
         expected = {
             int(row["id"])
-            for row in feedback.active_members(uow.connection)
+            for row in candidates.active_members(uow.connection)
             if row["external_id"] in ("M1", "M4")
         }
     assert report.invited == 2

@@ -19,6 +19,7 @@ from regulars.analytics.nps import (
     nps_table,
     nps_trend,
 )
+from regulars.domain.feedback import nps as nps_rules
 
 
 def test_scale_starts_at_zero_and_passives_only_count_in_the_denominator() -> None:
@@ -35,6 +36,13 @@ def test_scale_starts_at_zero_and_passives_only_count_in_the_denominator() -> No
     assert kinds.iloc[7] is None
     # 2 promoters, 2 passives, 3 detractors of 7: (2 - 3) / 7
     assert nps_of(pd.Series([0, 1, 6, 7, 8, 9, 10])).nps == pytest.approx(100 * (2 - 3) / 7)
+
+
+def test_the_analytics_and_the_domain_classify_every_score_alike() -> None:
+    scores = [float(s) for s in range(11)] + [6.5, 8.5, 9.5]
+    vectorised = classify(pd.Series(scores)).tolist()
+    assert vectorised == [nps_rules.classify(s).value for s in scores]
+    assert classify(pd.Series([-1, 10.5, 11, "x"])).isna().all()
 
 
 def test_adjusted_wald_matches_the_published_recipe_worked_by_hand() -> None:

@@ -8,18 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from regulars.domain.feedback.cases import CaseStatus, FollowUp, follow_up, may_move
 from regulars.domain.feedback.links import is_genuine, make_token, token_hash
+from regulars.domain.feedback.nps import NpsClass, classify
 from regulars.domain.feedback.surveys import (
     DEFAULT_COOLDOWN,
-    CaseStatus,
-    FollowUp,
-    NpsClass,
     QuestionKind,
     SurveyDefinition,
-    classify,
-    follow_up,
     may_invite,
-    may_move,
     sampled,
     value_problem,
 )
@@ -110,10 +106,10 @@ def test_sampling_is_stable_and_keeps_about_the_share() -> None:
 
 
 def test_each_nps_class_has_its_follow_up() -> None:
-    assert follow_up(0, told_what_makes_a_10=True) is FollowUp.OPEN_CASE
-    assert follow_up(7, told_what_makes_a_10=False) is FollowUp.ASK_TO_10
-    assert follow_up(8, told_what_makes_a_10=True) is FollowUp.NONE
-    assert follow_up(9, told_what_makes_a_10=False) is FollowUp.INVITE_REFERRAL
+    assert follow_up(NpsClass.DETRACTOR, told_what_makes_a_10=True) is FollowUp.OPEN_CASE
+    assert follow_up(NpsClass.PASSIVE, told_what_makes_a_10=False) is FollowUp.ASK_TO_10
+    assert follow_up(NpsClass.PASSIVE, told_what_makes_a_10=True) is FollowUp.NONE
+    assert follow_up(NpsClass.PROMOTER, told_what_makes_a_10=False) is FollowUp.INVITE_REFERRAL
 
 
 def test_case_moves() -> None:

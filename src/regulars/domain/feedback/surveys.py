@@ -1,13 +1,5 @@
-"""Surveys and their answers: question kinds, the NPS classes, what a survey asks, who may
-be asked and when, and what must follow an answer.
-
-The Net Promoter question is "How likely are you to recommend us to a friend, 0 to 10?";
-detractors answer 0-6, passives 7-8, promoters 9-10 (Reichheld 2003, "The One Number You Need
-to Grow", Harvard Business Review 81(12)). The scale starts at 0.
-
->>> classify(6), classify(7), classify(10)
-(<NpsClass.DETRACTOR: 'detractor'>, <NpsClass.PASSIVE: 'passive'>, <NpsClass.PROMOTER: 'promoter'>)
-"""
+"""Surveys and their answers: question kinds and scales, what a survey asks, who may be
+asked and when. The NPS classes are in :mod:`.nps`; what follows an answer in :mod:`.cases`."""
 
 from __future__ import annotations
 
@@ -18,11 +10,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from regulars.domain.feedback import nps
+
 DEFAULT_DRIVERS = ("price", "quality", "delivery", "service", "staff")
 """Price, product quality, delivery, service quality, staff attitude (the brief, section 4)."""
 
 DEFAULT_COOLDOWN = timedelta(days=30)
-DEFAULT_CASE_DUE = timedelta(hours=48)
 DEFAULT_LINK_VALIDITY = timedelta(days=14)
 
 
@@ -46,12 +39,6 @@ class CsatTarget(StrEnum):
     EMPLOYEE = "employee"
 
 
-class NpsClass(StrEnum):
-    DETRACTOR = "detractor"
-    PASSIVE = "passive"
-    PROMOTER = "promoter"
-
-
 class AnswerSource(StrEnum):
     LINK = "link"
     IMPORT = "import"
@@ -60,7 +47,7 @@ class AnswerSource(StrEnum):
 
 TEXT_QUESTIONS = frozenset({QuestionKind.NPS_WHY, QuestionKind.NPS_TO_10})
 SCALES: dict[QuestionKind, tuple[int, int]] = {
-    QuestionKind.NPS: (0, 10),
+    QuestionKind.NPS: (nps.LOWEST, nps.HIGHEST),
     QuestionKind.CSAT: (1, 5),
     QuestionKind.DRIVER_RATING: (1, 5),
     QuestionKind.DRIVER_IMPORTANCE: (1, 5),
@@ -73,14 +60,16 @@ intention to buy again runs from 1 (certainly not) to 5 (certainly); opt-in is 0
 
 NO_SUBJECT = "-"
 
-
-def classify(score: int | float) -> NpsClass:
-    """The NPS class of a 0-10 answer; raise ValueError outside the scale."""
-    if not 0 <= score <= 10:
-        raise ValueError(f"an NPS answer is 0 to 10, not {score}")
-    if score <= 6:
-        return NpsClass.DETRACTOR
-    return NpsClass.PASSIVE if score <= 8 else NpsClass.PROMOTER
+SERVICE_CONTEXT = ("store", "channel", "department", "employee")
+"""Where and by whom the customer was served: a response's context beside its member,
+language and purchase."""
+CSAT_RATES: dict[str, tuple[str, ...]] = {
+    CsatTarget.TOUCHPOINT: ("store", "channel"),
+    CsatTarget.DEPARTMENT: ("department",),
+    CsatTarget.EMPLOYEE: ("employee",),
+}
+"""The part of :data:`SERVICE_CONTEXT` a CSAT answer keeps: only what it rates, so that an
+employee's rating is not counted for the store as well."""
 
 
 def value_problem(kind: QuestionKind, value: float | None, text: str | None) -> str | None:
@@ -254,60 +243,3 @@ def sampled(key: str, share: float) -> bool:
         return False
     digest = hashlib.sha256(key.encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 < share
-
-
-class FollowUp(StrEnum):
-    """What an NPS answer calls for (the brief, section 5)."""
-
-    OPEN_CASE = "open_case"
-    """A detractor: a case for the responsible store or department, until the customer is
-    at least neutral again."""
-    INVITE_REFERRAL = "invite_referral"
-    """A promoter: ask them to recommend us to a friend."""
-    ASK_TO_10 = "ask_to_10"
-    """A passive who has not said what would make it a 10: ask them."""
-    NONE = "none"
-
-
-def follow_up(score: int | float, told_what_makes_a_10: bool) -> FollowUp:
-    """The follow-up an NPS answer needs.
-
-    >>> follow_up(3, True), follow_up(8, False), follow_up(8, True), follow_up(9, False)
-    (<FollowUp.OPEN_CASE: 'open_case'>, <FollowUp.ASK_TO_10: 'ask_to_10'>, \
-<FollowUp.NONE: 'none'>, <FollowUp.INVITE_REFERRAL: 'invite_referral'>)
-    """
-    kind = classify(score)
-    if kind is NpsClass.DETRACTOR:
-        return FollowUp.OPEN_CASE
-    if kind is NpsClass.PROMOTER:
-        return FollowUp.INVITE_REFERRAL
-    return FollowUp.NONE if told_what_makes_a_10 else FollowUp.ASK_TO_10
-
-
-class CaseStatus(StrEnum):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
-
-CASE_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
-    CaseStatus.OPEN: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED, CaseStatus.CLOSED}),
-    CaseStatus.IN_PROGRESS: frozenset({CaseStatus.OPEN, CaseStatus.RESOLVED, CaseStatus.CLOSED}),
-    CaseStatus.RESOLVED: frozenset({CaseStatus.CLOSED, CaseStatus.IN_PROGRESS}),
-    CaseStatus.CLOSED: frozenset({CaseStatus.IN_PROGRESS}),
-}
-"""Where a case may go from each status; a closed case may be reopened (to in progress)."""
-
-
-def may_move(current: CaseStatus, target: CaseStatus) -> bool:
-    return target == current or target in CASE_TRANSITIONS[current]
-
-
-def case_due_at(opened_at: datetime, due_in: timedelta = DEFAULT_CASE_DUE) -> datetime:
-    """When a case opened at ``opened_at`` must be handled by."""
-    return opened_at + due_in
-
-
-def is_closed(status: CaseStatus) -> bool:
-    return status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)

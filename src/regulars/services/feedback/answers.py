@@ -1,5 +1,11 @@
-"""Survey answers in, by whatever way they come (answer page, API, file): checked in bulk,
-written response by response, and followed up.
+"""Survey answers in: the answers format that files and the API speak, its checks, and the
+one writer every answer goes through.
+
+Files and API bodies name things by the business's codes: they are checked in bulk
+(:func:`check_answers`), resolved to ids and written batch by batch (:func:`write_answers`).
+The answer page knows the ids already (its invitation holds them) and hands its rows
+straight to :func:`add_answers`, the one writer, which skips answers already stored and
+opens the follow-ups of the responses that are new.
 
 The answers format, one row per answered question (required: response_id, survey, question,
 collected_at): response_id, survey (code), member_id, question (nps | nps_why | nps_to_10 |
@@ -17,13 +23,14 @@ registered under their code, as purchases do.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection
 
+from regulars.domain.feedback.nps import NpsClass
 from regulars.domain.feedback.surveys import (
     NO_SUBJECT,
     SCALES,
@@ -39,7 +46,10 @@ from regulars.services.imports.report import ImportReport
 from regulars.store import catalogue
 from regulars.store import members as member_store
 from regulars.store import purchases as purchase_store
-from regulars.store.feedback import surveys as feedback_store
+from regulars.store.feedback import answers as answer_store
+from regulars.store.feedback import candidates
+from regulars.store.feedback import surveys as survey_store
+from regulars.store.feedback.answers import AnswerRow
 from regulars.store.unit_of_work import UnitOfWork
 
 COLUMNS = (
@@ -63,7 +73,8 @@ REQUIRED = ("response_id", "survey", "question", "collected_at")
 RESPONSE_FIELDS = ("survey", "member_id", "collected_at", "purchase_id")
 DRIVER_KINDS = (QuestionKind.DRIVER_RATING.value, QuestionKind.DRIVER_IMPORTANCE.value)
 BATCH_ROWS = 50_000
-Lookup = Callable[[Connection, Iterable[str]], dict[str, int]]
+Lookup = Callable[[Iterable[str]], dict[str, int]]
+"""Codes to store ids (an unknown code is absent)."""
 
 
 def check_answers(frame: pd.DataFrame, timezone: str) -> tuple[pd.DataFrame, list[RowError]]:
@@ -209,26 +220,34 @@ def batches(good: pd.DataFrame, size: int = BATCH_ROWS) -> list[pd.DataFrame]:
 def write_answers(
     uow: UnitOfWork, batch: pd.DataFrame, source: str, now: datetime, report: ImportReport
 ) -> list[str]:
-    """Write one checked batch of whole responses; open the follow-ups of new responses.
-
-    Return the ids of the responses that were new.
+    """Write one checked batch of whole responses, named by the business's codes: resolve
+    the codes to ids (rejecting the responses that name an unknown survey, member or
+    purchase), then :func:`add_answers`. Return the ids of the responses that were new.
     """
     connection = uow.connection
     lookups: list[tuple[str, Lookup, str]] = [
-        ("survey", feedback_store.survey_ids, "no survey with this code"),
+        (
+            "survey",
+            partial(survey_store.survey_ids, connection),
+            "no survey with this code",
+        ),
         (
             "member_id",
-            member_store.ids_by_external_id,
+            partial(member_store.ids_by_external_id, connection),
             "no member with this id (import members first, or leave blank)",
         ),
-        ("purchase_id", purchase_store.ids_by_external_id, "no purchase with this id"),
+        (
+            "purchase_id",
+            partial(purchase_store.ids_by_external_id, connection),
+            "no purchase with this id",
+        ),
     ]
     for field, lookup, reason in lookups:
-        batch = _resolve(connection, batch, report, field, lookup, reason)
+        batch = _resolve(batch, report, field, lookup, reason)
     if batch.empty:
         return []
     members = batch["_member_id"].dropna().astype(int).tolist()
-    locales = feedback_store.member_locales(connection, members)
+    locales = candidates.member_locales(connection, members)
     language = [
         lang if lang is not None else locales.get(int(m), "ko") if m is not None else "ko"
         for lang, m in zip(batch["language"], batch["_member_id"], strict=True)
@@ -238,16 +257,15 @@ def write_answers(
         connection, catalogue.departments, batch["department"].dropna()
     )
     employees = catalogue.ensure_codes(connection, catalogue.employees, batch["employee"].dropna())
-    known = feedback_store.existing_responses(connection, batch["response_id"])
-    added = feedback_store.insert_answers(
-        connection,
-        zip(
+    rows = [
+        AnswerRow(*row)
+        for row in zip(
             batch["response_id"].tolist(),
             batch["_survey"].tolist(),
             batch["_member_id"].tolist(),
             batch["question"].tolist(),
             batch["subject"].tolist(),
-            feedback_store.nan_to_none(batch["value"].to_numpy(dtype=float)),
+            _numbers(batch["value"].to_numpy(dtype=float)),
             _none(batch["text"]),
             language,
             _ids(batch["store"], stores),
@@ -258,13 +276,37 @@ def write_answers(
             batch["collected_at"].tolist(),
             [source] * len(batch),
             strict=True,
-        ),
-    )
+        )
+    ]
+    added, new = add_answers(uow, rows, now)
     report.added += added
     report.already_present += len(batch) - added
-    new = sorted(set(batch["response_id"]) - known)
-    cases.follow_up_responses(uow, new, now)
     return new
+
+
+def add_answers(
+    uow: UnitOfWork,
+    rows: Sequence[AnswerRow],
+    now: datetime,
+    nps_classes: Mapping[str, NpsClass] | None = None,
+) -> tuple[int, list[str]]:
+    """The one writer of answers, whichever way they came: store the rows (answers already
+    stored are skipped) and open the follow-ups of the responses that are new.
+
+    ``nps_classes`` gives the NPS class of responses whose class is already known (the
+    answer page classifies the score it was given); the others are classified here.
+    Return how many answers were added and the ids of the new responses.
+    """
+    known = answer_store.existing_responses(uow.connection, (r.response_id for r in rows))
+    added = answer_store.insert_answers(uow.connection, rows)
+    new = sorted({r.response_id for r in rows} - known)
+    cases.follow_up_responses(uow, new, now, nps_classes=nps_classes)
+    return added, new
+
+
+def _numbers(values: np.ndarray) -> list[float | None]:
+    """Floats with NaN as None (a text answer has no value)."""
+    return [None if np.isnan(v) else float(v) for v in values]
 
 
 def _none(values: pd.Series) -> list[object]:
@@ -276,16 +318,11 @@ def _ids(codes: pd.Series, mapping: dict[str, int]) -> list[int | None]:
 
 
 def _resolve(
-    connection: Connection,
-    batch: pd.DataFrame,
-    report: ImportReport,
-    field: str,
-    lookup: Lookup,
-    reason: str,
+    batch: pd.DataFrame, report: ImportReport, field: str, lookup: Lookup, reason: str
 ) -> pd.DataFrame:
     """Map ``field`` to store ids in ``_<field>``; reject whole responses naming unknown ones."""
     codes = batch[field].dropna()
-    ids = lookup(connection, codes) if len(codes) else {}
+    ids = lookup(codes) if len(codes) else {}
     present = batch[field].notna().to_numpy()
     mapped = [ids.get(c) if p else None for c, p in zip(batch[field], present, strict=True)]
     unknown = present & np.array([m is None for m in mapped], dtype=bool)

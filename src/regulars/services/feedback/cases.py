@@ -1,20 +1,20 @@
 """Closing the loop: what follows an NPS answer, and the follow-up cases of detractors.
 
 Every detractor (0-6) opens a case for the store or department responsible for the
-experience, due :data:`~regulars.domain.feedback.surveys.DEFAULT_CASE_DUE` later, handled until the
-customer is at least neutral again. Promoters are invited to refer a friend and passives who
-did not say what would make it a 10 are asked, through a channel they consented to and only
-while the answer is fresh (:data:`MESSAGE_WINDOW`): an import of last year's phone survey
-opens cases but sends nobody a message.
+experience, due :data:`~regulars.domain.feedback.cases.DEFAULT_CASE_DUE` later, handled
+until the customer is at least neutral again. Promoters are invited to refer a friend and
+passives who did not say what would make it a 10 are asked, through a channel they
+consented to and only while the answer is fresh (:data:`MESSAGE_WINDOW`): an import of last
+year's phone survey opens cases but sends nobody a message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from regulars.domain.feedback.surveys import (
+from regulars.domain.feedback.cases import (
     DEFAULT_CASE_DUE,
     CaseStatus,
     FollowUp,
@@ -23,23 +23,18 @@ from regulars.domain.feedback.surveys import (
     is_closed,
     may_move,
 )
+from regulars.domain.feedback.nps import NpsClass, classify
 from regulars.domain.members import ContactChannel
+from regulars.domain.times import as_utc
 from regulars.services.errors import Invalid, NotFound
 from regulars.store import members as member_store
 from regulars.store import outbox
-from regulars.store.feedback import surveys as feedback_store
+from regulars.store.feedback import answers as answer_store
+from regulars.store.feedback import cases as case_store
 from regulars.store.unit_of_work import UnitOfWork
 
 MESSAGE_WINDOW = timedelta(days=14)
 CHANNEL_PREFERENCE = (ContactChannel.EMAIL, ContactChannel.SMS, ContactChannel.PUSH)
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _wire(value: datetime) -> str:
-    return _utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def first_consented(state: dict[tuple[int, str], bool], member_id: int) -> str | None:
@@ -57,39 +52,49 @@ def consented_channel(uow: UnitOfWork, member_id: int) -> str | None:
 
 
 def follow_up_responses(
-    uow: UnitOfWork, response_ids: Sequence[str], now: datetime, due_in: timedelta | None = None
+    uow: UnitOfWork,
+    response_ids: Sequence[str],
+    now: datetime,
+    due_in: timedelta | None = None,
+    nps_classes: Mapping[str, NpsClass] | None = None,
 ) -> dict[str, FollowUp]:
-    """Open the cases and queue the messages that new responses call for; say which."""
+    """Open the cases and queue the messages that new responses call for; say which.
+
+    ``nps_classes`` holds the classes already computed where the answers came in (the
+    answer page); the score of any other response is classified here.
+    """
     if not response_ids:
         return {}
     connection = uow.connection
+    known = nps_classes or {}
     done: dict[str, FollowUp] = {}
     case_rows = []
-    for answer in feedback_store.nps_answers(connection, response_ids):
-        action = follow_up(answer["value"], bool(answer["to_10"]))
+    for answer in answer_store.nps_answers(connection, response_ids):
         response_id = answer["response_id"]
+        nps_class = known.get(response_id) or classify(answer["value"])
+        action = follow_up(nps_class, bool(answer["to_10"]))
         done[response_id] = action
         if action is FollowUp.OPEN_CASE:
             case_rows.append(
-                (
-                    response_id,
-                    answer["survey_id"],
-                    answer["member_id"],
-                    int(answer["value"]),
-                    answer["why"],
-                    answer["store_id"],
-                    answer["department_id"],
-                    answer["employee_id"],
-                    CaseStatus.OPEN.value,
-                    None,
-                    _wire(now),
-                    _wire(case_due_at(now, due_in or DEFAULT_CASE_DUE)),
-                    _wire(now),
-                )
+                {
+                    "response_id": response_id,
+                    "survey_id": answer["survey_id"],
+                    "member_id": answer["member_id"],
+                    "score": int(answer["value"]),
+                    "reason": answer["why"],
+                    "store_id": answer["store_id"],
+                    "department_id": answer["department_id"],
+                    "employee_id": answer["employee_id"],
+                    "status": CaseStatus.OPEN.value,
+                    "owner": None,
+                    "opened_at": now,
+                    "due_at": case_due_at(now, due_in or DEFAULT_CASE_DUE),
+                    "updated_at": now,
+                }
             )
             continue
         member_id = answer["member_id"]
-        fresh = now - _utc(answer["collected_at"]) <= MESSAGE_WINDOW
+        fresh = now - as_utc(answer["collected_at"]) <= MESSAGE_WINDOW
         if action is FollowUp.NONE or member_id is None or not fresh:
             continue
         channel = consented_channel(uow, int(member_id))
@@ -120,14 +125,15 @@ def follow_up_responses(
             now=now,
         )
     if case_rows:
-        feedback_store.insert_cases(connection, case_rows)
-        opened = feedback_store.case_ids_by_response(connection, [r[0] for r in case_rows])
+        case_store.insert_cases(connection, case_rows)
+        opened = case_store.case_ids_by_response(connection, [r["response_id"] for r in case_rows])
         for row in case_rows:
+            response_id = row["response_id"]
             outbox.enqueue(
                 connection,
                 "feedback.case_opened",
-                {"case_id": opened[row[0]], "response_id": row[0], "score": row[3]},
-                dedupe_key=f"feedback.case_opened:{row[0]}",
+                {"case_id": opened[response_id], "response_id": response_id, "score": row["score"]},
+                dedupe_key=f"feedback.case_opened:{response_id}",
                 now=now,
             )
     return done
@@ -146,14 +152,14 @@ def _case_dict(row: Any, notes: list[Any] | None = None) -> dict[str, Any]:
         "employee": row["employee"],
         "status": row["status"],
         "owner": row["owner"],
-        "opened_at": _utc(row["opened_at"]),
-        "due_at": _utc(row["due_at"]),
-        "updated_at": _utc(row["updated_at"]),
-        "closed_at": None if row["closed_at"] is None else _utc(row["closed_at"]),
+        "opened_at": as_utc(row["opened_at"]),
+        "due_at": as_utc(row["due_at"]),
+        "updated_at": as_utc(row["updated_at"]),
+        "closed_at": as_utc(row["closed_at"]),
     }
     if notes is not None:
         shown["notes"] = [
-            {"at": _utc(n["at"]), "author": n["author"], "text": n["text"]} for n in notes
+            {"at": as_utc(n["at"]), "author": n["author"], "text": n["text"]} for n in notes
         ]
     return shown
 
@@ -172,7 +178,7 @@ def list_cases(
     wanted = [CaseStatus(s).value for s in status]
     if overdue_at is not None and not wanted:
         wanted = [CaseStatus.OPEN.value, CaseStatus.IN_PROGRESS.value]
-    rows = feedback_store.cases(
+    rows = case_store.cases(
         uow.connection,
         statuses=wanted,
         store=store,
@@ -185,10 +191,10 @@ def list_cases(
 
 
 def get_case(uow: UnitOfWork, case_id: int) -> dict[str, Any]:
-    row = feedback_store.case(uow.connection, case_id)
+    row = case_store.case(uow.connection, case_id)
     if row is None:
         raise NotFound(f"no follow-up case {case_id}")
-    return _case_dict(row, feedback_store.case_notes(uow.connection, case_id))
+    return _case_dict(row, case_store.case_notes(uow.connection, case_id))
 
 
 def update_case(
@@ -202,7 +208,7 @@ def update_case(
     author: str = "staff",
 ) -> dict[str, Any]:
     """Move a case, give it an owner, add a note; Invalid names a move that is not allowed."""
-    row = feedback_store.case(uow.connection, case_id)
+    row = case_store.case(uow.connection, case_id)
     if row is None:
         raise NotFound(f"no follow-up case {case_id}")
     changes: dict[str, Any] = {"updated_at": now}
@@ -221,7 +227,7 @@ def update_case(
         changes["owner"] = owner.strip() or None
     if note is not None and not note.strip():
         raise Invalid("a note needs some text")
-    feedback_store.update_case(uow.connection, case_id, changes)
+    case_store.update_case(uow.connection, case_id, changes)
     if note:
-        feedback_store.add_case_note(uow.connection, case_id, now, author, note.strip())
+        case_store.add_case_note(uow.connection, case_id, now, author, note.strip())
     return get_case(uow, case_id)

@@ -22,16 +22,19 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from regulars.domain.feedback.links import make_token, token_hash
 from regulars.domain.feedback.surveys import DEFAULT_COOLDOWN, SurveyDefinition, may_invite, sampled
+from regulars.domain.times import as_utc, wire
 from regulars.services.errors import Invalid, NotFound
 from regulars.services.feedback.cases import first_consented
 from regulars.store import members as member_store
 from regulars.store import outbox
-from regulars.store.feedback import surveys as feedback_store
+from regulars.store.feedback import candidates
+from regulars.store.feedback import invitations as invitation_store
+from regulars.store.feedback import surveys as survey_store
 from regulars.store.unit_of_work import UnitOfWork
 
 TOPIC = "survey.invitation"
@@ -51,10 +54,6 @@ class DispatchReport:
         return {"invited": self.invited, "skipped": dict(sorted(self.skipped.items()))}
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 class _Dispatch:
     def __init__(
         self,
@@ -65,7 +64,7 @@ class _Dispatch:
         base_url: str,
         cooldown: timedelta,
     ) -> None:
-        row = feedback_store.survey_by_code(uow.connection, survey)
+        row = survey_store.survey_by_code(uow.connection, survey)
         if row is None:
             raise NotFound(f"no survey with code {survey!r}")
         self.definition = SurveyDefinition.from_json(row["definition"])
@@ -82,10 +81,10 @@ class _Dispatch:
     def load_history(self, member_ids: list[int]) -> None:
         """Read the candidates' last invitations, consent and language in bulk."""
         connection = self.uow.connection
-        stored = feedback_store.last_invited(connection, member_ids)
-        self.last.update({m: _utc(at) for m, at in stored.items()})
+        stored = invitation_store.last_invited(connection, member_ids)
+        self.last.update({m: as_utc(at) for m, at in stored.items()})
         self.consent = member_store.consent_state(connection, member_ids)
-        self.locales = feedback_store.member_locales(connection, member_ids)
+        self.locales = candidates.member_locales(connection, member_ids)
 
     def invite(
         self,
@@ -111,7 +110,7 @@ class _Dispatch:
             return
         token = make_token(self.secret)
         expires_at = available_at + self.definition.link_validity
-        invitation_id = feedback_store.add_invitation(
+        invitation_id = invitation_store.add_invitation(
             self.uow.connection,
             {
                 "survey_id": self.survey_id,
@@ -137,7 +136,7 @@ class _Dispatch:
                 "name": self.definition.name,
                 "language": locale,
                 "link": link,
-                "expires_at": expires_at.isoformat(),
+                "expires_at": wire(expires_at),
             },
             member_id=member_id,
             channel=channel,
@@ -162,7 +161,7 @@ def invite_after_purchases(
 ) -> DispatchReport:
     """Invite the members who bought in the last ``lookback`` to rate that purchase."""
     dispatch = _Dispatch(uow, survey, now, secret, base_url, cooldown)
-    bought = feedback_store.purchases_between(uow.connection, now - lookback, now)
+    bought = candidates.purchases_between(uow.connection, now - lookback, now)
     dispatch.load_history(sorted({int(p["member_id"]) for p in bought}))
     delay = dispatch.definition.after_purchase_delay
     for purchase in bought:
@@ -171,7 +170,7 @@ def invite_after_purchases(
             int(purchase["member_id"]),
             key,
             key,
-            max(now, _utc(purchase["occurred_at"]) + delay),
+            max(now, as_utc(purchase["occurred_at"]) + delay),
             {
                 "purchase_id": purchase["id"],
                 "store_id": purchase["store_id"],
@@ -198,7 +197,7 @@ def invite_wave(
     if not wave.strip() or len(wave) > 60:
         raise Invalid("wave: give it a name of 1-60 characters, e.g. 2026-Q4")
     dispatch = _Dispatch(uow, survey, now, secret, base_url, cooldown)
-    everyone = feedback_store.active_members(uow.connection, segment)
+    everyone = candidates.active_members(uow.connection, segment)
     dispatch.load_history([int(m["id"]) for m in everyone])
     for member in everyone:
         key = f"{survey}:wave:{wave}:{member['external_id']}"

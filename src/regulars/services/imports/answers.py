@@ -1,14 +1,18 @@
 """Survey answers from files (phone or SMS survey results, another tool's export) and frames.
 
 The format is :mod:`regulars.services.feedback.answers`'s, one row per answered question.
-Rejected rows are reported per row and field, and written to a rejects file on request;
-each batch of whole responses is its own transaction, and re-importing adds nothing twice.
+Rejected rows are reported per row and field, and written to a rejects file on request.
+Each batch of whole responses is written in a transaction of its own, which the caller
+opens and commits (``run_committed``, e.g. :meth:`regulars.bootstrap.App.run_committed`):
+an import killed half-way keeps whole responses only, and running it again finishes the
+job and adds nothing twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -20,11 +24,13 @@ from regulars.services.imports.tabular import ROW, read_table, write_table
 from regulars.store.unit_of_work import UnitOfWork
 
 Progress = Callable[[int, int], None]
+RunCommitted = Callable[[Callable[[UnitOfWork], object]], object]
+"""Runs ``work(uow)`` in a unit of work of its own and commits it; the caller's choice."""
 
 
 def import_answers_frame(
     frame: pd.DataFrame,
-    unit_of_work: Callable[[], UnitOfWork],
+    run_committed: RunCommitted,
     *,
     timezone: str,
     source: str = AnswerSource.IMPORT.value,
@@ -41,12 +47,12 @@ def import_answers_frame(
             None if v is None or str(v).strip() == "" else str(v).strip() for v in frame[name]
         ]
     frame[ROW] = range(1, len(frame) + 1)
-    return _import(frame, unit_of_work, timezone, source, progress, batch_rows, now)
+    return _import(frame, run_committed, timezone, source, progress, batch_rows, now)
 
 
 def import_answers_file(
     path: Path,
-    unit_of_work: Callable[[], UnitOfWork],
+    run_committed: RunCommitted,
     *,
     timezone: str,
     rejects: Path | None = None,
@@ -57,7 +63,7 @@ def import_answers_file(
     """Import a CSV or Parquet file of answers; write rejected rows to ``rejects``."""
     source = read_table(path, survey_answers.REQUIRED)
     report = _import(
-        source, unit_of_work, timezone, AnswerSource.IMPORT.value, progress, batch_rows, now
+        source, run_committed, timezone, AnswerSource.IMPORT.value, progress, batch_rows, now
     )
     if rejects is not None:
         write_table(report.rejects(source), rejects)
@@ -66,7 +72,7 @@ def import_answers_file(
 
 def _import(
     frame: pd.DataFrame,
-    unit_of_work: Callable[[], UnitOfWork],
+    run_committed: RunCommitted,
     timezone: str,
     source: str,
     progress: Progress | None,
@@ -81,9 +87,11 @@ def _import(
     if progress:
         progress(done, report.rows)
     for batch in survey_answers.batches(good, batch_rows):
-        with unit_of_work() as uow:
-            survey_answers.write_answers(uow, batch, source, now, report)
-            uow.commit()
+        run_committed(
+            partial(
+                survey_answers.write_answers, batch=batch, source=source, now=now, report=report
+            )
+        )
         done += len(batch)
         if progress:
             progress(done, report.rows)
