@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy import Engine
-
 from regulars.config import Settings
-from regulars.store.database import connect, migrate
+from regulars.store.database import Engine, connect, migrate
 from regulars.store.unit_of_work import UnitOfWork
 
 

@@ -2,7 +2,9 @@
 
 ``connect(url)`` gives an engine tuned for the dialect: SQLite runs in WAL mode with foreign
 keys on and a busy timeout, so the CLI and the API can share one file; PostgreSQL uses psycopg 3.
-``migrate(engine)`` brings the schema to the newest Alembic revision.
+``migrate(engine)`` brings the schema to the newest Alembic revision. :data:`Engine` is the
+type the composition root holds, named here so that nothing outside the store imports
+SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+
+__all__ = ["MIGRATIONS", "Engine", "alembic_config", "connect", "migrate"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
