@@ -3,7 +3,7 @@
 The data is drawn with vectorised numpy straight to Parquet files shaped like the store's
 tables (``members``, ``purchases``, ``purchase_lines``) plus the answers frame. The report
 then runs in a fresh process exactly as ``regulars report`` does — the same SQL
-aggregates of :mod:`regulars.services.analytics`, here executed by DuckDB over the Parquet
+aggregates of :mod:`regulars.store.reads.analytics`, here executed by DuckDB over the Parquet
 files, then :func:`regulars.analytics.report.compute_report` and ``write_report`` — and the
 script prints its wall time and peak memory (the child process's maximum resident set,
 DuckDB included) against the goal of 120 s and 6 GB on a 2-core machine.
@@ -294,7 +294,7 @@ def run(folder: Path, out: Path, store_url: str | None = None) -> dict[str, obje
     over the Parquet files.
     """
     from regulars.analytics.report import ReportOptions, compute_report, write_report
-    from regulars.services.analytics import (
+    from regulars.store.reads.analytics import (
         MEMBERS_SQL,
         latest_purchase_date,
         load_purchase_aggregates,

@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
 
-from sqlalchemy import Engine
-
 from regulars.config import Settings
-from regulars.store.database import connect, migrate
+from regulars.store.database import Engine, connect, migrate
 from regulars.store.unit_of_work import UnitOfWork
 
 T = TypeVar("T")

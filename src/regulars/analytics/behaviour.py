@@ -1,7 +1,7 @@
 """Behaviour and money: RFM, behavioural loyalty, average check, returning customers, cohorts.
 
 Two small frames carry everything, both aggregated where the purchases live (SQL in the
-store, or DuckDB over Parquet; see :mod:`regulars.services.analytics`):
+store, or DuckDB over Parquet; see :mod:`regulars.store.reads.analytics`):
 
 - the *member summary*: one row per member — ``member_id``, ``signup_date``,
   ``first_purchase``, ``last_purchase``, ``purchases`` (sales), ``net_spend`` (sales less

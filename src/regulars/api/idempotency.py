@@ -15,12 +15,10 @@ from typing import Any
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from regulars.services.errors import Conflict
-from regulars.store.tables import idempotency_keys
-from regulars.store.unit_of_work import UnitOfWork
+from regulars.services.unit_of_work import UnitOfWork
+from regulars.store.idempotency import RememberedAnswer
 
 
 def request_hash(method: str, path: str, body: Any) -> str:
@@ -45,62 +43,39 @@ def idempotent(
     if len(key) > 200:
         raise Conflict("Idempotency-Key must be at most 200 characters")
     digest = request_hash(method, path, body)
-    replay = _stored(uow, key, api_key_id, digest)
-    if replay is not None:
-        return replay
+    remembered = uow.idempotency.find(key, api_key_id)
+    if remembered is not None:
+        return _replay(remembered, digest)
     status, payload = run()
     encoded = jsonable_encoder(payload)
-    insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
-    stored = uow.connection.execute(
-        insert(idempotency_keys)
-        .values(
-            key=key,
-            api_key_id=api_key_id,
-            method=method,
-            path=path,
-            request_hash=digest,
-            status_code=status,
-            response_body=json.dumps(encoded),
-            created_at=datetime.now(UTC),
-        )
-        .on_conflict_do_nothing()
-    ).rowcount
-    if stored == 0:  # a concurrent request with the same key committed first
+    stored = uow.idempotency.remember(
+        key,
+        api_key_id,
+        method=method,
+        path=path,
+        request_hash=digest,
+        status_code=status,
+        response_body=json.dumps(encoded),
+        at=datetime.now(UTC),
+    )
+    if not stored:  # a concurrent request with the same key committed first
         uow.rollback()
-        with uow.engine.connect() as connection:
-            return _answer(connection, key, api_key_id, digest)
+        remembered = uow.idempotency.find_committed(key, api_key_id)
+        if remembered is None:  # pragma: no cover - losing the race means the other committed
+            raise Conflict("a request with this Idempotency-Key is in progress; retry it")
+        return _replay(remembered, digest)
     uow.commit()
     return JSONResponse(encoded, status_code=status)
 
 
-def _stored(uow: UnitOfWork, key: str, api_key_id: int, digest: str) -> JSONResponse | None:
-    row = uow.connection.execute(
-        select(idempotency_keys).where(
-            idempotency_keys.c.key == key, idempotency_keys.c.api_key_id == api_key_id
-        )
-    ).first()
-    if row is None:
-        return None
-    return _reply(row, digest)
-
-
-def _answer(connection: Any, key: str, api_key_id: int, digest: str) -> JSONResponse:
-    row = connection.execute(
-        select(idempotency_keys).where(
-            idempotency_keys.c.key == key, idempotency_keys.c.api_key_id == api_key_id
-        )
-    ).first()
-    return _reply(row, digest)
-
-
-def _reply(row: Any, digest: str) -> JSONResponse:
-    if row.request_hash != digest:
+def _replay(remembered: RememberedAnswer, digest: str) -> JSONResponse:
+    if remembered.request_hash != digest:
         raise Conflict(
             "this Idempotency-Key was already used with a different request body; "
             "use a new key for a new request"
         )
     return JSONResponse(
-        json.loads(row.response_body),
-        status_code=row.status_code,
+        json.loads(remembered.response_body),
+        status_code=remembered.status_code,
         headers={"Idempotent-Replayed": "true"},
     )

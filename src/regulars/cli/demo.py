@@ -151,7 +151,7 @@ def show(app: App, business: DemoBusiness) -> None:
         f"{figures['buyers']:,} buyers ({figures['returning_share']:.0%})",
     )
     headline.add_row(
-        "period", f"{figures['first_purchase']:%Y-%m-%d} … {figures['last_purchase']:%Y-%m-%d}"
+        "period", f"{figures['first_purchase'][:10]} … {figures['last_purchase'][:10]}"
     )
     console.print(Panel(headline, title="the demo coffee chain", expand=False))
     stores = Table("store", "name", "purchases", "net revenue (₩)", title="by store")

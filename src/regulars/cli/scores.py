@@ -90,8 +90,8 @@ def at_risk(
             f"{row['probability_alive']:.3f}",
             f"{row['clv']:,}",
             f"{row['value_at_risk']:,}",
-            f"{loss:%Y-%m-%d}" if loss else "",
-            f"{row['computed_at']:%Y-%m-%d %H:%M}",
+            loss[:10] if loss else "",  # ISO 8601 in UTC, as the API answers
+            row["computed_at"][:16].replace("T", " "),
         )
     console.print(table)
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
-
 from regulars.domain.access import Scope, parse_scopes
-from regulars.store.tables import api_keys
-from regulars.store.unit_of_work import UnitOfWork
+from regulars.services.unit_of_work import UnitOfWork
+from regulars.store.api_keys import StoredApiKey
 
 
 @dataclass(frozen=True)
@@ -45,20 +43,15 @@ def create(uow: UnitOfWork, name: str, scopes: str) -> tuple[str, ApiKey]:
     secret = secrets.token_urlsafe(32)
     salt = secrets.token_bytes(16)
     now = datetime.now(UTC)
-    scope_text = ",".join(sorted(granted))
-    key_id = uow.connection.execute(
-        api_keys.insert()
-        .values(
-            name=name,
-            prefix=prefix,
-            secret_hash=_digest(salt, secret),
-            salt=salt,
-            scopes=scope_text,
-            created_at=now,
-        )
-        .returning(api_keys.c.id)
-    ).scalar_one()
-    return f"rg_{prefix}_{secret}", ApiKey(int(key_id), name, prefix, granted, now, None)
+    key_id = uow.api_keys.add(
+        name=name,
+        prefix=prefix,
+        secret_hash=_digest(salt, secret),
+        salt=salt,
+        scopes=",".join(sorted(granted)),
+        created_at=now,
+    )
+    return f"rg_{prefix}_{secret}", ApiKey(key_id, name, prefix, granted, now, None)
 
 
 def authenticate(uow: UnitOfWork, token: str) -> ApiKey:
@@ -67,41 +60,34 @@ def authenticate(uow: UnitOfWork, token: str) -> ApiKey:
     if len(parts) != 3 or parts[0] != "rg":
         raise InvalidApiKey("malformed API key: expected rg_<prefix>_<secret>")
     _, prefix, secret = parts
-    row = uow.connection.execute(select(api_keys).where(api_keys.c.prefix == prefix)).first()
-    if row is None or not hmac.compare_digest(
-        bytes(row.secret_hash), _digest(bytes(row.salt), secret)
-    ):
+    stored = uow.api_keys.by_prefix(prefix)
+    if stored is None or not hmac.compare_digest(stored.secret_hash, _digest(stored.salt, secret)):
         raise InvalidApiKey("unknown API key")
-    if row.revoked_at is not None:
+    if stored.revoked_at is not None:
         raise InvalidApiKey(f"API key {prefix!r} was revoked")
-    return _record(row)
+    return _record(stored)
 
 
 def revoke(uow: UnitOfWork, prefix: str) -> ApiKey:
-    row = uow.connection.execute(select(api_keys).where(api_keys.c.prefix == prefix)).first()
-    if row is None:
+    """Revoke the key with ``prefix``; revoking it again keeps the first time."""
+    stored = uow.api_keys.by_prefix(prefix)
+    if stored is None:
         raise InvalidApiKey(f"no API key with prefix {prefix!r}")
     now = datetime.now(UTC)
-    uow.connection.execute(
-        update(api_keys)
-        .where(api_keys.c.id == row.id, api_keys.c.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    return ApiKey(
-        int(row.id),
-        row.name,
-        row.prefix,
-        parse_scopes(row.scopes),
-        row.created_at,
-        row.revoked_at or now,
-    )
+    uow.api_keys.revoke(stored.id, now)
+    return replace(_record(stored), revoked_at=stored.revoked_at or now)
 
 
 def list_keys(uow: UnitOfWork) -> list[ApiKey]:
-    return [_record(r) for r in uow.connection.execute(select(api_keys).order_by(api_keys.c.id))]
+    return [_record(k) for k in uow.api_keys.all()]
 
 
-def _record(row) -> ApiKey:  # type: ignore[no-untyped-def]
+def _record(stored: StoredApiKey) -> ApiKey:
     return ApiKey(
-        int(row.id), row.name, row.prefix, parse_scopes(row.scopes), row.created_at, row.revoked_at
+        stored.id,
+        stored.name,
+        stored.prefix,
+        parse_scopes(stored.scopes),
+        stored.created_at,
+        stored.revoked_at,
     )

@@ -8,14 +8,13 @@ from typing import Any
 import pandas as pd
 
 from regulars.domain.members import ContactChannel
+from regulars.domain.times import as_utc, wire
 from regulars.services.errors import Invalid, NotFound
 from regulars.services.imports import members as member_import
 from regulars.services.imports.report import ImportReport
 from regulars.services.imports.tabular import ROW
-from regulars.store import members as member_store
-from regulars.store import purchases as purchase_store
-from regulars.store.tables import purchases
-from regulars.store.unit_of_work import UnitOfWork
+from regulars.services.unit_of_work import UnitOfWork
+from regulars.store.members import MEMBER_FIELDS
 
 
 def text_frame(records: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
@@ -51,25 +50,24 @@ def upsert_members(uow: UnitOfWork, records: list[dict[str, Any]], timezone: str
 
 
 def get_member(uow: UnitOfWork, external_id: str) -> dict[str, Any]:
-    row = member_store.get(uow.connection, external_id)
-    if row is None:
-        raise NotFound(f"no member with id {external_id!r}")
-    consent = member_store.consent_state(uow.connection, [row["id"]])
+    """A member as the API shows it, with the consent in force on each channel."""
+    row = _member(uow, external_id)
+    consent = uow.members.consent_state([row["id"]])
     return {
         "member_id": row["external_id"],
-        **{f: row[f] for f in member_store.MEMBER_FIELDS},
+        **{f: row[f] for f in MEMBER_FIELDS},
         "consent": {c.value: consent.get((row["id"], c.value), False) for c in ContactChannel},
         "erased": row["erased_at"] is not None,
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
+        "created_at": wire(row["created_at"]),
+        "updated_at": wire(row["updated_at"]),
     }
 
 
-def _member_id(uow: UnitOfWork, external_id: str) -> int:
-    row = member_store.get(uow.connection, external_id)
+def _member(uow: UnitOfWork, external_id: str) -> dict[str, Any]:
+    row = uow.members.get(external_id)
     if row is None:
         raise NotFound(f"no member with id {external_id!r}")
-    return int(row["id"])
+    return row
 
 
 def record_consent(
@@ -80,22 +78,22 @@ def record_consent(
     source: str,
     at: datetime | None = None,
 ) -> dict[str, Any]:
+    """Append a grant or withdrawal to the member's consent history; return the member."""
     try:
         contact = ContactChannel(channel)
     except ValueError:
         raise Invalid(f"channel {channel!r} must be one of email, sms, push") from None
-    member_id = _member_id(uow, external_id)
-    member_store.add_consent_events(
-        uow.connection,
+    member_id = int(_member(uow, external_id)["id"])
+    uow.members.add_consent_events(
         [
             {
                 "member_id": member_id,
                 "channel": contact.value,
                 "granted": granted,
-                "at": at or datetime.now(UTC),
+                "at": datetime.now(UTC) if at is None else as_utc(at),
                 "source": source,
             }
-        ],
+        ]
     )
     return get_member(uow, external_id)
 
@@ -103,49 +101,43 @@ def record_consent(
 def export_member(uow: UnitOfWork, external_id: str) -> dict[str, Any]:
     """Everything the business holds on a member (a data-subject access request)."""
     member = get_member(uow, external_id)
-    member_id = _member_id(uow, external_id)
-    history = member_store.consent_history(uow.connection, member_id)
-    bought = uow.connection.execute(
-        purchases.select()
-        .where(purchases.c.member_id == member_id)
-        .order_by(purchases.c.occurred_at)
-    ).mappings()
+    member_id = int(_member(uow, external_id)["id"])
     return {
         "member": member,
         "consent_history": [
-            {"channel": h["channel"], "granted": h["granted"], "at": h["at"], "source": h["source"]}
-            for h in history
+            {
+                "channel": h["channel"],
+                "granted": h["granted"],
+                "at": wire(h["at"]),
+                "source": h["source"],
+            }
+            for h in uow.members.consent_history(member_id)
         ],
         "purchases": [
             {
-                "purchase_id": p["external_id"],
-                "occurred_at": p["occurred_at"],
+                "purchase_id": p["purchase_id"],
+                "occurred_at": wire(p["occurred_at"]),
                 "kind": p["kind"],
                 "channel": p["channel"],
                 "total_amount": p["total_amount"],
-                "lines": [
-                    {"line_no": ln["line_no"], "quantity": ln["quantity"], "amount": ln["amount"]}
-                    for ln in purchase_store.lines_of(uow.connection, p["id"])
-                ],
+                "lines": p["lines"],
             }
-            for p in bought
+            for p in uow.members.purchases_of(member_id)
         ],
     }
 
 
-def erase_member(uow: UnitOfWork, external_id: str) -> None:
+def erase_member(uow: UnitOfWork, external_id: str, now: datetime | None = None) -> None:
     """Erase personal data on request; purchase history stays for the business's books."""
-    member_store.erase(uow.connection, _member_id(uow, external_id))
+    member_id = int(_member(uow, external_id)["id"])
+    uow.members.erase(member_id, now or datetime.now(UTC))
 
 
 def list_members(uow: UnitOfWork, after: str | None, limit: int) -> dict[str, Any]:
     """A page of members after the member with external id ``after`` (keyset pagination)."""
     after_id = 0
     if after is not None:
-        after_id = _member_id(uow, after)
-    rows = member_store.page(uow.connection, after_id, limit)
-    items = [
-        {"member_id": r["external_id"], **{f: r[f] for f in member_store.MEMBER_FIELDS}}
-        for r in rows
-    ]
+        after_id = int(_member(uow, after)["id"])
+    rows = uow.members.page(after_id, limit)
+    items = [{"member_id": r["external_id"], **{f: r[f] for f in MEMBER_FIELDS}} for r in rows]
     return {"members": items, "next": items[-1]["member_id"] if len(items) == limit else None}

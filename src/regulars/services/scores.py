@@ -20,6 +20,7 @@ Day boundaries are midnight in the business's time zone (``REGULARS_TIMEZONE``).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -29,7 +30,6 @@ import numpy as np
 import pandas as pd
 
 from regulars.analytics.clv import BetaGeoModel, FitError, GammaGammaModel, ParetoNBDModel
-from regulars.analytics.clv.engines import StoreEngine
 from regulars.analytics.clv.summary import calibration_and_holdout, summarise
 from regulars.analytics.clv.validation import (
     HoldoutFigures,
@@ -38,8 +38,10 @@ from regulars.analytics.clv.validation import (
     holdout_table,
     predict_holdout,
 )
+from regulars.domain.times import as_utc, wire
 from regulars.services.errors import Invalid, NotFound
 from regulars.store import scores as score_store
+from regulars.store.reads.clv_summary import StoreEngine
 from regulars.store.unit_of_work import UnitOfWork
 
 ModelName = Literal["bgnbd", "pareto"]
@@ -124,7 +126,7 @@ def compute_scores(
     rows = [
         (
             int(member),
-            score_store.utc(now),
+            as_utc(now),
             model,
             int(f),
             int(r),
@@ -134,7 +136,7 @@ def compute_scores(
             horizon_days,
             int(c),
             int(v),
-            score_store.utc(now + timedelta(days=float(m))) if m <= LONGEST_LOSS_DAYS else None,
+            as_utc(now + timedelta(days=float(m))) if m <= LONGEST_LOSS_DAYS else None,
         )
         for member, f, r, a, p, e, c, v, m in zip(
             data["member_id"], x, t_x, age, alive, expected, clv_minor, at_risk, median, strict=True
@@ -142,7 +144,7 @@ def compute_scores(
     ]
     score_store.replace_all(uow.connection, rows)
     return ScoreRun(
-        computed_at=now,
+        computed_at=as_utc(now),
         model=model,
         members=len(rows),
         params=_floats(purchase_model.params_),
@@ -165,14 +167,23 @@ def at_risk(
     if not 0 <= min_probability_lost <= 1:
         raise Invalid("min_probability_lost must be between 0 and 1")
     rows = score_store.at_risk(uow.connection, max(1, limit), min_probability_lost)
-    return [dict(r) for r in rows]
+    return [_scores(r) for r in rows]
 
 
 def member_scores(uow: UnitOfWork, external_id: str) -> dict[str, Any]:
     row = score_store.of_member(uow.connection, external_id)
     if row is None:
         raise NotFound(f"no scores for member {external_id!r} (run 'regulars scores compute')")
-    return dict(row)
+    return _scores(row)
+
+
+def _scores(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A member's scores as the API shows them: times in ISO 8601 with offset."""
+    return {
+        **row,
+        "computed_at": wire(row["computed_at"]),
+        "expected_loss_at": wire(row["expected_loss_at"]),
+    }
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 ``connect(url)`` gives an engine tuned for the dialect: SQLite runs in WAL mode with foreign
 keys on and a busy timeout, so the CLI and the API can share one file; PostgreSQL uses psycopg 3.
-``migrate(engine)`` brings the schema to the newest Alembic revision.
+``migrate(engine)`` brings the schema to the newest Alembic revision. :data:`Engine` is the
+type the composition root holds, named here so that nothing outside the store imports
+SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from regulars.store.revisions import applied_revisions, newest_revisions
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+__all__ = ["MIGRATIONS", "Engine", "alembic_config", "connect", "migrate"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -1,4 +1,8 @@
-"""Members and their consent history."""
+"""Members and their consent history.
+
+Module functions take the connection (the import path calls them in bulk); :class:`Members`
+binds them to one connection as the repository ``uow.members`` the member use cases use.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
 
+from regulars.domain.times import as_utc
 from regulars.store.bulk import ids_by_key
 from regulars.store.dialect import upsert_insert
-from regulars.store.tables import member_consents, members
+from regulars.store.tables import member_consents, members, purchase_lines, purchases
 
 MEMBER_FIELDS = (
     "name",
@@ -129,12 +134,14 @@ def consent_history(connection: Connection, member_id: int) -> list[RowMapping]:
 
 
 def add_consent_events(connection: Connection, events: Sequence[dict[str, Any]]) -> None:
+    """Append consent events; ``at`` is stored in UTC (SQLite would drop another offset)."""
     if events:
-        connection.execute(member_consents.insert(), list(events))
+        connection.execute(member_consents.insert(), [{**e, "at": as_utc(e["at"])} for e in events])
 
 
 def erase(connection: Connection, member_id: int, now: datetime | None = None) -> None:
     """Erase a member's personal data; purchases stay, tied to an anonymous member."""
+    at = datetime.now(UTC) if now is None else as_utc(now)
     connection.execute(
         update(members)
         .where(members.c.id == member_id)
@@ -144,8 +151,97 @@ def erase(connection: Connection, member_id: int, now: datetime | None = None) -
             phone=None,
             birth_date=None,
             region=None,
-            erased_at=now or datetime.now(UTC),
-            updated_at=now or datetime.now(UTC),
+            erased_at=at,
+            updated_at=at,
         )
     )
     connection.execute(member_consents.delete().where(member_consents.c.member_id == member_id))
+
+
+def purchases_of(connection: Connection, member_id: int) -> list[dict[str, Any]]:
+    """A member's purchases, oldest first, each with its lines (one query)."""
+    rows = connection.execute(
+        select(
+            purchases.c.id,
+            purchases.c.external_id,
+            purchases.c.occurred_at,
+            purchases.c.kind,
+            purchases.c.channel,
+            purchases.c.total_amount,
+            purchase_lines.c.line_no,
+            purchase_lines.c.quantity,
+            purchase_lines.c.amount,
+        )
+        .outerjoin(purchase_lines, purchase_lines.c.purchase_id == purchases.c.id)
+        .where(purchases.c.member_id == member_id)
+        .order_by(purchases.c.occurred_at, purchases.c.id, purchase_lines.c.line_no)
+    ).mappings()
+    bought: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        purchase = bought.setdefault(
+            row["id"],
+            {
+                "purchase_id": row["external_id"],
+                "occurred_at": as_utc(row["occurred_at"]),
+                "kind": row["kind"],
+                "channel": row["channel"],
+                "total_amount": row["total_amount"],
+                "lines": [],
+            },
+        )
+        if row["line_no"] is not None:
+            purchase["lines"].append(
+                {"line_no": row["line_no"], "quantity": row["quantity"], "amount": row["amount"]}
+            )
+    return list(bought.values())
+
+
+def _member(row: RowMapping) -> dict[str, Any]:
+    return {
+        **row,
+        "created_at": as_utc(row["created_at"]),
+        "updated_at": as_utc(row["updated_at"]),
+        "erased_at": as_utc(row["erased_at"]),
+    }
+
+
+class Members:
+    """The members and their consent, on one connection (``uow.members``).
+
+    Members are found by the business's ``external_id``; the row ``id`` ties consent and
+    purchases to them. Rows come back as plain dicts with their times in UTC.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def upsert(self, rows: Sequence[dict[str, Any]], now: datetime) -> tuple[int, int]:
+        """Insert new members, update changed ones: ``(added, updated)``; see :func:`upsert`."""
+        return upsert(self.connection, rows, now)
+
+    def ids_by_external_id(self, external_ids: Iterable[str]) -> dict[str, int]:
+        return ids_by_external_id(self.connection, external_ids)
+
+    def get(self, external_id: str) -> dict[str, Any] | None:
+        row = get(self.connection, external_id)
+        return None if row is None else _member(row)
+
+    def page(self, after_id: int, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` members whose id follows ``after_id``, in id order."""
+        return [_member(r) for r in page(self.connection, after_id, limit)]
+
+    def consent_state(self, member_ids: Iterable[int]) -> dict[tuple[int, str], bool]:
+        return consent_state(self.connection, member_ids)
+
+    def consent_history(self, member_id: int) -> list[dict[str, Any]]:
+        """Every grant and withdrawal, oldest first."""
+        return [{**r, "at": as_utc(r["at"])} for r in consent_history(self.connection, member_id)]
+
+    def add_consent_events(self, events: Sequence[dict[str, Any]]) -> None:
+        add_consent_events(self.connection, events)
+
+    def erase(self, member_id: int, now: datetime) -> None:
+        erase(self.connection, member_id, now)
+
+    def purchases_of(self, member_id: int) -> list[dict[str, Any]]:
+        return purchases_of(self.connection, member_id)

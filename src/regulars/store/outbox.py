@@ -41,6 +41,7 @@ def enqueue(
             available_at=available_at or now,
         )
         .on_conflict_do_nothing(index_elements=[outbox.c.dedupe_key])
+        .execution_options(preserve_rowcount=True)  # psycopg reports -1 otherwise
     )
     return connection.execute(statement).rowcount == 1
 

@@ -7,10 +7,9 @@ Programs and campaigns target members by these columns (``probability_alive``,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from regulars.store.tables import member_scores, members
 
@@ -30,13 +29,6 @@ SCORE_COLUMNS = (
     "value_at_risk",
     "expected_loss_at",
 )
-
-
-def utc(when: datetime | None) -> datetime | None:
-    """The same moment in UTC (the store keeps UTC)."""
-    if when is None:
-        return None
-    return when.astimezone(UTC) if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def replace_all(connection: Connection, rows: Sequence[Sequence[Any]]) -> int:
@@ -64,7 +56,7 @@ def _with_member() -> Any:
 
 def at_risk(
     connection: Connection, limit: int, min_probability_lost: float = 0.0
-) -> list[RowMapping]:
+) -> list[dict[str, Any]]:
     """Members with the most value at risk first (ties: higher lifetime value first)."""
     query = (
         _with_member()
@@ -77,12 +69,13 @@ def at_risk(
         )
         .limit(limit)
     )
-    return list(connection.execute(query).mappings())
+    return [dict(r) for r in connection.execute(query).mappings()]
 
 
-def of_member(connection: Connection, external_id: str) -> RowMapping | None:
+def of_member(connection: Connection, external_id: str) -> dict[str, Any] | None:
     query = _with_member().where(members.c.external_id == external_id)
-    return connection.execute(query).mappings().first()
+    row = connection.execute(query).mappings().first()
+    return None if row is None else dict(row)
 
 
 def count(connection: Connection) -> int:

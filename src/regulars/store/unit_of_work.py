@@ -7,6 +7,11 @@ Services receive a unit of work and never commit; the edge that opened it does::
         uow.commit()
 
 Leaving the block without ``commit()`` rolls everything back.
+
+The repositories the use cases rely on hang from it, bound to its connection:
+``uow.api_keys``, ``uow.members``, ``uow.idempotency``. This class satisfies the protocol
+:class:`regulars.services.unit_of_work.UnitOfWork`, which the tests fake in memory.
+Store functions of the other areas still take ``uow.connection``.
 """
 
 from __future__ import annotations
@@ -15,9 +20,16 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine, RootTransaction
 
+from regulars.store.api_keys import ApiKeys
+from regulars.store.idempotency import IdempotencyKeys
+from regulars.store.members import Members
+
 
 class UnitOfWork:
     connection: Connection
+    api_keys: ApiKeys
+    members: Members
+    idempotency: IdempotencyKeys
     _transaction: RootTransaction
 
     def __init__(self, engine: Engine) -> None:
@@ -30,6 +42,9 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self.connection = self.engine.connect()
         self._transaction = self.connection.begin()
+        self.api_keys = ApiKeys(self.connection)
+        self.members = Members(self.connection)
+        self.idempotency = IdempotencyKeys(self.connection)
         return self
 
     def __exit__(

@@ -4,8 +4,9 @@ Each engine names its SQL dialect, gives the relation ``member_id, occurred_at, 
 summarise, and runs a query returning a (small, per-member) pandas frame; the per-purchase
 work stays in the engine. See :mod:`regulars.analytics.clv.summary` for the definitions.
 
-* :class:`StoreEngine` — the SQLite or PostgreSQL store, over table ``purchases``: sales with
-  a member, net of the refunds/returns made against them, fully refunded sales left out.
+* :class:`regulars.store.reads.clv_summary.StoreEngine` — the SQLite or PostgreSQL store,
+  over table ``purchases``: sales with a member, net of the refunds/returns made against them,
+  fully refunded sales left out. It lives in the store with the rest of the SQL.
 * :class:`DuckDBEngine` — CSV or Parquet files (a path or a glob) with those three columns;
   ``occurred_at`` a timestamp, naive times read as UTC.
 * :class:`SparkEngine` — a Spark DataFrame with those columns. Spark reads naive timestamps in
@@ -20,40 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, text
 
 from regulars.analytics.clv.summary import Dialect
 
-STORE_NET_SALES = (
-    "SELECT p.member_id AS member_id, p.occurred_at AS occurred_at, "
-    "p.total_amount + COALESCE(rf.refunded, 0) AS amount "
-    "FROM purchases p LEFT JOIN (SELECT original_id, SUM(total_amount) AS refunded "
-    "FROM purchases WHERE kind <> 'sale' AND original_id IS NOT NULL GROUP BY original_id) rf "
-    "ON rf.original_id = p.id "
-    "WHERE p.kind = 'sale' AND p.member_id IS NOT NULL "
-    "AND p.total_amount + COALESCE(rf.refunded, 0) > 0"
-)
-
-
-@dataclass
-class StoreEngine:
-    """The regulars store (SQLite or PostgreSQL), on the caller's connection."""
-
-    connection: Connection
-
-    @property
-    def dialect(self) -> Dialect:
-        name = self.connection.dialect.name
-        if name not in ("sqlite", "postgresql"):
-            raise ValueError(f"no summary SQL for the {name} dialect")
-        return name  # type: ignore[return-value]
-
-    def source(self) -> str:
-        return STORE_NET_SALES
-
-    def query(self, sql: str) -> pd.DataFrame:
-        result = self.connection.execute(text(sql))
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+__all__ = ["DuckDBEngine", "SparkEngine", "local_spark"]
 
 
 @dataclass

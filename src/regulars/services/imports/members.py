@@ -17,8 +17,7 @@ import pandas as pd
 from regulars.domain.members import ContactChannel, Locale, Segment
 from regulars.services.imports.checks import RowChecks, RowError
 from regulars.services.imports.report import ImportReport
-from regulars.store import members as member_store
-from regulars.store.unit_of_work import UnitOfWork
+from regulars.services.unit_of_work import UnitOfWork
 
 COLUMNS = (
     "member_id",
@@ -105,14 +104,13 @@ def write_members(
     uow: UnitOfWork, batch: pd.DataFrame, now: datetime, report: ImportReport
 ) -> None:
     """Upsert one checked batch and append consent changes; counts go into ``report``."""
-    connection = uow.connection
     rows = [_member_row({str(k): v for k, v in r.items()}) for r in batch.to_dict("records")]
-    added, updated = member_store.upsert(connection, rows, now)
+    added, updated = uow.members.upsert(rows, now)
     report.added += added
     report.updated += updated
     report.already_present += len(rows) - added - updated
-    ids = member_store.ids_by_external_id(connection, batch["external_id"])
-    state = member_store.consent_state(connection, ids.values())
+    ids = uow.members.ids_by_external_id(batch["external_id"])
+    state = uow.members.consent_state(ids.values())
     events = []
     for record in batch.to_dict("records"):
         member_id = ids[record["external_id"]]
@@ -130,7 +128,7 @@ def write_members(
                     "source": record["consent_source"],
                 }
             )
-    member_store.add_consent_events(connection, events)
+    uow.members.add_consent_events(events)
 
 
 def _member_row(record: dict[str, Any]) -> dict[str, Any]:
