@@ -101,8 +101,16 @@ def list_programs() -> None:
 def accrue(batch: Annotated[int, typer.Option(help="Purchases per transaction")] = 500) -> None:
     """Award points and stamps for every purchase not accrued yet (idempotent)."""
     app = wired()
+    with app.unit_of_work() as uow:
+        total = loyalty_accrual.pending_count(uow)
+    done, count = 0, batch
     with progress_bar("accruing purchases") as advance:
-        done = loyalty_accrual.accrue_all(app.unit_of_work, batch, advance)
+        while count == batch:  # a transaction a batch, until one comes back short
+            with app.unit_of_work() as uow:
+                count = loyalty_accrual.accrue_batch(uow, batch)
+                uow.commit()
+            done += count
+            advance(min(done, total), total)
     console.print(f"accrued {done:,} purchases")
 
 
