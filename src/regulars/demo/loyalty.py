@@ -31,7 +31,6 @@ import pandas as pd
 
 from regulars.demo.business import DemoBusiness
 from regulars.demo.programs import DEMO_PROGRAMS, install_demo_programs
-from regulars.domain.times import as_utc
 from regulars.services.errors import Conflict
 from regulars.services.loyalty import accounts as loyalty
 from regulars.services.loyalty import accrual as loyalty_accrual
@@ -148,8 +147,8 @@ def _use_vouchers(unit_of_work: Callable[[], UnitOfWork], business: DemoBusiness
             if times is None:
                 continue
             for voucher in loyalty.rewards(uow, member, STAMPS):
-                issued_at = as_utc(voucher["issued_at"])
-                draw = _draws(seed, f"voucher:{member}:{issued_at.isoformat()}")[0]
+                issued_at = datetime.fromisoformat(voucher["issued_at"])
+                draw = _draws(seed, f"voucher:{member}:{voucher['issued_at']}")[0]
                 if voucher["state"] != "issued" or draw >= VOUCHER_USE:
                     continue
                 issued = np.datetime64(issued_at.replace(tzinfo=None), "ns")
@@ -158,7 +157,7 @@ def _use_vouchers(unit_of_work: Callable[[], UnitOfWork], business: DemoBusiness
                     continue
                 at = pd.Timestamp(following[0]).tz_localize(UTC).to_pydatetime()
                 expires = voucher["expires_at"]
-                if expires is not None and at >= as_utc(expires):
+                if expires is not None and at >= datetime.fromisoformat(expires):
                     continue
                 loyalty.redeem_reward(uow, voucher["code"], f"demo:{voucher['code']}", now=at)
                 used += 1

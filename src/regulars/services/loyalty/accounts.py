@@ -17,7 +17,7 @@ from typing import Any
 from regulars.domain.loyalty import earning
 from regulars.domain.loyalty.ledger import InsufficientPoints
 from regulars.domain.loyalty.programs import ProgramKind
-from regulars.domain.times import as_utc
+from regulars.domain.times import as_utc, wire
 from regulars.services.errors import Conflict, Invalid, NotFound
 from regulars.services.loyalty import posting
 from regulars.services.loyalty.programs import RunningProgram, running, running_program
@@ -120,7 +120,7 @@ def quote(
             progress = earning.add_stamps(program.stamps, current, adding)
             vouchers = (
                 [
-                    {"code": r["code"], "name": r["name"], "expires_at": r["expires_at"]}
+                    {"code": r["code"], "name": r["name"], "expires_at": wire(r["expires_at"])}
                     for r in reward_store.account_rewards(connection, account["id"])
                     if r["state"] == "issued"
                     and (r["expires_at"] is None or as_utc(r["expires_at"]) > now)
@@ -293,7 +293,7 @@ def _account_view(uow: UnitOfWork, row: Any, now: datetime) -> dict[str, Any]:
         "debt": row["debt"],
         "stamps": row["stamps"],
         "tier": row["tier"],
-        "tier_grace_until": row["tier_grace_until"],
+        "tier_grace_until": wire(row["tier_grace_until"]),
     }
 
 
@@ -322,7 +322,7 @@ def history(uow: UnitOfWork, member: str, program_code: str, limit: int = 100) -
             "transaction_id": r["id"],
             "kind": r["kind"],
             "points": r["points"],
-            "occurred_at": r["occurred_at"],
+            "occurred_at": wire(r["occurred_at"]),
             "reason": r["reason"],
             "actor": r["actor"],
             "detail": json.loads(r["detail"]) if r["detail"] else None,
@@ -339,9 +339,9 @@ def lots(uow: UnitOfWork, member: str, program_code: str) -> list[dict[str, Any]
             "lot_id": r["id"],
             "points": r["points"],
             "remaining": r["remaining"],
-            "awarded_at": r["awarded_at"],
-            "release_at": r["release_at"],
-            "expires_at": r["expires_at"],
+            "awarded_at": wire(r["awarded_at"]),
+            "release_at": wire(r["release_at"]),
+            "expires_at": wire(r["expires_at"]),
             "state": "closed" if r["closed"] else ("open" if r["released"] else "pending"),
         }
         for r in lot_store.account_lots(uow.connection, account_id)
@@ -352,7 +352,11 @@ def rewards(uow: UnitOfWork, member: str, program_code: str) -> list[dict[str, A
     """The account's reward vouchers, oldest first."""
     account_id, _ = _account(uow, member, program_code)
     return [
-        {k: r[k] for k in ("code", "name", "product", "state", "issued_at", "expires_at")}
+        {
+            **{k: r[k] for k in ("code", "name", "product", "state")},
+            "issued_at": wire(r["issued_at"]),
+            "expires_at": wire(r["expires_at"]),
+        }
         for r in reward_store.account_rewards(uow.connection, account_id)
     ]
 

@@ -12,6 +12,7 @@ from typing import Any
 from regulars.domain.loyalty import earning
 from regulars.domain.loyalty import tiers as tier_rules
 from regulars.domain.loyalty.programs import ProgramKind, TierRules
+from regulars.domain.times import wire
 from regulars.services.loyalty import posting
 from regulars.services.loyalty.programs import RunningProgram, running
 from regulars.store import outbox
@@ -88,7 +89,7 @@ def warn_expiring(uow: UnitOfWork, now: datetime, days: int = 30) -> int:
         outbox.enqueue(
             connection,
             posting.POINTS_EXPIRING,
-            {"account": account_id, "points": remaining, "expires_at": expires},
+            {"account": account_id, "points": remaining, "expires_at": wire(expires)},
             member_id=member,
             dedupe_key=key,
             now=now,
