@@ -40,6 +40,8 @@ def event(
     txn: int | None = None,
     **payload: Any,
 ) -> None:
+    """Enqueue the account's event ``topic`` (program, balance, pending and ``payload``);
+    with ``txn``, the payload names the transaction once the Writer has its id."""
     w.event(
         txn,
         {
