@@ -182,7 +182,7 @@ def accrual_client(
         if time.time() >= deadline:
             break
         with UnitOfWork(engine) as uow:
-            done += accrue_ids(uow.connection, todo[start : start + batch])
+            done += accrue_ids(uow, todo[start : start + batch])
             uow.commit()
     else:
         sys.stderr.write(f"client {client} ran out of purchases: raise --purchases\n")

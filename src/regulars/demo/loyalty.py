@@ -41,6 +41,7 @@ POINTS, STAMPS = "bean-points", "coffee-stamps"
 VOUCHER_USE = 0.8
 REDEEMING_SHARE = 0.5
 MIN_REDEMPTION = 500
+ACCRUAL_BATCH = 500
 
 
 def _draws(seed: int, key: str, n: int = 1) -> np.ndarray:
@@ -69,7 +70,7 @@ def run_programs(
         install_demo_programs(uow)
         _register_referrals(uow, business, rng)
         uow.commit()
-    loyalty_accrual.accrue_all(unit_of_work, progress=progress)
+    _accrue(unit_of_work, progress)
     vouchers = _use_vouchers(unit_of_work, business, seed)
     with unit_of_work() as uow:
         bonuses = loyalty_accrual.grant_bonuses(uow, now)
@@ -106,6 +107,24 @@ def _register_referrals(uow: UnitOfWork, business: DemoBusiness, rng: np.random.
     return count
 
 
+def _accrue(
+    unit_of_work: Callable[[], UnitOfWork], progress: Callable[[int, int], None] | None
+) -> int:
+    """Every imported purchase earns, as ``regulars loyalty accrue`` does it: a batch a
+    transaction, committed here, until a batch comes back short."""
+    with unit_of_work() as uow:
+        total = loyalty_accrual.pending_count(uow)
+    done, count = 0, ACCRUAL_BATCH
+    while count == ACCRUAL_BATCH:
+        with unit_of_work() as uow:
+            count = loyalty_accrual.accrue_batch(uow, ACCRUAL_BATCH)
+            uow.commit()
+        done += count
+        if progress:
+            progress(min(done, total), total)
+    return done
+
+
 def _sales_by_member(business: DemoBusiness) -> dict[str, np.ndarray]:
     sales = business.purchases[business.purchases["kind"] == "sale"]
     heads = sales.drop_duplicates("purchase_id")[["member_id", "occurred_at"]]
@@ -128,8 +147,8 @@ def _use_vouchers(unit_of_work: Callable[[], UnitOfWork], business: DemoBusiness
             if times is None:
                 continue
             for voucher in loyalty.rewards(uow, member, STAMPS):
-                issued_at = _utc(voucher["issued_at"])
-                draw = _draws(seed, f"voucher:{member}:{issued_at.isoformat()}")[0]
+                issued_at = datetime.fromisoformat(voucher["issued_at"])
+                draw = _draws(seed, f"voucher:{member}:{voucher['issued_at']}")[0]
                 if voucher["state"] != "issued" or draw >= VOUCHER_USE:
                     continue
                 issued = np.datetime64(issued_at.replace(tzinfo=None), "ns")
@@ -138,7 +157,7 @@ def _use_vouchers(unit_of_work: Callable[[], UnitOfWork], business: DemoBusiness
                     continue
                 at = pd.Timestamp(following[0]).tz_localize(UTC).to_pydatetime()
                 expires = voucher["expires_at"]
-                if expires is not None and at >= _utc(expires):
+                if expires is not None and at >= datetime.fromisoformat(expires):
                     continue
                 loyalty.redeem_reward(uow, voucher["code"], f"demo:{voucher['code']}", now=at)
                 used += 1
@@ -179,8 +198,3 @@ def _redeem_points(
             redeemed["points"] += int(answer["points"])
         uow.commit()
     return redeemed
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite hands back naive UTC times; PostgreSQL aware ones."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -2,8 +2,9 @@
 ("buy 6 coffees, the 7th is free") and a discount card for business customers' big spend.
 
 ``install_demo_programs(uow)`` installs them (idempotent: the same definitions are not new
-versions); then ``loyalty_accrual.accrue_all(app.unit_of_work)`` accrues the imported
-purchases and ``loyalty_jobs.run_all(uow, now)`` releases, expires and evaluates tiers.
+versions); then batches of ``loyalty_accrual.accrue_batch(uow)`` accrue the imported
+purchases and ``loyalty_jobs.run_all(uow, now)`` releases, expires and evaluates tiers
+(:func:`regulars.demo.loyalty.run_programs` does all of it).
 """
 
 from __future__ import annotations

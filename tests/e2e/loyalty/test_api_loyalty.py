@@ -73,8 +73,12 @@ def test_sale_earns_quote_redeem_and_read_back(
     assert [(lot["points"], lot["remaining"], lot["state"]) for lot in lots] == [
         (1800, 800, "open")
     ]
+    # Times go out in one format, ISO 8601 with offset, in UTC, on SQLite and PostgreSQL.
+    sold_at = "2026-03-01T00:30:00+00:00"
+    assert (lots[0]["awarded_at"], lots[0]["release_at"]) == (sold_at, sold_at)
     history = client.get("/v1/members/M1/loyalty/instant/history", headers=pos).json()
     assert [h["kind"] for h in history] == ["redeem", "earn"]
+    assert history[1]["occurred_at"] == sold_at
 
     refused = client.post(
         "/v1/loyalty/adjustments",

@@ -3,6 +3,7 @@ refunds, stamps, jobs, bonuses — and the ledger adding up after each."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -217,6 +218,8 @@ def test_stamp_card_issues_a_free_coffee_that_can_be_used_once(app: App) -> None
     with app.unit_of_work() as uow:
         vouchers = loyalty.rewards(uow, "M1", "coffee-stamps")
     assert [v["state"] for v in vouchers] == ["issued"]
+    assert vouchers[0]["issued_at"] == "2026-01-10T09:00:00+00:00"  # ISO 8601 with offset
+    assert vouchers[0]["expires_at"] == "2026-03-11T09:00:00+00:00"  # valid 60 days
     code = vouchers[0]["code"]
     with app.unit_of_work() as uow:
         used = loyalty.redeem_reward(uow, code, "till-1", now=DAY1)
@@ -264,6 +267,11 @@ def test_points_expire_by_policy_and_expiry_is_idempotent(app: App) -> None:
     buy(app, "P1", "M1", DAY1, [("americano", "coffee", 2, 9000)])  # 450, expires 2027-02-01
     jobs(app, DAY1 + timedelta(days=10))
     assert jobs(app, datetime(2027, 1, 25, tzinfo=UTC))["expiring_warnings"] == 1
+    with app.engine.connect() as c:
+        warning = c.execute(
+            select(outbox.c.payload).where(outbox.c.topic == "points.expiring_soon")
+        ).scalar_one()
+    assert json.loads(warning)["expires_at"] == "2027-02-01T00:00:00+00:00"
     assert jobs(app, datetime(2027, 1, 26, tzinfo=UTC))["expiring_warnings"] == 0
     assert jobs(app, datetime(2027, 2, 1, tzinfo=UTC))["expired"]["points"] == 450
     assert jobs(app, datetime(2027, 2, 1, tzinfo=UTC))["expired"]["points"] == 0
@@ -282,7 +290,10 @@ def test_adjustments_need_a_reason_and_are_audited(app: App) -> None:
         loyalty.adjust(uow, "M1", POINTS, -600, "typo", "staff@S01")
     with app.unit_of_work() as uow:
         history = loyalty.history(uow, "M1", POINTS)
+        lots = loyalty.lots(uow, "M1", POINTS)
     assert history[0]["kind"] == "adjust"
+    for moment in (history[0]["occurred_at"], lots[0]["awarded_at"], lots[0]["expires_at"]):
+        assert datetime.fromisoformat(moment).utcoffset() == timedelta(0)  # ISO, with offset
     assert (history[0]["reason"], history[0]["actor"]) == ("coffee spilled", "staff@S01")
     assert_ledger_adds_up(app)
 

@@ -141,6 +141,17 @@ def period_end(period: str, start: datetime) -> datetime:
     return start.replace(year=start.year + 1)
 
 
+def window_start(now: datetime, months: int) -> datetime:
+    """The start of a rolling window of ``months`` months that ends at ``now`` (what tiers
+    and the discount card measure); the day is kept, up to the 28th.
+
+    >>> window_start(datetime(2026, 3, 31, 9), 12)
+    datetime.datetime(2025, 3, 28, 9, 0)
+    """
+    index = now.year * 12 + now.month - 1 - months
+    return now.replace(year=index // 12, month=index % 12 + 1, day=min(now.day, 28))
+
+
 def discount_percent(rules: DiscountRules, cumulative_spend: int) -> Decimal:
     """The discount card's rate for a member with this cumulative spend.
 

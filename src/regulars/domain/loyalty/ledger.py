@@ -5,8 +5,8 @@ still be returned) until ``release_at``, then *open* (spendable) until ``expires
 whatever remains expires. A spend draws the open lots that expire soonest first (lots that
 never expire last, older lots before newer at equal expiry).
 
-Every change is a transaction of **postings** whose points sum to zero (double entry). The
-accounts are:
+Every change is a ledger transaction of **entries** whose points sum to zero (double
+entry), each entry in one of these **books**:
 
 - ``member_available`` / ``member_pending``: what the program owes the member (liability);
 - ``member_debt``: points the member owes after a refund took back points already spent
@@ -14,23 +14,23 @@ accounts are:
 - ``program_expense`` (points issued), ``program_redeemed`` (points spent on purchases),
   ``program_breakage`` (points expired), ``program_adjustment`` (manual corrections).
 
-:class:`Ledger` is the whole model in memory (what the property tests drive); the store keeps
-the same lots and postings in tables and uses :func:`plan_spend`, :func:`plan_clawback` and
-:func:`expires_at` so that both follow one set of rules.
+These are the rules production runs: ``services.loyalty.posting`` posts the entries, and asks
+:func:`plan_spend`, :func:`plan_clawback`, :func:`refund_share` and :func:`expires_at` which
+lots to draw and how many points to take. The ledger's state machine test
+(``tests/integration/loyalty/test_ledger_state_machine.py``) drives that code on real stores.
 
 >>> from datetime import datetime, UTC
 >>> t = datetime(2026, 1, 1, tzinfo=UTC)
->>> ledger = Ledger()
->>> _ = ledger.award(100, at=t, release_at=t, expires=None)
->>> _ = ledger.spend(30, at=t)
->>> ledger.balance(MEMBER_AVAILABLE)
-70
+>>> soon = Lot(1, 100, 100, t, t, datetime(2026, 2, 1, tzinfo=UTC), released=True)
+>>> later = Lot(2, 100, 100, t, t, None, released=True)
+>>> plan_spend([later, soon], 130, t)
+[Draw(lot_id=1, points=100), Draw(lot_id=2, points=30)]
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -41,7 +41,7 @@ PROGRAM_EXPENSE = "program_expense"
 PROGRAM_REDEEMED = "program_redeemed"
 PROGRAM_BREAKAGE = "program_breakage"
 PROGRAM_ADJUSTMENT = "program_adjustment"
-ACCOUNTS = (
+BOOKS = (
     MEMBER_AVAILABLE,
     MEMBER_PENDING,
     MEMBER_DEBT,
@@ -200,138 +200,3 @@ def refund_share(earned: int, refunded_amount: int, original_amount: int) -> int
     if original_amount <= 0 or refunded_amount >= original_amount:
         return earned
     return earned * abs(refunded_amount) // original_amount
-
-
-@dataclass(frozen=True)
-class Posting:
-    transaction: int
-    account: str
-    points: int
-    lot_id: int | None = None
-
-
-@dataclass
-class Ledger:
-    """One member's account in one program, in memory (the model the store follows)."""
-
-    lots: dict[int, Lot] = field(default_factory=dict)
-    postings: list[Posting] = field(default_factory=list)
-    _next_lot: int = 1
-    _next_transaction: int = 1
-
-    def balance(self, account: str) -> int:
-        return sum(p.points for p in self.postings if p.account == account)
-
-    def spendable(self, now: datetime) -> int:
-        return sum(lot.remaining for lot in self.lots.values() if lot.spendable(now))
-
-    def _post(self, entries: Sequence[tuple[str, int, int | None]]) -> int:
-        if sum(points for _, points, _ in entries) != 0:
-            raise AssertionError("a transaction's postings must sum to zero")
-        number = self._next_transaction
-        self._next_transaction += 1
-        self.postings.extend(Posting(number, a, p, lot) for a, p, lot in entries if p)
-        return number
-
-    def award(
-        self, points: int, *, at: datetime, release_at: datetime, expires: datetime | None
-    ) -> Lot | None:
-        """Issue ``points``; debt is settled first, the rest becomes a lot."""
-        if points <= 0:
-            raise ValueError("an award is positive")
-        settle = min(points, -self.balance(MEMBER_DEBT))
-        net = points - settle
-        lot = None
-        released = release_at <= at
-        if net:
-            lot = Lot(self._next_lot, net, net, at, release_at, expires, released=released)
-            self.lots[lot.id] = lot
-            self._next_lot += 1
-        account = MEMBER_AVAILABLE if released else MEMBER_PENDING
-        self._post(
-            [
-                (PROGRAM_EXPENSE, -points, None),
-                (MEMBER_DEBT, settle, None),
-                (account, net, lot.id if lot else None),
-            ]
-        )
-        return lot
-
-    def release(self, now: datetime) -> int:
-        """Release the pending lots whose return window has passed; return the points."""
-        total = 0
-        for lot in self.lots.values():
-            if not lot.released and lot.release_at <= now:
-                lot.released = True
-                if lot.remaining and not lot.closed:
-                    self._post(
-                        [
-                            (MEMBER_PENDING, -lot.remaining, lot.id),
-                            (MEMBER_AVAILABLE, lot.remaining, lot.id),
-                        ]
-                    )
-                    total += lot.remaining
-        return total
-
-    def spend(self, points: int, *, at: datetime) -> list[Draw]:
-        draws = plan_spend(self.lots.values(), points, at)
-        for draw in draws:
-            self.lots[draw.lot_id].remaining -= draw.points
-        self._post(
-            [(MEMBER_AVAILABLE, -d.points, d.lot_id) for d in draws]
-            + [(PROGRAM_REDEEMED, points, None)]
-        )
-        return draws
-
-    def expire(self, now: datetime) -> int:
-        """Expire what remains of open lots past their expiry; idempotent."""
-        total = 0
-        for lot in self.lots.values():
-            if (
-                lot.released
-                and not lot.closed
-                and lot.expires_at is not None
-                and lot.expires_at <= now
-            ):
-                lot.closed = True
-                if lot.remaining:
-                    self._post(
-                        [
-                            (MEMBER_AVAILABLE, -lot.remaining, lot.id),
-                            (PROGRAM_BREAKAGE, lot.remaining, lot.id),
-                        ]
-                    )
-                    total += lot.remaining
-                    lot.remaining = 0
-        return total
-
-    def claw_back(self, lot_ids: Sequence[int], points: int, *, at: datetime) -> Clawback:
-        """Take back ``points`` earned by the lots ``lot_ids`` (see :class:`Clawback`)."""
-        own = [self.lots[i] for i in lot_ids if i in self.lots]
-        others = [lot for lot in self.lots.values() if lot.id not in set(lot_ids)]
-        plan = plan_clawback(own, others, points, at)
-        entries: list[tuple[str, int, int | None]] = []
-        for draw in (*plan.own, *plan.other):
-            lot = self.lots[draw.lot_id]
-            lot.remaining -= draw.points
-            account = MEMBER_AVAILABLE if lot.released else MEMBER_PENDING
-            entries.append((account, -draw.points, lot.id))
-        entries += [(MEMBER_DEBT, -plan.debt, None), (PROGRAM_EXPENSE, points, None)]
-        self._post(entries)
-        return plan
-
-    def adjust(self, points: int, *, at: datetime) -> None:
-        """A manual correction: positive adds an open never-expiring lot, negative spends."""
-        if points > 0:
-            lot = Lot(self._next_lot, points, points, at, at, None, released=True)
-            self.lots[lot.id] = lot
-            self._next_lot += 1
-            self._post([(PROGRAM_ADJUSTMENT, -points, None), (MEMBER_AVAILABLE, points, lot.id)])
-        elif points < 0:
-            draws = plan_spend(self.lots.values(), -points, at)
-            for draw in draws:
-                self.lots[draw.lot_id].remaining -= draw.points
-            self._post(
-                [(MEMBER_AVAILABLE, -d.points, d.lot_id) for d in draws]
-                + [(PROGRAM_ADJUSTMENT, -points, None)]
-            )

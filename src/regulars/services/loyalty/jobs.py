@@ -6,53 +6,33 @@ second time) and works account by account under the account's lock.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select, update
-
+from regulars.domain.loyalty import earning
 from regulars.domain.loyalty import tiers as tier_rules
 from regulars.domain.loyalty.programs import ProgramKind, TierRules
+from regulars.domain.times import wire
 from regulars.services.loyalty import posting
-from regulars.services.loyalty.programs import RunningProgram, running, utc
-from regulars.store import bulk, outbox
-from regulars.store.loyalty import ledger as ledger_store
-from regulars.store.tables import (
-    ledger_transactions,
-    loyalty_accounts,
-    loyalty_rewards,
-    points_lots,
-    purchases,
-)
-from regulars.store.tables import (
-    outbox as outbox_table,
-)
+from regulars.services.loyalty.programs import RunningProgram, running
+from regulars.store import outbox
+from regulars.store.loyalty import accounts as account_store
+from regulars.store.loyalty import lots as lot_store
+from regulars.store.loyalty import measures
+from regulars.store.loyalty import rewards as reward_store
+from regulars.store.loyalty.writer import Writer
 from regulars.store.unit_of_work import UnitOfWork
 
 
-def _programs_by_id(connection: Connection) -> dict[int, RunningProgram]:
-    return {rp.id: rp for rp in running(connection)}
-
-
-def _programs_of(connection: Connection, account_ids: list[int]) -> dict[int, int]:
-    """Account id -> program id, in one query."""
-    rows = connection.execute(
-        select(loyalty_accounts.c.id, loyalty_accounts.c.program_id).where(
-            bulk.among(connection, loyalty_accounts.c.id, account_ids)
-        )
-    )
-    return {int(a): int(p) for a, p in rows}
-
-
 def _due_accounts(
-    connection: Connection, *, release: bool, now: datetime, limit: int
+    uow: UnitOfWork, *, release: bool, now: datetime, limit: int
 ) -> Iterator[list[int]]:
     """Every account with lots due, in ascending id order (the lock order), ``limit`` at a
     time; each account once per run, even when its program is no longer active."""
     after = 0
     while True:
-        batch = ledger_store.lots_due(
-            connection, release=release, now=now, limit=limit, after=after
+        batch = lot_store.lots_due(
+            uow.connection, release=release, now=now, limit=limit, after=after
         )
         if batch:
             yield batch
@@ -67,20 +47,20 @@ def _post_due(
     limit: int,
     *,
     release: bool,
-    post: Callable[[posting.Writer, posting.Account, RunningProgram, datetime], int],
+    post: Callable[[Writer, account_store.Account, RunningProgram, datetime], int],
 ) -> int:
     """Lock each account with lots due whose program still runs (ascending ids: the lock
     order) and ``post`` to it, ``limit`` accounts a batch; return what ``post`` returned."""
     connection = uow.connection
-    programs = _programs_by_id(connection)
+    programs = {rp.id: rp for rp in running(uow)}
     total = 0
-    for accounts in _due_accounts(connection, release=release, now=now, limit=limit):
-        w = posting.Writer(connection)
-        owner = _programs_of(connection, accounts)
+    for accounts in _due_accounts(uow, release=release, now=now, limit=limit):
+        w = Writer(connection)
+        owner = account_store.programs_of(connection, accounts)
         for account_id in accounts:
             rp = programs.get(owner[account_id])
             if rp is not None:
-                total += post(w, posting.lock(connection, account_id, now), rp, now)
+                total += post(w, account_store.lock(connection, account_id, now), rp, now)
         w.flush()
     return total
 
@@ -94,93 +74,28 @@ def release_due(uow: UnitOfWork, now: datetime, limit: int = 1000) -> int:
 def expire_due(uow: UnitOfWork, now: datetime, limit: int = 1000) -> dict[str, int]:
     """Expire points past their expiry in every account (and vouchers past theirs)."""
     points = _post_due(uow, now, limit, release=False, post=posting.expire)
-    connection = uow.connection
-    vouchers = connection.execute(
-        update(loyalty_rewards)
-        .where(loyalty_rewards.c.state == "issued", loyalty_rewards.c.expires_at <= now)
-        .values(state="expired")
-    ).rowcount
+    vouchers = reward_store.expire_due(uow.connection, now)
     return {"points": points, "vouchers": vouchers}
 
 
 def warn_expiring(uow: UnitOfWork, now: datetime, days: int = 30) -> int:
     """Enqueue one ``points.expiring_soon`` per account and expiry day (deduplicated)."""
     connection = uow.connection
-    rows = connection.execute(
-        select(
-            points_lots.c.account_id,
-            loyalty_accounts.c.member_id,
-            points_lots.c.expires_at,
-            func.sum(points_lots.c.remaining),
-        )
-        .join(loyalty_accounts, loyalty_accounts.c.id == points_lots.c.account_id)
-        .where(
-            points_lots.c.released.is_(True),
-            points_lots.c.closed.is_(False),
-            points_lots.c.remaining > 0,
-            points_lots.c.expires_at > now,
-            points_lots.c.expires_at <= now + timedelta(days=days),
-        )
-        .group_by(points_lots.c.account_id, loyalty_accounts.c.member_id, points_lots.c.expires_at)
-    )
     sent = 0
-    for account_id, member, expires, remaining in rows:
+    for account_id, member, expires, remaining in lot_store.expiring_soon(connection, now, days):
         key = f"expiring:{account_id}:{expires:%Y-%m-%dT%H:%M}"
-        # Counted by looking first: outbox.enqueue's rowcount is not reliable on psycopg.
-        if connection.execute(
-            select(outbox_table.c.id).where(outbox_table.c.dedupe_key == key)
-        ).first():
+        if lot_store.warned(connection, key):
             continue
         outbox.enqueue(
             connection,
             posting.POINTS_EXPIRING,
-            {"account": account_id, "points": int(remaining), "expires_at": expires},
+            {"account": account_id, "points": remaining, "expires_at": wire(expires)},
             member_id=member,
             dedupe_key=key,
             now=now,
         )
         sent += 1
     return sent
-
-
-def _window_start(now: datetime, months: int) -> datetime:
-    index = now.year * 12 + now.month - 1 - months
-    return now.replace(year=index // 12, month=index % 12 + 1, day=min(now.day, 28))
-
-
-def _measures(
-    connection: Connection, rp: RunningProgram, rules: TierRules, now: datetime
-) -> dict[int, int]:
-    """Each member's qualifying measure over the rolling window."""
-    since = _window_start(now, rules.window_months)
-    if rules.measure == "points":
-        query: Any = (
-            select(loyalty_accounts.c.member_id, func.sum(ledger_transactions.c.points))
-            .join(loyalty_accounts, loyalty_accounts.c.id == ledger_transactions.c.account_id)
-            .where(
-                loyalty_accounts.c.program_id == rp.id,
-                ledger_transactions.c.kind == "earn",
-                ledger_transactions.c.occurred_at > since,
-                ledger_transactions.c.occurred_at <= now,
-            )
-            .group_by(loyalty_accounts.c.member_id)
-        )
-    else:
-        value = (
-            func.sum(purchases.c.total_amount)
-            if rules.measure == "spend"
-            else func.sum(case((purchases.c.kind == "sale", 1), else_=-1))
-        )
-        query = (
-            select(purchases.c.member_id, value)
-            .where(
-                purchases.c.member_id.is_not(None),
-                purchases.c.occurred_at > since,
-                purchases.c.occurred_at <= now,
-            )
-            .group_by(purchases.c.member_id)
-        )
-    return {int(m): int(v or 0) for m, v in connection.execute(query)}
 
 
 def evaluate_tiers(uow: UnitOfWork, now: datetime) -> dict[str, int]:
@@ -191,31 +106,23 @@ def evaluate_tiers(uow: UnitOfWork, now: datetime) -> dict[str, int]:
     connection = uow.connection
     counts = {"upgraded": 0, "downgraded": 0, "grace_started": 0}
     candidates: list[tuple[int, RunningProgram, TierRules, int]] = []
-    for rp in running(connection, ProgramKind.POINTS):
+    for rp in running(uow, ProgramKind.POINTS):
         rules = rp.program.tiers
         if rules is None:
             continue
-        measures = _measures(connection, rp, rules, now)
-        accounts = {
-            int(m): (t, utc(g))
-            for m, t, g in connection.execute(
-                select(
-                    loyalty_accounts.c.member_id,
-                    loyalty_accounts.c.tier,
-                    loyalty_accounts.c.tier_grace_until,
-                ).where(loyalty_accounts.c.program_id == rp.id)
-            )
-        }
-        for member in set(measures) | set(accounts):
-            tier, grace = accounts.get(member, (None, None))
-            decision = tier_rules.decide(rules, tier, grace, measures.get(member, 0), now)
+        since = earning.window_start(now, rules.window_months)
+        measured = measures.by_member(connection, rp.id, rules.measure, since, now)
+        accounts = account_store.tiers_of(connection, rp.id)
+        for member in set(measured) | set(accounts):
+            current, grace = accounts.get(member, (None, None))
+            decision = tier_rules.decide(rules, current, grace, measured.get(member, 0), now)
             if decision.changed or decision.grace_until != grace:
-                candidates.append((member, rp, rules, measures.get(member, 0)))
-    locked = posting.lock_many(connection, [(m, rp.id) for m, rp, _, _ in candidates], now)
+                candidates.append((member, rp, rules, measured.get(member, 0)))
+    locked = account_store.lock_many(connection, [(m, rp.id) for m, rp, _, _ in candidates], now)
     for member, rp, rules, measure in candidates:
         account = locked[(member, rp.id)]
         decision = tier_rules.decide(rules, account.tier, account.tier_grace_until, measure, now)
-        ledger_store.set_tier(
+        account_store.set_tier(
             connection,
             account.id,
             decision.tier,
