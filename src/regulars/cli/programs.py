@@ -104,16 +104,8 @@ def accrue(batch: Annotated[int, typer.Option(help="Purchases per transaction")]
     from regulars.services.loyalty import accrual as loyalty_accrual
 
     app = wired()
-    with app.unit_of_work() as uow:
-        total = loyalty_accrual.pending_count(uow)
-    done, count = 0, batch
     with progress_bar("accruing purchases") as advance:
-        while count == batch:  # a transaction a batch, until one comes back short
-            with app.unit_of_work() as uow:
-                count = loyalty_accrual.accrue_batch(uow, batch)
-                uow.commit()
-            done += count
-            advance(min(done, total), total)
+        done = loyalty_accrual.accrue_all(app.run_committed, batch, advance)
     console.print(f"accrued {done:,} purchases")
 
 

@@ -35,6 +35,7 @@ from regulars.services.errors import Conflict
 from regulars.services.loyalty import accounts as loyalty
 from regulars.services.loyalty import accrual as loyalty_accrual
 from regulars.services.loyalty import jobs as loyalty_jobs
+from regulars.services.unit_of_work import RunCommitted
 from regulars.store.unit_of_work import UnitOfWork
 
 POINTS, STAMPS = "bean-points", "coffee-stamps"
@@ -70,7 +71,7 @@ def run_programs(
         install_demo_programs(uow)
         _register_referrals(uow, business, rng)
         uow.commit()
-    _accrue(unit_of_work, progress)
+    loyalty_accrual.accrue_all(_run_committed(unit_of_work), ACCRUAL_BATCH, progress)
     vouchers = _use_vouchers(unit_of_work, business, seed)
     with unit_of_work() as uow:
         bonuses = loyalty_accrual.grant_bonuses(uow, now)
@@ -107,22 +108,16 @@ def _register_referrals(uow: UnitOfWork, business: DemoBusiness, rng: np.random.
     return count
 
 
-def _accrue(
-    unit_of_work: Callable[[], UnitOfWork], progress: Callable[[int, int], None] | None
-) -> int:
-    """Every imported purchase earns, as ``regulars loyalty accrue`` does it: a batch a
-    transaction, committed here, until a batch comes back short."""
-    with unit_of_work() as uow:
-        total = loyalty_accrual.pending_count(uow)
-    done, count = 0, ACCRUAL_BATCH
-    while count == ACCRUAL_BATCH:
+def _run_committed(unit_of_work: Callable[[], UnitOfWork]) -> RunCommitted:
+    """``App.run_committed`` for the demo's unit-of-work factory (the demo is an edge)."""
+
+    def run(work: Callable[[UnitOfWork], Any]) -> Any:
         with unit_of_work() as uow:
-            count = loyalty_accrual.accrue_batch(uow, ACCRUAL_BATCH)
+            result = work(uow)
             uow.commit()
-        done += count
-        if progress:
-            progress(min(done, total), total)
-    return done
+        return result
+
+    return run
 
 
 def _sales_by_member(business: DemoBusiness) -> dict[str, np.ndarray]:

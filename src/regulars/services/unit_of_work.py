@@ -9,7 +9,7 @@ that opened the unit of work does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -104,3 +104,10 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+RunCommitted = Callable[[Callable[[Any], Any]], Any]
+"""Runs ``work(uow)`` in a unit of work of its own and commits it (``App.run_committed``).
+
+An edge hands this to a job that commits batch by batch (an import, the accrual job), so
+that the job itself never commits and a kill leaves whole batches only."""

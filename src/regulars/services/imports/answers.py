@@ -21,11 +21,9 @@ from regulars.domain.feedback.surveys import AnswerSource
 from regulars.services.feedback import answers as survey_answers
 from regulars.services.imports.report import ImportReport
 from regulars.services.imports.tabular import ROW, read_table, write_table
-from regulars.store.unit_of_work import UnitOfWork
+from regulars.services.unit_of_work import RunCommitted
 
 Progress = Callable[[int, int], None]
-RunCommitted = Callable[[Callable[[UnitOfWork], object]], object]
-"""Runs ``work(uow)`` in a unit of work of its own and commits it; the caller's choice."""
 
 
 def import_answers_frame(

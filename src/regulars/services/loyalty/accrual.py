@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,7 @@ from regulars.services.errors import Conflict, Invalid
 from regulars.services.loyalty import posting
 from regulars.services.loyalty.accounts import member_id
 from regulars.services.loyalty.programs import RunningProgram, running
+from regulars.services.unit_of_work import RunCommitted
 from regulars.store.loyalty import accounts as account_store
 from regulars.store.loyalty import accruals as accrual_store
 from regulars.store.loyalty import bonuses as bonus_store
@@ -324,6 +325,24 @@ def accrue_batch(uow: UnitOfWork, limit: int = 500, now: datetime | None = None)
     ids = accrual_store.pending_purchases(uow.connection, limit)
     accrue_ids(uow, ids, now)
     return len(ids)
+
+
+def accrue_all(
+    run_committed: RunCommitted,
+    batch: int = 500,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Accrue every pending purchase, a batch a committed transaction (``run_committed``),
+    until a batch comes back short; return how many. A kill leaves whole batches only, and
+    a re-run goes on where it stopped (a purchase accrues once)."""
+    total: int = run_committed(pending_count)
+    done, count = 0, batch
+    while count == batch:
+        count = run_committed(lambda uow: accrue_batch(uow, batch))
+        done += count
+        if progress:
+            progress(min(done, total), total)
+    return done
 
 
 def grant_bonuses(uow: UnitOfWork, today: datetime) -> dict[str, int]:
