@@ -20,9 +20,7 @@ def channel_order(text: str) -> tuple[str, ...]:
     order = tuple(part.strip().lower() for part in text.split(",") if part.strip())
     unknown = [c for c in order if c not in MESSAGE_CHANNELS]
     if unknown or not order:
-        raise ValueError(
-            f"the channel order lists {', '.join(MESSAGE_CHANNELS)}, not {text!r}"
-        )
+        raise ValueError(f"the channel order lists {', '.join(MESSAGE_CHANNELS)}, not {text!r}")
     return tuple(dict.fromkeys(order))
 
 

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
 AD_LABEL = "(광고)"
+NIGHT_CONSENT = "night"
+"""The consent history's channel for the separate night-time consent (정보통신망법 §50③):
+a member who granted it receives advertising in quiet hours too."""
 
 
 @dataclass(frozen=True)
