@@ -36,5 +36,5 @@ def test_another_secret_or_an_expired_token_is_refused() -> None:
     token = opt_out_token(7, "email", LATER, "secret")
     assert read_opt_out(token, "other", NOW) is None
     assert read_opt_out(token, "secret", LATER) is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no consent channel"):
         opt_out_token(7, "fax", LATER, "secret")
