@@ -10,13 +10,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.integration.channels.peers import HttpReceiver, Mailbox, smtp_server
+from tests.integration.channels.peers import HttpReceiver, Mailbox
+from tests.integration.engagement import mail_peers
 from tests.integration.feedback.conftest import business  # noqa: F401 - the fixture
 
 from regulars.api.app import create_api
@@ -30,11 +30,11 @@ from regulars.services.feedback.links import LinkStatus, open_link
 from regulars.store import members as member_store
 from regulars.store import outbox
 
+mailbox, smtp = mail_peers.mailbox, mail_peers.smtp  # the real SMTP server
 SECRET = "a long test secret"
 URL = "https://survey.example.com"
 PUBLIC = "https://loyal.example.com"
 INVITED_AT = datetime(2026, 10, 20, 3, 0, tzinfo=UTC)  # 12:00 in Seoul
-SENDER = "단골 커피 <hello@coffee.example>"
 
 
 @pytest.fixture
@@ -49,17 +49,6 @@ def shop(business: App) -> App:  # noqa: F811 - the imported fixture
     ids = _ids(business)
     _consent(business, ids["M2"], "email", True)  # M2 (English) now takes e-mail too
     return business
-
-
-@pytest.fixture
-def mailbox() -> Mailbox:
-    return Mailbox()
-
-
-@pytest.fixture
-def smtp(mailbox: Mailbox) -> Iterator[EmailChannel]:
-    with smtp_server(mailbox) as port, EmailChannel(f"smtp://127.0.0.1:{port}", SENDER) as channel:
-        yield channel
 
 
 def _ids(app: App) -> dict[str, int]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from standardwebhooks.webhooks import Webhook
-from tests.integration.channels.peers import HttpReceiver, Mailbox, smtp_server
+from tests.integration.channels.peers import HttpReceiver, Mailbox
+from tests.integration.engagement import mail_peers
 from tests.integration.feedback.conftest import business  # noqa: F401 - the fixture
 
 from regulars.bootstrap import App
@@ -28,6 +28,7 @@ from regulars.services.feedback.links import answer_link, open_link
 from regulars.services.imports.files import import_file
 from regulars.store import outbox
 
+mailbox, smtp = mail_peers.mailbox, mail_peers.smtp  # the real SMTP server
 SECRET = "a long test secret"
 PUBLIC = "https://loyal.example.com"
 INVITED_AT = datetime(2026, 10, 20, 3, 0, tzinfo=UTC)
@@ -40,18 +41,6 @@ def shop(business: App) -> App:  # noqa: F811 - the imported fixture
         business.settings, secret_key=SECRET, public_url=PUBLIC, business_name="단골 커피"
     )
     return business
-
-
-@pytest.fixture
-def mailbox() -> Mailbox:
-    return Mailbox()
-
-
-@pytest.fixture
-def smtp(mailbox: Mailbox) -> Iterator[EmailChannel]:
-    sender = "regulars <alerts@coffee.example>"
-    with smtp_server(mailbox) as port, EmailChannel(f"smtp://127.0.0.1:{port}", sender) as channel:
-        yield channel
 
 
 def _stores(app: App, folder: Path, rows: str) -> None:
