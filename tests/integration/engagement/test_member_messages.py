@@ -274,3 +274,19 @@ def test_events_that_are_no_messages_and_erased_members(shop: App) -> None:
         uow.commit()
     reward = _enqueue(shop, "reward.issued", {"reward": "RW-1", "name": "Coffee"}, ids["M1"])
     assert _compose(shop, reward, INVITED_AT) == Skip("member erased")
+
+
+def test_an_invitation_enqueued_before_links_were_rebuilt_still_goes_with_its_link(
+    shop: App,
+) -> None:
+    legacy = {
+        "survey": "after-purchase",
+        "name": "After your purchase",
+        "language": "ko",
+        "link": f"{URL}/s/old.token",
+        "expires_at": "2026-11-03T03:00:00+00:00",
+    }
+    event = _enqueue(shop, "survey.invitation", legacy, _ids(shop)["M1"])
+    plan = _compose(shop, event, INVITED_AT)
+    assert isinstance(plan, Send)
+    assert f"{URL}/s/old.token" in plan.deliveries[0].delivery.text

@@ -165,6 +165,8 @@ def _day(value: Any, zone: ZoneInfo) -> str:
 def _survey(
     uow: UnitOfWork, payload: Mapping[str, Any], now: datetime, settings: Settings, zone: ZoneInfo
 ) -> Content:
+    if "invitation" not in payload:  # enqueued before links were rebuilt: it holds its link
+        return _legacy_survey(payload, zone)
     invitation = invitation_store.invitation(uow.connection, int(payload["invitation"]))
     if invitation is None:
         return Skip("invitation gone")
@@ -180,6 +182,13 @@ def _survey(
         "expires": _day(invitation["expires_at"], zone),
     }
     return values, link
+
+
+def _legacy_survey(payload: Mapping[str, Any], zone: ZoneInfo) -> Content:
+    if not payload.get("link") or not payload.get("expires_at"):
+        return Skip("invitation without an id")
+    values = {"survey_name": payload.get("name") or payload.get("survey"), "store_name": None}
+    return {**values, "expires": _day(payload["expires_at"], zone)}, str(payload["link"])
 
 
 def _referral(
