@@ -24,6 +24,14 @@ class Settings:
     currency: str = "KRW"
     secret_key: str = "change-me"
     timezone: str = "Asia/Seoul"
+    # Member messages and staff alerts (issue 13): see services/engagement/messages.py.
+    public_url: str = "http://127.0.0.1:8000"
+    channel_order: str = "email,sms"
+    marketing_rules: str = "kr"
+    business_name: str = "regulars"
+    business_contact: str = ""
+    alert_email: str | None = None
+    alert_language: str = "ko"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -34,6 +42,13 @@ class Settings:
             currency=env.get("REGULARS_CURRENCY", "KRW"),
             secret_key=env.get("REGULARS_SECRET_KEY", "change-me"),
             timezone=env.get("REGULARS_TIMEZONE", "Asia/Seoul"),
+            public_url=env.get("REGULARS_PUBLIC_URL") or "http://127.0.0.1:8000",
+            channel_order=env.get("REGULARS_CHANNEL_ORDER") or "email,sms",
+            marketing_rules=env.get("REGULARS_MARKETING_RULES") or "kr",
+            business_name=env.get("REGULARS_BUSINESS_NAME") or "regulars",
+            business_contact=env.get("REGULARS_BUSINESS_CONTACT") or "",
+            alert_email=env.get("REGULARS_ALERT_EMAIL") or None,
+            alert_language=env.get("REGULARS_ALERT_LANGUAGE") or "ko",
         )
 
 

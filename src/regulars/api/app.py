@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from regulars import __version__
 from regulars.api import analytics, cases, errors, loyalty, members, purchases, scores, surveys
 from regulars.bootstrap import App
-from regulars.web import answer_page
+from regulars.web import answer_page, optout
 
 ROUTERS = (
     members.router,
@@ -18,6 +18,7 @@ ROUTERS = (
     surveys.router,
     cases.router,
     answer_page.router,
+    optout.router,
 )
 
 

@@ -86,6 +86,9 @@ stores = Table(
     Column("name", String(200), nullable=False),
     Column("kind", String(20), nullable=False, server_default="store"),
     Column("region", String(100)),
+    # who hears of a detractor answer about this store (issue 13, migration 0008)
+    Column("alert_email", String(320)),
+    Column("alert_webhook", String(500)),
 )
 
 departments = Table(
@@ -94,6 +97,8 @@ departments = Table(
     _id(),
     Column("code", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
+    Column("alert_email", String(320)),
+    Column("alert_webhook", String(500)),
 )
 
 employees = Table(

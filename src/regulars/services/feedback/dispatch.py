@@ -10,9 +10,17 @@ Rules, in the order they are applied to each candidate:
    a member who consented to none is not asked.
 
 Each invitation has a ``dedupe_key`` (the purchase, or the wave and member), so running the
-dispatch twice invites nobody twice. The link's token travels in the outbox message only; the
-invitation keeps its hash. After a purchase, the message waits in the outbox until the
-survey's delay has passed (``available_at``); the link expires ``link_validity_days`` after.
+dispatch twice invites nobody twice. After a purchase, the message waits in the outbox until
+the survey's delay has passed (``available_at``); the link expires ``link_validity_days``
+after.
+
+**No working link is stored anywhere.** The token's nonce is derived from the invitation's
+``dedupe_key`` and the installation's secret (:func:`invitation_token`); the invitation
+keeps only the token's hash and the outbox message only the invitation's id. The link is
+rebuilt, with the secret, when the message is composed
+(:mod:`regulars.services.engagement.messages`) — a copy of the database alone yields no
+token that :func:`~regulars.services.feedback.links.open_link` accepts. The operator who runs
+the dispatch holds the secret and sees the links in :attr:`DispatchReport.links`.
 
 (A service rather than part of ``engagement``: the layers contract keeps ``services`` and
 ``engagement`` independent, and dispatch needs the consent rule and the business errors.)
@@ -20,6 +28,9 @@ survey's delay has passed (``available_at``); the link expires ``link_validity_d
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +50,24 @@ from regulars.store.unit_of_work import UnitOfWork
 
 TOPIC = "survey.invitation"
 DEFAULT_LOOKBACK = timedelta(days=7)
+
+
+def invitation_token(secret: str, invitation_key: str) -> str:
+    """The link token of the invitation whose ``dedupe_key`` is ``invitation_key``.
+
+    Its nonce is ``HMAC(secret, "invitation:" + key)``: the same on every rebuild, and
+    impossible to compute without the secret.
+
+    >>> invitation_token("s", "k") == invitation_token("s", "k") != invitation_token("t", "k")
+    True
+    """
+    digest = hmac.new(secret.encode(), f"invitation:{invitation_key}".encode(), hashlib.sha256)
+    nonce = base64.urlsafe_b64encode(digest.digest()[:18]).decode()
+    return make_token(secret, nonce=nonce)
+
+
+def survey_link(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/s/{token}"
 
 
 @dataclass
@@ -93,6 +122,7 @@ class _Dispatch:
         dedupe_key: str,
         available_at: datetime,
         context: dict[str, Any],
+        occasion: str,
     ) -> None:
         if not sampled(sample_key, self.definition.sampling):
             self.report.skipped["not_sampled"] += 1
@@ -108,7 +138,7 @@ class _Dispatch:
         if locale is None:
             self.report.skipped["erased"] += 1
             return
-        token = make_token(self.secret)
+        token = invitation_token(self.secret, dedupe_key)
         expires_at = available_at + self.definition.link_validity
         invitation_id = invitation_store.add_invitation(
             self.uow.connection,
@@ -127,15 +157,16 @@ class _Dispatch:
         if invitation_id is None:
             self.report.skipped["already_invited"] += 1
             return
-        link = f"{self.base_url}/s/{token}"
         outbox.enqueue(
             self.uow.connection,
             TOPIC,
             {
+                "invitation": invitation_id,
                 "survey": self.definition.code,
                 "name": self.definition.name,
                 "language": locale,
-                "link": link,
+                "occasion": occasion,
+                "base_url": self.base_url,
                 "expires_at": wire(expires_at),
             },
             member_id=member_id,
@@ -146,7 +177,7 @@ class _Dispatch:
         )
         self.last[member_id] = self.now
         self.report.invited += 1
-        self.report.links.append(link)
+        self.report.links.append(survey_link(self.base_url, token))
 
 
 def invite_after_purchases(
@@ -178,6 +209,7 @@ def invite_after_purchases(
                 "employee_id": purchase["employee_id"],
                 "department_id": purchase["department_id"],
             },
+            "purchase",
         )
     return dispatch.report
 
@@ -201,5 +233,5 @@ def invite_wave(
     dispatch.load_history([int(m["id"]) for m in everyone])
     for member in everyone:
         key = f"{survey}:wave:{wave}:{member['external_id']}"
-        dispatch.invite(int(member["id"]), key, key, now, {})
+        dispatch.invite(int(member["id"]), key, key, now, {}, "wave")
     return dispatch.report

@@ -5,6 +5,9 @@ them their names, kinds, regions and links. Columns:
 
 - stores: code, name, kind (store | web | app | phone), region
 - departments: code, name
+- stores and departments may add alert_email and alert_webhook (an http(s) URL): who hears
+  of a detractor answer about them (``services/engagement/alerts.py``); a file without
+  these columns leaves the stored contacts as they are
 - employees: code, name, store, department (codes; unknown ones are registered)
 - products: code, name, category (code; registered if new)
 """
@@ -29,6 +32,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "products": ("code", "name", "category"),
 }
 REQUIRED = ("code", "name")
+ALERT_COLUMNS = (("alert_email", 320), ("alert_webhook", 500))
 
 
 def import_catalogue(uow: UnitOfWork, kind: CatalogueKind, frame: pd.DataFrame) -> ImportReport:
@@ -42,6 +46,17 @@ def import_catalogue(uow: UnitOfWork, kind: CatalogueKind, frame: pd.DataFrame) 
         checks.max_length(name, 200 if name == "name" else 64)
     for name in REQUIRED:
         checks.required(name)
+    if kind in ("stores", "departments"):
+        for name, limit in ALERT_COLUMNS:
+            if name in frame:
+                checks.max_length(name, limit)
+        if "alert_webhook" in frame:
+            url = frame["alert_webhook"]
+            checks.flag(
+                url.notna() & ~url.astype(str).str.match(r"https?://"),
+                "alert_webhook",
+                "is not an http:// or https:// URL",
+            )
     if kind == "stores":
         frame["kind"] = checks.one_of("kind", [c.value for c in SalesChannel], default="store")
     checks.flag(

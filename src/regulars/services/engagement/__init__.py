@@ -1,0 +1,1 @@
+"""Engagement: what the system tells the world and its members."""

@@ -1,0 +1,1 @@
+"""Engagement's SQL: member contacts and consent at send time, staff alert contacts."""
