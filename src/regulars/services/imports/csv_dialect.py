@@ -6,7 +6,8 @@ mark or as UTF-16 "Unicode text" separated by tabs, and with ``;`` where the dec
 comma. Both are detected unless the user states them (``--encoding``, ``--delimiter``):
 
 * the encoding from a byte-order mark, else UTF-8 if the bytes are valid UTF-8, else by
-  ``charset-normalizer`` (a maintained statistical detector). Among East-Asian multibyte
+  ``charset-normalizer`` (a maintained statistical detector) on the lines that hold
+  non-ASCII bytes. Among East-Asian multibyte
   encodings, which short samples of Hangul often fit equally well (Big5, GB18030, Shift-JIS
   …), CP949 is preferred when it fits: it is what Korean Excel writes.
 * the delimiter from the header line: the first of ``,`` ``;`` tab ``|`` that yields every
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,14 +109,29 @@ def detect_encoding(raw: bytes, *, whole: bool = False) -> str | None:
         pass
     from charset_normalizer import from_bytes
 
-    matches = from_bytes(raw)
-    best = matches.best()
-    if best is None:
+    # UTF-16 and UTF-32 without a byte-order mark fit any even-length bytes: not for CSV.
+    names = [
+        match.encoding
+        for match in from_bytes(_non_ascii_lines(raw))
+        if not match.encoding.startswith(("utf_16", "utf_32"))
+    ]
+    if not names:
         return None
-    names = {match.encoding for match in matches}
-    if best.encoding in _CJK and names & {"cp949", "euc_kr"}:
+    if names[0] in _CJK and {"cp949", "euc_kr"} & set(names):
         return "cp949"
-    return known_encoding(best.encoding)
+    return known_encoding(names[0])
+
+
+def _non_ascii_lines(raw: bytes, limit: int = SAMPLE_BYTES) -> bytes:
+    """The lines that hold non-ASCII bytes: what tells encodings apart (a few Hangul names
+    among thousands of ASCII lines would otherwise look like Latin-2)."""
+    lines = re.finditer(rb"[^\n]*[\x80-\xff][^\n]*", raw)
+    found = bytearray()
+    for line in lines:
+        found += line.group() + b"\n"
+        if len(found) >= limit:
+            break
+    return bytes(found)
 
 
 def header_line(raw: bytes, encoding: str) -> str:
