@@ -13,14 +13,25 @@ import pandas as pd
 
 
 def regulars(
-    store_url: str, *args: str, cwd: Path, python: Sequence[str] = ()
+    store_url: str,
+    *args: str,
+    cwd: Path,
+    python: Sequence[str] = (),
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``regulars ARGS`` on the store (``python``: options for the interpreter)."""
-    env = {**os.environ, "REGULARS_DATABASE_URL": store_url, "COLUMNS": "200", "NO_COLOR": "1"}
+    """Run ``regulars ARGS`` on the store (``python``: options for the interpreter; ``env``:
+    more environment variables)."""
+    environ = {
+        **os.environ,
+        "REGULARS_DATABASE_URL": store_url,
+        "COLUMNS": "200",
+        "NO_COLOR": "1",
+        **(env or {}),
+    }
     return subprocess.run(
         [sys.executable, *python, "-m", "regulars.cli", *args],
         cwd=cwd,
-        env=env,
+        env=environ,
         capture_output=True,
         text=True,
         timeout=120,
