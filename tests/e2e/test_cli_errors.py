@@ -246,7 +246,8 @@ def test_a_file_that_cannot_be_read_creates_no_store_and_shows_no_progress(
         assert result.returncode == EXIT_USAGE
         _no_traceback(result)
         assert name in result.stderr
-        assert "importing" not in result.stdout and "0/?" not in result.stdout
+        assert "importing" not in result.stdout
+        assert "0/?" not in result.stdout
     assert not (tmp_path / "regulars.db").exists()
 
 
