@@ -56,8 +56,8 @@ class GuardedGroup(TyperGroup):
         except (typer.TyperException, typer.Exit, typer.Abort):
             raise  # usage errors (exit 2), typer.Exit and Ctrl-C: Typer reports them
         except Exception as error:
-            if debugging():
-                raise
+            if debugging() or isinstance(error, BrokenPipeError):
+                raise  # a closed pipe (regulars nps | head): Typer exits quietly
             code, message = explain(error)
             report(message)
             raise typer.Exit(code) from None

@@ -11,6 +11,7 @@ from rich.markup import escape
 from regulars.cli.root import EXIT_REJECTED, EXIT_USAGE, console, fail, progress_bar, wired
 
 if TYPE_CHECKING:
+    from regulars.services.imports.checks import RowError
     from regulars.services.imports.files import Kind
 
 import_app = typer.Typer(
@@ -78,11 +79,20 @@ def _run(
     if report.errors:
         shown = report.sorted_errors()
         for row_error in shown[:20]:
-            console.print(f"  [yellow]{escape(str(row_error))}[/]")
+            console.print(f"  [yellow]{escape(_shown(row_error))}[/]")
         if len(shown) > 20:
             console.print(f"  … and {len(shown) - 20:,} more")
         console.print(f"rejected rows written to {rejects}")
         raise typer.Exit(EXIT_REJECTED)
+
+
+def _shown(row_error: RowError, longest: int = 80) -> str:
+    """The error as one line: a long value (a 50 MB cell) is cut, its length said."""
+    value = row_error.value
+    if value is None or len(value) <= longest:
+        return str(row_error)
+    cut = f"{value[: longest - 20]!r}… ({len(value):,} characters)"
+    return f"row {row_error.row}, {row_error.field} = {cut}: {row_error.reason}"
 
 
 @import_app.command("members")
