@@ -57,7 +57,10 @@ def read_table(
         elif suffix in (".parquet", ".pq"):
             table = pq.read_table(path)
         else:
-            raise UnreadableFile(f"{path}: expected one of {', '.join(SUPPORTED)}, got {suffix!r}")
+            excel = " (in Excel: Save As, CSV UTF-8)" if suffix in (".xlsx", ".xls") else ""
+            raise UnreadableFile(
+                f"{path}: expected one of {', '.join(SUPPORTED)}, got {suffix!r}{excel}"
+            )
     except (pa.ArrowInvalid, OSError) as error:
         raise UnreadableFile(f"{path}: {error}") from error
     missing = [name for name in required if name not in table.column_names]
