@@ -11,6 +11,14 @@ from pathlib import Path
 
 DEFAULT_DATABASE_FILE = "regulars.db"
 
+SUPPORTED_DATABASES = (
+    "SQLite (sqlite:///path/to/regulars.db) and PostgreSQL (postgresql://user@host:5432/name)"
+)
+
+
+class DatabaseUrlError(ValueError):
+    """``REGULARS_DATABASE_URL`` is not the URL of a database regulars runs on."""
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -53,12 +61,33 @@ class Settings:
 
 
 def normalise_database_url(url: str) -> str:
-    """Route plain ``postgresql://`` URLs to psycopg 3, the driver regulars ships with.
+    """Route plain ``postgresql://`` URLs to psycopg 3, the driver regulars ships with;
+    refuse what is not a SQLite or PostgreSQL URL (:class:`DatabaseUrlError`, saying what to
+    write instead).
 
     >>> normalise_database_url("postgresql://u@h/db")
     'postgresql+psycopg://u@h/db'
     """
+    check_database_url(url)
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def check_database_url(url: str) -> None:
+    """Raise :class:`DatabaseUrlError` unless ``url`` names SQLite or PostgreSQL."""
+    scheme, separator, _ = url.partition("://")
+    if not separator:
+        hint = (
+            f"for a SQLite file write sqlite:///{url}"
+            if url.strip()
+            else f"regulars runs on {SUPPORTED_DATABASES}"
+        )
+        raise DatabaseUrlError(f"REGULARS_DATABASE_URL={url!r} is not a database URL; {hint}")
+    database = scheme.split("+", 1)[0].lower()
+    if database not in ("sqlite", "postgresql", "postgres"):
+        raise DatabaseUrlError(
+            f"REGULARS_DATABASE_URL: {database!r} databases are not supported; regulars runs "
+            f"on {SUPPORTED_DATABASES}"
+        )

@@ -2,10 +2,13 @@
 
 One module per group of commands; each registers itself on :data:`app` here. (A package
 rather than DESIGN.md's single ``cli.py``: the commands of every area would not fit in one
-readable module.)
+readable module.) Every command runs inside one error boundary (:mod:`regulars.cli.boundary`):
+a user sees what went wrong and what to do, never a traceback, and a non-zero exit code.
 """
 
 from __future__ import annotations
+
+import sys
 
 import typer
 
@@ -28,8 +31,21 @@ analytics.register(app)
 
 
 def main() -> None:
-    app()
+    """The ``regulars`` program. The root group already turns a command's exception into a
+    message; this catches what could escape before a command runs."""
+    from regulars.cli.boundary import debugging, explain, report
+
+    try:
+        app(prog_name="regulars")
+    except (typer.Exit, typer.Abort):  # pragma: no cover - Typer's main handles these
+        raise
+    except Exception as error:
+        if debugging():
+            raise
+        code, message = explain(error)
+        report(message)
+        sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    typer.run(main)
+    main()

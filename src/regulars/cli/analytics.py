@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from regulars.cli.root import console, fail, wired
+from regulars.cli.root import EXIT_FAILURE, console, fail, iso_date, wired
 
 BenchmarkOpt = Annotated[
     float | None,
@@ -38,7 +38,10 @@ def report(
         int, typer.Option(help="Answers an employee needs to be ranked on the leaderboard")
     ] = 30,
     as_of: Annotated[
-        str | None, typer.Option(help="Date the report is as of (default: the latest purchase)")
+        date | None,
+        typer.Option(
+            parser=iso_date, help="Date the report is as of (default: the latest purchase)"
+        ),
     ] = None,
 ) -> None:
     """Write the loyalty report: a self-contained HTML page (works offline) and its JSON."""
@@ -46,10 +49,16 @@ def report(
     from regulars.services import analytics as analytics_service
 
     started = time.monotonic()
-    day = _date(as_of)
     options = ReportOptions(benchmark=benchmark, min_answers=min_answers)
     with console.status("computing the loyalty report…"), wired().unit_of_work() as uow:
-        sections = analytics_service.report(uow, day, options)
+        sections = analytics_service.report(uow, as_of, options)
+    meta = sections.get("meta") or {}
+    if not meta.get("buyers") and not meta.get("responses"):
+        raise fail(
+            "the store holds no purchases or answers yet — import data first "
+            "(regulars import members/purchases, regulars feedback import)",
+            EXIT_FAILURE,
+        )
     paths = write_report(sections, out)
     headline = sections["nps"]
     if isinstance(headline, dict) and headline.get("n"):
@@ -199,15 +208,6 @@ def _call(function: Any, *args: Any) -> Any:
         return function(*args)
     except ServiceError as error:
         raise fail(str(error), 2) from None
-
-
-def _date(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise fail(f"--as-of must be a date like 2026-10-31, not {text!r}", 2) from None
 
 
 def _print(rows: list[dict[str, Any]], columns: list[str]) -> None:

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+
+from regulars.cli.boundary import EXIT_FAILURE, EXIT_REJECTED, EXIT_USAGE, GuardedGroup
 
 if TYPE_CHECKING:
     from regulars.bootstrap import App
@@ -25,7 +29,8 @@ app = typer.Typer(
     "lives on returning customers. Configure with REGULARS_* environment variables "
     "(REGULARS_DATABASE_URL: default a SQLite file regulars.db here).",
     no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
+    cls=GuardedGroup,  # the one error boundary: see cli/boundary.py
+    pretty_exceptions_enable=False,
 )
 console = Console()
 errors = Console(stderr=True)
@@ -38,9 +43,48 @@ def wired() -> App:
     return build()
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}")
+def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code)
+
+
+def iso_time(value: str | datetime) -> datetime:
+    """Parse a time in ISO 8601 (``2026-10-31``, ``2026-10-31T09:00:00+09:00``) as the command
+    line is read (``typer.Option(parser=iso_time)``): a wrong value is a usage error (exit 2)
+    that names the option."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date or time; write e.g. 2026-10-31 or 2026-10-31T09:00:00+09:00"
+        ) from None
+
+
+def iso_date(value: str | date) -> date:
+    """Parse a calendar date ``YYYY-MM-DD`` as the command line is read."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; write e.g. 2026-10-31") from None
+
+
+__all__ = [
+    "EXIT_FAILURE",
+    "EXIT_REJECTED",
+    "EXIT_USAGE",
+    "app",
+    "console",
+    "errors",
+    "fail",
+    "iso_date",
+    "iso_time",
+    "progress_bar",
+    "wired",
+]
 
 
 @contextmanager

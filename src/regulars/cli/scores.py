@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from regulars.cli.root import console, fail, wired
+from regulars.cli.root import console, fail, iso_time, wired
 from regulars.domain.times import as_utc
 
 app = typer.Typer(
@@ -18,10 +18,8 @@ app = typer.Typer(
 )
 
 
-def _when(text: str | None) -> datetime:
-    if text is None:
-        return datetime.now(UTC)
-    return as_utc(datetime.fromisoformat(text))
+def _when(value: datetime | None) -> datetime:
+    return datetime.now(UTC) if value is None else as_utc(value)
 
 
 @app.command("compute")
@@ -30,7 +28,8 @@ def compute(
     horizon_days: Annotated[int, typer.Option(help="Days of future value counted")] = 365,
     discount_rate: Annotated[float, typer.Option(help="Annual discount rate")] = 0.10,
     as_of: Annotated[
-        str | None, typer.Option(help="End of the observation (ISO time, UTC if naive); now")
+        datetime | None,
+        typer.Option(parser=iso_time, help="End of the observation (ISO time, UTC if naive); now"),
     ] = None,
 ) -> None:
     """Fit the models on every purchase and replace the stored scores."""
@@ -98,9 +97,15 @@ def at_risk(
 
 @app.command("validate")
 def validate(
-    calibration_end: Annotated[str, typer.Argument(help="End of the calibration period (ISO)")],
+    calibration_end: Annotated[
+        datetime,
+        typer.Argument(
+            parser=iso_time, metavar="CALIBRATION_END", help="End of the calibration period (ISO)"
+        ),
+    ],
     observation_end: Annotated[
-        str | None, typer.Option(help="End of the holdout period (ISO); now")
+        datetime | None,
+        typer.Option(parser=iso_time, help="End of the holdout period (ISO); now"),
     ] = None,
     model: Annotated[str, typer.Option(help="bgnbd or pareto")] = "bgnbd",
     plot: Annotated[Path | None, typer.Option(help="Write the holdout figure as HTML here")] = None,

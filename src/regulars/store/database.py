@@ -4,7 +4,9 @@
 keys on and a busy timeout, so the CLI and the API can share one file; PostgreSQL uses psycopg 3.
 ``migrate(engine)`` brings the schema to the newest Alembic revision. :data:`Engine` is the
 type the composition root holds, named here so that nothing outside the store imports
-SQLAlchemy.
+SQLAlchemy. A store that cannot be opened (no server on that port, a driver regulars does not
+ship, a SQLite file in a folder that cannot be written) raises :class:`StoreUnavailable`,
+whose message says which store and what to check, for the entry points to show as it is.
 """
 
 from __future__ import annotations
@@ -13,19 +15,35 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 
 from regulars.store.revisions import applied_revisions, newest_revisions
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["MIGRATIONS", "Engine", "alembic_config", "connect", "migrate"]
+__all__ = ["MIGRATIONS", "Engine", "StoreUnavailable", "alembic_config", "connect", "migrate"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+class StoreUnavailable(RuntimeError):
+    """The store cannot be opened; the message names it and says what to check."""
+
+
 def connect(url: str, **kwargs: Any) -> Engine:
     """Create the engine for ``url`` (see :func:`regulars.config.normalise_database_url`)."""
+    try:
+        return _engine(url, **kwargs)
+    except (ArgumentError, NoSuchModuleError, ImportError) as error:
+        raise StoreUnavailable(
+            f"cannot use the database URL {_shown(url)}: {_reason(error)}; regulars runs on "
+            "SQLite (sqlite:///path/to/regulars.db) and PostgreSQL "
+            "(postgresql://user@host:5432/name)"
+        ) from error
+
+
+def _engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -35,6 +53,41 @@ def connect(url: str, **kwargs: Any) -> Engine:
     # Sessions speak UTC, so timestamps written without an offset (bulk COPY) mean UTC.
     return create_engine(
         url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}, **kwargs
+    )
+
+
+def _shown(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
+
+
+def _reason(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    return " ".join(lines[:2]) or type(original).__name__
+
+
+def unavailable(engine: Engine, error: BaseException) -> StoreUnavailable:
+    """The :class:`StoreUnavailable` for a failure to connect to ``engine``'s store."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        where = Path(url.database or "")
+        hint = (
+            f"check that the folder {where.parent.resolve()} exists and can be written "
+            "(SQLite creates the file and its journal there)"
+        )
+    else:
+        hint = (
+            "check that PostgreSQL is running and that REGULARS_DATABASE_URL has the right "
+            "host, port, user, password and database"
+        )
+    return StoreUnavailable(
+        f"cannot open the store at {url.render_as_string(hide_password=True)}: "
+        f"{_reason(error)}; {hint}"
     )
 
 
@@ -59,8 +112,11 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine, revision: str = "heads") -> None:
     """Apply every migration up to ``revision``; a no-op on an up-to-date database (checked
     without loading Alembic, see :mod:`regulars.store.revisions`)."""
-    if revision == "heads" and applied_revisions(engine) == newest_revisions():
-        return
-    from alembic import command
+    try:
+        if revision == "heads" and applied_revisions(engine) == newest_revisions():
+            return
+        from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+        command.upgrade(alembic_config(engine), revision)
+    except (OperationalError, InterfaceError) as error:
+        raise unavailable(engine, error) from error

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from regulars.domain.bounds import DATE_MAX, DATE_MIN, DATE_RANGE
 from regulars.services.imports.tabular import ROW
 
 
@@ -134,7 +135,7 @@ class RowChecks:
             field,
             "is not a date and time (expected ISO 8601, e.g. 2026-03-01T09:30:00+09:00)",
         )
-        return parsed
+        return self._within_dates(field, text, parsed)
 
     def date(self, field: str) -> pd.Series:
         if field not in self.frame:
@@ -146,6 +147,17 @@ class RowChecks:
             field,
             "is not a date (expected YYYY-MM-DD)",
         )
+        return self._within_dates(field, text, parsed)
+
+    def _within_dates(self, field: str, text: pd.Series, parsed: pd.Series) -> pd.Series:
+        """Flag dates outside ``DATE_MIN..DATE_MAX`` (0001-01-01, 9999-12-31) and blank them."""
+        naive = parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed
+        after_last = pd.Timestamp(DATE_MAX) + pd.Timedelta(days=1)
+        outside = ((naive < pd.Timestamp(DATE_MIN)) | (naive >= after_last)).to_numpy()
+        if outside.any():
+            self.flag(outside, field, f"is outside the accepted dates {DATE_RANGE}")
+            parsed = parsed.copy()
+            parsed[outside] = pd.NaT
         return parsed
 
     def report(self) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """Bulk imports from files: read, check everything, write batch by batch.
 
-Each batch is its own transaction, so an import killed half-way leaves whole batches only;
-because every write skips what is already there, running the same import again finishes
-the job and adds nothing twice.
+The file is read whole (:func:`read_source`) before the store is touched, so that a file that
+cannot be read fails with nothing opened or written. Each batch is its own transaction, so
+an import killed half-way leaves whole batches only; because every write skips what is
+already there, running the same import again finishes the job and adds nothing twice.
 """
 
 from __future__ import annotations
@@ -22,8 +23,22 @@ from regulars.services.purchases import batch as purchase_import
 from regulars.store.unit_of_work import UnitOfWork
 
 Kind = Literal["members", "purchases", "stores", "departments", "employees", "products"]
+CATALOGUE: tuple[Kind, ...] = ("stores", "departments", "employees", "products")
 Progress = Callable[[int, int], None]
 """Called as ``progress(rows_done, rows_total)`` after each batch."""
+
+
+def read_source(
+    kind: Kind, path: Path, *, encoding: str | None = None, delimiter: str | None = None
+) -> pd.DataFrame:
+    """Read the file of ``kind`` and check that it has the required columns
+    (:class:`~regulars.services.imports.tabular.UnreadableFile` otherwise)."""
+    required: tuple[str, ...]
+    if kind in CATALOGUE:
+        required = catalogue_import.REQUIRED
+    else:
+        required = member_import.REQUIRED if kind == "members" else purchase_import.REQUIRED
+    return read_table(path, required, encoding=encoding, delimiter=delimiter)
 
 
 def import_file(
@@ -37,8 +52,29 @@ def import_file(
     batch_rows: int | None = None,
 ) -> ImportReport:
     """Import a CSV or Parquet file of ``kind``; write rejected rows to ``rejects``."""
+    return import_source(
+        kind,
+        read_source(kind, path),
+        unit_of_work,
+        timezone=timezone,
+        rejects=rejects,
+        progress=progress,
+        batch_rows=batch_rows,
+    )
+
+
+def import_source(
+    kind: Kind,
+    source: pd.DataFrame,
+    unit_of_work: Callable[[], UnitOfWork],
+    *,
+    timezone: str,
+    rejects: Path | None = None,
+    progress: Progress | None = None,
+    batch_rows: int | None = None,
+) -> ImportReport:
+    """Import the rows :func:`read_source` read; write rejected rows to ``rejects``."""
     if kind in ("stores", "departments", "employees", "products"):
-        source = read_table(path, catalogue_import.REQUIRED)
         with unit_of_work() as uow:
             report = catalogue_import.import_catalogue(uow, kind, source)
             uow.commit()
@@ -46,8 +82,6 @@ def import_file(
             progress(report.rows, report.rows)
         _write_rejects(report, source, rejects)
         return report
-    module = member_import if kind == "members" else purchase_import
-    source = read_table(path, module.REQUIRED)
     report = ImportReport(kind=kind, rows=len(source))
     if kind == "members":
         good, errors = member_import.check_members(source, timezone)
