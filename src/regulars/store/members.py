@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
 
 from regulars.domain.times import as_utc
+from regulars.store import erasure
 from regulars.store.bulk import ids_by_key
 from regulars.store.dialect import upsert_insert
-from regulars.store.tables import member_consents, members, purchase_lines, purchases
+from regulars.store.reads.member_export import holdings
+from regulars.store.tables import member_consents, members, products, purchase_lines, purchases
 
 MEMBER_FIELDS = (
     "name",
@@ -139,23 +141,11 @@ def add_consent_events(connection: Connection, events: Sequence[dict[str, Any]])
         connection.execute(member_consents.insert(), [{**e, "at": as_utc(e["at"])} for e in events])
 
 
-def erase(connection: Connection, member_id: int, now: datetime | None = None) -> None:
-    """Erase a member's personal data; purchases stay, tied to an anonymous member."""
+def erase(connection: Connection, member_id: int, now: datetime | None = None) -> str | None:
+    """Erase a member's personal data in every table (:mod:`regulars.store.erasure`);
+    purchases and the ledger stay, tied to a pseudonym. Return it (None: no such member)."""
     at = datetime.now(UTC) if now is None else as_utc(now)
-    connection.execute(
-        update(members)
-        .where(members.c.id == member_id)
-        .values(
-            name=None,
-            email=None,
-            phone=None,
-            birth_date=None,
-            region=None,
-            erased_at=at,
-            updated_at=at,
-        )
-    )
-    connection.execute(member_consents.delete().where(member_consents.c.member_id == member_id))
+    return erasure.erase_member(connection, member_id, at)
 
 
 def purchases_of(connection: Connection, member_id: int) -> list[dict[str, Any]]:
@@ -169,10 +159,12 @@ def purchases_of(connection: Connection, member_id: int) -> list[dict[str, Any]]
             purchases.c.channel,
             purchases.c.total_amount,
             purchase_lines.c.line_no,
+            products.c.code.label("product"),
             purchase_lines.c.quantity,
             purchase_lines.c.amount,
         )
         .outerjoin(purchase_lines, purchase_lines.c.purchase_id == purchases.c.id)
+        .outerjoin(products, products.c.id == purchase_lines.c.product_id)
         .where(purchases.c.member_id == member_id)
         .order_by(purchases.c.occurred_at, purchases.c.id, purchase_lines.c.line_no)
     ).mappings()
@@ -191,7 +183,12 @@ def purchases_of(connection: Connection, member_id: int) -> list[dict[str, Any]]
         )
         if row["line_no"] is not None:
             purchase["lines"].append(
-                {"line_no": row["line_no"], "quantity": row["quantity"], "amount": row["amount"]}
+                {
+                    "line_no": row["line_no"],
+                    "product": row["product"],
+                    "quantity": row["quantity"],
+                    "amount": row["amount"],
+                }
             )
     return list(bought.values())
 
@@ -240,8 +237,13 @@ class Members:
     def add_consent_events(self, events: Sequence[dict[str, Any]]) -> None:
         add_consent_events(self.connection, events)
 
-    def erase(self, member_id: int, now: datetime) -> None:
-        erase(self.connection, member_id, now)
+    def erase(self, member_id: int, now: datetime) -> str | None:
+        """Erase the member everywhere; return the pseudonym their row now carries."""
+        return erase(self.connection, member_id, now)
 
     def purchases_of(self, member_id: int) -> list[dict[str, Any]]:
         return purchases_of(self.connection, member_id)
+
+    def holdings(self, member_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Everything else held on the member, by section (see ``store/reads/member_export``)."""
+        return holdings(self.connection, member_id)
