@@ -19,7 +19,8 @@ Table by table (``store/tables.py``; a new table with personal data belongs here
 - ``feedback_cases``: reason cleared, member unlinked; their ``feedback_case_notes`` text
   replaced by :data:`ERASED` (the note's time and author stay, the audit of the case).
 - ``outbox``: the member's messages not yet sent deleted; sent ones keep only their topic
-  and times; other rows naming the member (by id, name, e-mail or phone) redacted.
+  and times; other rows naming the member (by id, birth date, name, e-mail, phone or
+  region) redacted.
 - ``ledger_transactions`` of the member's accounts: reasons replaced by :data:`ERASED`,
   details redacted; points, kinds and times unchanged.
 - ``loyalty_rewards``: issued vouchers revoked (an erased member redeems nothing).
@@ -103,7 +104,13 @@ def erase_member(connection: Connection, member_id: int, now: datetime) -> str |
         else new_pseudonym()
     )
     exact = {str(row["external_id"]): pseudonym}
-    inside = [str(row[f]) for f in ("name", "email", "phone") if row[f] and len(str(row[f])) >= 3]
+    if row["birth_date"] is not None:
+        exact[row["birth_date"].isoformat()] = ERASED
+    inside = [
+        str(row[f])
+        for f in ("name", "email", "phone", "region")
+        if row[f] and len(str(row[f])) >= 3
+    ]
     connection.execute(
         update(members)
         .where(members.c.id == member_id)
@@ -209,8 +216,9 @@ def _redact_column(
     *,
     by_key: bool = False,
 ) -> None:
-    """Redact every value of ``table.column`` that names the member (by id, name, e-mail or
-    phone); a candidate is found by substring, then redacted by :func:`redact_text`."""
+    """Redact every value of ``table.column`` that names the member (by id, birth date, name,
+    e-mail, phone or region); a candidate is found by substring, then redacted by
+    :func:`redact_text`."""
     values = [*exact, *inside]
     if not values:
         return
@@ -234,7 +242,8 @@ def _redact_column(
 def redact_text(text: str | None, exact: dict[str, str], inside: list[str]) -> str | None:
     """``text`` (JSON or not) with the member's traces replaced: a JSON string equal to a key
     of ``exact`` becomes its value (the old external id becomes the pseudonym), and any
-    occurrence of a string of ``inside`` (name, e-mail, phone) becomes :data:`ERASED`."""
+    occurrence of a string of ``inside`` (name, e-mail, phone, region) becomes
+    :data:`ERASED`."""
     if text is None:
         return None
     try:
