@@ -24,6 +24,10 @@ class Settings:
     currency: str = "KRW"
     secret_key: str = "change-me"
     timezone: str = "Asia/Seoul"
+    retention_free_text_days: int | None = None
+    """Answers' free text and case reasons and notes older than this are removed (None: kept)."""
+    retention_delivery_days: int | None = None
+    """Payloads of messages sent longer ago than this are removed (None: kept)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -34,7 +38,23 @@ class Settings:
             currency=env.get("REGULARS_CURRENCY", "KRW"),
             secret_key=env.get("REGULARS_SECRET_KEY", "change-me"),
             timezone=env.get("REGULARS_TIMEZONE", "Asia/Seoul"),
+            retention_free_text_days=_days(env, "REGULARS_RETENTION_FREE_TEXT_DAYS"),
+            retention_delivery_days=_days(env, "REGULARS_RETENTION_DELIVERY_DAYS"),
         )
+
+
+def _days(env: dict[str, str], name: str) -> int | None:
+    """A number of days from ``env[name]``; unset or blank means None (keep for ever).
+
+    >>> _days({"X": "30"}, "X"), _days({}, "X")
+    (30, None)
+    """
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number of days (1 or more), not {raw!r}")
+    return int(raw)
 
 
 def normalise_database_url(url: str) -> str:
