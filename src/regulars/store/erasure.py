@@ -26,10 +26,17 @@ Table by table (``store/tables.py``; a new table with personal data belongs here
 - ``loyalty_rewards``: issued vouchers revoked (an erased member redeems nothing).
 - ``idempotency_keys``: stored answers that name the member redacted, so that a replay
   never hands the data back.
+
+The old id is remembered only as a keyed digest in ``erased_member_ids`` (HMAC-SHA256 with
+the installation's secret, no time, no link to the row): an enrolment or an import of that
+id is refused until it says ``re_enrol``, so that a stale members file does not bring the
+person back. Re-enrolling makes a new member with no link to the erased history.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 from collections.abc import Iterable
@@ -38,7 +45,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, or_, select, update
 
+from regulars.store.dialect import upsert_insert
 from regulars.store.tables import (
+    erased_member_ids,
     feedback_case_notes,
     feedback_cases,
     idempotency_keys,
@@ -62,6 +71,40 @@ _SENT_PAYLOAD = json.dumps({"erased": True})
 def new_pseudonym() -> str:
     """A random external id for an erased member (128 bits; no mapping is kept)."""
     return PSEUDONYM_PREFIX + secrets.token_hex(16)
+
+
+def digest(secret_key: str, external_id: str) -> str:
+    """The keyed digest under which an erased member's id is remembered."""
+    return hmac.new(secret_key.encode(), external_id.encode(), hashlib.sha256).hexdigest()
+
+
+def remember_erased(connection: Connection, digests: Iterable[str]) -> None:
+    rows = [{"digest": d} for d in sorted(set(digests))]
+    if rows:
+        connection.execute(
+            upsert_insert(connection, erased_member_ids).on_conflict_do_nothing(), rows
+        )
+
+
+def erased_digests(connection: Connection, digests: Iterable[str]) -> set[str]:
+    """Those of ``digests`` that name an erased member's id."""
+    wanted = sorted(set(digests))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 5_000):
+        chunk = wanted[start : start + 5_000]
+        found.update(
+            connection.execute(
+                select(erased_member_ids.c.digest).where(erased_member_ids.c.digest.in_(chunk))
+            ).scalars()
+        )
+    return found
+
+
+def forget_erased(connection: Connection, digests: Iterable[str]) -> None:
+    """Free erased ids for a new enrolment."""
+    wanted = sorted(set(digests))
+    if wanted:
+        connection.execute(delete(erased_member_ids).where(erased_member_ids.c.digest.in_(wanted)))
 
 
 def erased_among(connection: Connection, member_ids: Iterable[int]) -> set[int]:

@@ -206,11 +206,13 @@ class Members:
     """The members and their consent, on one connection (``uow.members``).
 
     Members are found by the business's ``external_id``; the row ``id`` ties consent and
-    purchases to them. Rows come back as plain dicts with their times in UTC.
+    purchases to them. Rows come back as plain dicts with their times in UTC. ``secret_key``
+    (the installation's) keys the digests under which erased ids are remembered.
     """
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, secret_key: str = "") -> None:
         self.connection = connection
+        self.secret_key = secret_key
 
     def upsert(self, rows: Sequence[dict[str, Any]], now: datetime) -> tuple[int, int]:
         """Insert new members, update changed ones: ``(added, updated)``; see :func:`upsert`."""
@@ -238,8 +240,29 @@ class Members:
         add_consent_events(self.connection, events)
 
     def erase(self, member_id: int, now: datetime) -> str | None:
-        """Erase the member everywhere; return the pseudonym their row now carries."""
+        """Erase the member everywhere and remember their old id (as a keyed digest); return
+        the pseudonym their row now carries."""
+        row = self.connection.execute(
+            select(members.c.external_id, members.c.erased_at).where(members.c.id == member_id)
+        ).first()
+        if row is None:
+            return None
+        if row.erased_at is None:
+            erasure.remember_erased(
+                self.connection, [erasure.digest(self.secret_key, row.external_id)]
+            )
         return erase(self.connection, member_id, now)
+
+    def erased_ids(self, external_ids: Iterable[str]) -> set[str]:
+        """Those of ``external_ids`` that were erased and not enrolled again since."""
+        by_digest = {erasure.digest(self.secret_key, e): e for e in external_ids}
+        return {by_digest[d] for d in erasure.erased_digests(self.connection, by_digest)}
+
+    def forget_erased(self, external_ids: Iterable[str]) -> None:
+        """Free these erased ids: enrolling them now makes new members."""
+        erasure.forget_erased(
+            self.connection, [erasure.digest(self.secret_key, e) for e in external_ids]
+        )
 
     def purchases_of(self, member_id: int) -> list[dict[str, Any]]:
         return purchases_of(self.connection, member_id)

@@ -84,25 +84,23 @@ def test_an_erased_member_neither_earns_nor_redeems(business: Business) -> None:
     assert client.get(f"/v1/members/{pseudonym}/loyalty", headers=pos).status_code == 200
 
 
-def test_enrolling_or_importing_the_old_id_makes_a_new_member(
+def test_the_old_id_comes_back_only_by_an_explicit_new_enrolment(
     business: Business, tmp_path: Path
 ) -> None:
     client, pos, admin = business.client, business.pos, business.admin
     member_id, pseudonym = erase(business)
-    again = client.post(
-        "/v1/members", headers=pos, json={"member_id": EXTERNAL_ID, "name": "New", "email": EMAIL}
-    )
-    assert again.status_code == 201
-    assert (again.json()["name"], again.json()["erased"]) == ("New", False)
-    fresh = client.get(f"/v1/members/{EXTERNAL_ID}/export", headers=admin).json()
-    assert fresh["purchases"] == fresh["ledger"] == fresh["survey_answers"] == []
-    assert fresh["loyalty_accounts"] == []
-    assert client.get(f"/v1/members/{EXTERNAL_ID}/loyalty", headers=pos).json()["programs"] == []
+    enrolment = {"member_id": EXTERNAL_ID, "name": "New", "email": EMAIL}
+    refused = client.post("/v1/members", headers=pos, json=enrolment)
+    assert refused.status_code == 422, refused.text
+    assert "erased on request" in refused.json()["error"]["message"]
+    assert "re_enrol" in refused.json()["error"]["message"]
+    assert client.get(f"/v1/members/{EXTERNAL_ID}", headers=pos).status_code == 404
 
-    # Re-importing yesterday's members file restores nothing on the erased row.
+    # Re-importing yesterday's members file restores nothing: the row is refused.
     (tmp_path / "members.csv").write_text(
         "member_id,name,email,phone,birth_date,consent_email,consent_sms\n"
-        f"{EXTERNAL_ID},{NAME},{EMAIL},{PHONE},1991-04-17,yes,yes\n",
+        f"{EXTERNAL_ID},{NAME},{EMAIL},{PHONE},1991-04-17,yes,yes\n"
+        "FRIEND-1,Friend,,,,yes,\n",
         encoding="utf-8",
     )
     report = import_file(
@@ -111,10 +109,24 @@ def test_enrolling_or_importing_the_old_id_makes_a_new_member(
         business.app.unit_of_work,  # type: ignore[arg-type]
         timezone="Asia/Seoul",
     )
-    assert not report.errors
+    assert [(e.row, e.field, e.value) for e in report.errors] == [(1, "member_id", EXTERNAL_ID)]
+    assert "re_enrol" in report.errors[0].reason
+    assert client.get(f"/v1/members/{EXTERNAL_ID}", headers=pos).status_code == 404
     old = client.get(f"/v1/members/{pseudonym}", headers=admin).json()
     assert (old["name"], old["email"], old["phone"], old["birth_date"]) == (None,) * 4
     assert old["erased"] is True
     assert old["consent"] == {"email": False, "sms": False, "push": False}
+
+    # An explicit new enrolment: a new member, with none of the erased history.
+    again = client.post("/v1/members", headers=pos, json={**enrolment, "re_enrol": True})
+    assert again.status_code == 201, again.text
+    assert (again.json()["name"], again.json()["erased"]) == ("New", False)
+    fresh = client.get(f"/v1/members/{EXTERNAL_ID}/export", headers=admin).json()
+    assert fresh["purchases"] == fresh["ledger"] == fresh["survey_answers"] == []
+    assert fresh["loyalty_accounts"] == fresh["consent_history"] == []
+    assert client.get(f"/v1/members/{EXTERNAL_ID}/loyalty", headers=pos).json()["programs"] == []
     with business.app.unit_of_work() as uow:
         assert uow.members.ids_by_external_id([EXTERNAL_ID])[EXTERNAL_ID] != member_id
+    # Once enrolled again, an update is an ordinary update.
+    update = client.post("/v1/members", headers=pos, json={**enrolment, "name": "Newer"})
+    assert update.status_code == 200, update.text
