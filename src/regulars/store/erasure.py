@@ -64,6 +64,32 @@ from regulars.store.tables import (
 )
 
 ERASED = "[erased]"
+# Every table, by what erasure does with it. A new table must be placed in one of these
+# (tests/integration/privacy fails until it is): with personal data, erase it below.
+ERASED_OR_PSEUDONYMISED = frozenset(
+    {
+        "members",
+        "member_consents",
+        "member_scores",
+        "survey_invitations",
+        "survey_answers",
+        "feedback_cases",
+        "feedback_case_notes",
+        "outbox",
+        "ledger_transactions",
+        "loyalty_rewards",
+        "loyalty_referrals",
+        "idempotency_keys",
+    }
+)
+KEPT_FOR_THE_BOOKS = frozenset(
+    {"purchases", "purchase_lines", "purchase_accruals", "loyalty_accounts", "ledger_entries"}
+    | {"points_lots"}
+)
+NOTHING_PERSONAL = frozenset(
+    {"stores", "departments", "employees", "categories", "products", "api_keys", "surveys"}
+    | {"loyalty_programs", "loyalty_program_versions", "erased_member_ids"}
+)
 PSEUDONYM_PREFIX = "erased-"
 _SENT_PAYLOAD = json.dumps({"erased": True})
 

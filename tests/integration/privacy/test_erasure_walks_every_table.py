@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Date, String, Text, func, select
 from tests.integration.privacy.conftest import BIRTH, EXTERNAL_ID, MARKERS, Business
 
+from regulars.store import erasure
 from regulars.store.tables import (
     ledger_entries,
     ledger_transactions,
@@ -93,3 +94,15 @@ def test_erasure_leaves_nothing_of_the_member_in_any_table(business: Business) -
     friend = business.client.get("/v1/members/FRIEND-1", headers=business.pos).json()
     assert friend["name"] == "Friend"
     assert business.client.get("/v1/purchases/P3", headers=business.pos).status_code == 200
+
+
+def test_every_table_has_a_stated_fate_on_erasure() -> None:
+    """A new table is placed by store/erasure.py: erased, kept for the books, or holding
+    nothing personal (then the walk above checks the claim)."""
+    stated = [
+        erasure.ERASED_OR_PSEUDONYMISED,
+        erasure.KEPT_FOR_THE_BOOKS,
+        erasure.NOTHING_PERSONAL,
+    ]
+    assert sum(len(group) for group in stated) == len(set().union(*stated))
+    assert set().union(*stated) == {t.name for t in metadata.sorted_tables}
