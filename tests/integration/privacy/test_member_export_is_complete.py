@@ -47,7 +47,9 @@ def test_the_export_holds_every_section_with_the_members_rows(business: Business
     assert all(m["created_at"].endswith("+00:00") for m in data["messages"])
     assert data["scores"][0]["clv"] == 50000
     # Nothing of the friend's.
-    assert "P3" not in json.dumps(data)
+    assert "P3" not in {p["purchase_id"] for p in data["purchases"]}
+    assert "P3" not in {t["purchase_id"] for t in data["ledger"]}
+    assert "Friend" not in json.dumps(data)
 
 
 def test_retention_clears_old_comments_notes_and_sent_payloads_only(business: Business) -> None:
