@@ -30,7 +30,7 @@ class App:
         migrate(self.engine)
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.engine)
+        return UnitOfWork(self.engine, self.settings.secret_key)
 
     def run_committed(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run ``work`` in a unit of work of its own and commit it. An edge hands this to a

@@ -40,6 +40,10 @@ class Settings:
     business_contact: str = ""
     alert_email: str | None = None
     alert_language: str = "ko"
+    retention_free_text_days: int | None = None
+    """Answers' free text and case reasons and notes older than this are removed (None: kept)."""
+    retention_delivery_days: int | None = None
+    """Payloads of messages sent longer ago than this are removed (None: kept)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -57,7 +61,23 @@ class Settings:
             business_contact=env.get("REGULARS_BUSINESS_CONTACT") or "",
             alert_email=env.get("REGULARS_ALERT_EMAIL") or None,
             alert_language=env.get("REGULARS_ALERT_LANGUAGE") or "ko",
+            retention_free_text_days=_days(env, "REGULARS_RETENTION_FREE_TEXT_DAYS"),
+            retention_delivery_days=_days(env, "REGULARS_RETENTION_DELIVERY_DAYS"),
         )
+
+
+def _days(env: dict[str, str], name: str) -> int | None:
+    """A number of days from ``env[name]``; unset or blank means None (keep for ever).
+
+    >>> _days({"X": "30"}, "X"), _days({}, "X")
+    (30, None)
+    """
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number of days (1 or more), not {raw!r}")
+    return int(raw)
 
 
 def normalise_database_url(url: str) -> str:

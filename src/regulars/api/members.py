@@ -39,6 +39,7 @@ class MemberIn(BaseModel):
     consent_sms: bool | None = None
     consent_push: bool | None = None
     consent_source: str | None = Field(default="api", max_length=100)
+    re_enrol: bool = Field(default=False, description="Enrol an erased member's id anew")
 
 
 class MemberBatch(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
@@ -99,11 +99,15 @@ def record_consent(
 
 
 def export_member(uow: UnitOfWork, external_id: str) -> dict[str, Any]:
-    """Everything the business holds on a member (a data-subject access request)."""
-    member = get_member(uow, external_id)
-    member_id = int(_member(uow, external_id)["id"])
+    """Everything the business holds on a member (a data-subject access request), as JSON:
+    the member, their consent history, purchases with lines, loyalty accounts, ledger
+    (with entries), lots, vouchers, referrals, survey invitations and answers (with their
+    text), feedback cases with notes, messages about them and their scores."""
+    row = _member(uow, external_id)
+    member_id = int(row["id"])
     return {
-        "member": member,
+        "format": EXPORT_FORMAT,
+        "member": get_member(uow, external_id),
         "consent_history": [
             {
                 "channel": h["channel"],
@@ -124,13 +128,39 @@ def export_member(uow: UnitOfWork, external_id: str) -> dict[str, Any]:
             }
             for p in uow.members.purchases_of(member_id)
         ],
+        **json_ready(uow.members.holdings(member_id)),
     }
 
 
-def erase_member(uow: UnitOfWork, external_id: str, now: datetime | None = None) -> None:
-    """Erase personal data on request; purchase history stays for the business's books."""
+EXPORT_FORMAT = "regulars.member-export/1"
+"""Names the shape of :func:`export_member`'s answer; a change of shape changes it."""
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` with every time as ISO 8601 with offset and every date as ISO 8601."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_ready(v) for v in value]
+    if isinstance(value, datetime):
+        return wire(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def erase_member(uow: UnitOfWork, external_id: str, now: datetime | None = None) -> str:
+    """Erase the member's personal data in every table, on request (PIPA art. 36, GDPR
+    art. 17); return the pseudonym their row now carries.
+
+    What the books must keep stays under that random pseudonym: purchases, amounts, dates,
+    the points ledger. The member can no longer earn or spend, and their id is free: enrolling
+    it again creates a new member with no link to this history. See
+    :mod:`regulars.store.erasure` for what happens to each table."""
     member_id = int(_member(uow, external_id)["id"])
-    uow.members.erase(member_id, now or datetime.now(UTC))
+    pseudonym = uow.members.erase(member_id, now or datetime.now(UTC))
+    assert pseudonym is not None
+    return pseudonym
 
 
 def list_members(uow: UnitOfWork, after: str | None, limit: int) -> dict[str, Any]:

@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
 
 from regulars.domain.times import as_utc
+from regulars.store import erasure
 from regulars.store.bulk import ids_by_key
 from regulars.store.dialect import upsert_insert
-from regulars.store.tables import member_consents, members, purchase_lines, purchases
+from regulars.store.reads.member_export import holdings
+from regulars.store.tables import member_consents, members, products, purchase_lines, purchases
 
 MEMBER_FIELDS = (
     "name",
@@ -139,23 +141,11 @@ def add_consent_events(connection: Connection, events: Sequence[dict[str, Any]])
         connection.execute(member_consents.insert(), [{**e, "at": as_utc(e["at"])} for e in events])
 
 
-def erase(connection: Connection, member_id: int, now: datetime | None = None) -> None:
-    """Erase a member's personal data; purchases stay, tied to an anonymous member."""
+def erase(connection: Connection, member_id: int, now: datetime | None = None) -> str | None:
+    """Erase a member's personal data in every table (:mod:`regulars.store.erasure`);
+    purchases and the ledger stay, tied to a pseudonym. Return it (None: no such member)."""
     at = datetime.now(UTC) if now is None else as_utc(now)
-    connection.execute(
-        update(members)
-        .where(members.c.id == member_id)
-        .values(
-            name=None,
-            email=None,
-            phone=None,
-            birth_date=None,
-            region=None,
-            erased_at=at,
-            updated_at=at,
-        )
-    )
-    connection.execute(member_consents.delete().where(member_consents.c.member_id == member_id))
+    return erasure.erase_member(connection, member_id, at)
 
 
 def purchases_of(connection: Connection, member_id: int) -> list[dict[str, Any]]:
@@ -169,10 +159,12 @@ def purchases_of(connection: Connection, member_id: int) -> list[dict[str, Any]]
             purchases.c.channel,
             purchases.c.total_amount,
             purchase_lines.c.line_no,
+            products.c.code.label("product"),
             purchase_lines.c.quantity,
             purchase_lines.c.amount,
         )
         .outerjoin(purchase_lines, purchase_lines.c.purchase_id == purchases.c.id)
+        .outerjoin(products, products.c.id == purchase_lines.c.product_id)
         .where(purchases.c.member_id == member_id)
         .order_by(purchases.c.occurred_at, purchases.c.id, purchase_lines.c.line_no)
     ).mappings()
@@ -191,7 +183,12 @@ def purchases_of(connection: Connection, member_id: int) -> list[dict[str, Any]]
         )
         if row["line_no"] is not None:
             purchase["lines"].append(
-                {"line_no": row["line_no"], "quantity": row["quantity"], "amount": row["amount"]}
+                {
+                    "line_no": row["line_no"],
+                    "product": row["product"],
+                    "quantity": row["quantity"],
+                    "amount": row["amount"],
+                }
             )
     return list(bought.values())
 
@@ -209,11 +206,13 @@ class Members:
     """The members and their consent, on one connection (``uow.members``).
 
     Members are found by the business's ``external_id``; the row ``id`` ties consent and
-    purchases to them. Rows come back as plain dicts with their times in UTC.
+    purchases to them. Rows come back as plain dicts with their times in UTC. ``secret_key``
+    (the installation's) keys the digests under which erased ids are remembered.
     """
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, secret_key: str = "") -> None:
         self.connection = connection
+        self.secret_key = secret_key
 
     def upsert(self, rows: Sequence[dict[str, Any]], now: datetime) -> tuple[int, int]:
         """Insert new members, update changed ones: ``(added, updated)``; see :func:`upsert`."""
@@ -240,8 +239,34 @@ class Members:
     def add_consent_events(self, events: Sequence[dict[str, Any]]) -> None:
         add_consent_events(self.connection, events)
 
-    def erase(self, member_id: int, now: datetime) -> None:
-        erase(self.connection, member_id, now)
+    def erase(self, member_id: int, now: datetime) -> str | None:
+        """Erase the member everywhere and remember their old id (as a keyed digest); return
+        the pseudonym their row now carries."""
+        row = self.connection.execute(
+            select(members.c.external_id, members.c.erased_at).where(members.c.id == member_id)
+        ).first()
+        if row is None:
+            return None
+        if row.erased_at is None:
+            erasure.remember_erased(
+                self.connection, [erasure.digest(self.secret_key, row.external_id)]
+            )
+        return erase(self.connection, member_id, now)
+
+    def erased_ids(self, external_ids: Iterable[str]) -> set[str]:
+        """Those of ``external_ids`` that were erased and not enrolled again since."""
+        by_digest = {erasure.digest(self.secret_key, e): e for e in external_ids}
+        return {by_digest[d] for d in erasure.erased_digests(self.connection, by_digest)}
+
+    def forget_erased(self, external_ids: Iterable[str]) -> None:
+        """Free these erased ids: enrolling them now makes new members."""
+        erasure.forget_erased(
+            self.connection, [erasure.digest(self.secret_key, e) for e in external_ids]
+        )
 
     def purchases_of(self, member_id: int) -> list[dict[str, Any]]:
         return purchases_of(self.connection, member_id)
+
+    def holdings(self, member_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Everything else held on the member, by section (see ``store/reads/member_export``)."""
+        return holdings(self.connection, member_id)

@@ -66,6 +66,15 @@ members = Table(
     CheckConstraint("segment in ('individual', 'business', 'vip')", name="segment"),
 )
 
+# Erased members' ids, as HMAC-SHA256 digests keyed with the installation's secret
+# (REGULARS_SECRET_KEY): enrolment and imports refuse such an id until it is enrolled again
+# explicitly (``re_enrol``). No time and no link to the pseudonymised member row is kept.
+erased_member_ids = Table(
+    "erased_member_ids",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+)
+
 member_consents = Table(
     "member_consents",
     metadata,
@@ -86,7 +95,7 @@ stores = Table(
     Column("name", String(200), nullable=False),
     Column("kind", String(20), nullable=False, server_default="store"),
     Column("region", String(100)),
-    # who hears of a detractor answer about this store (issue 13, migration 0008)
+    # who hears of a detractor answer about this store (issue 13, migration 0007)
     Column("alert_email", String(320)),
     Column("alert_webhook", String(500)),
 )

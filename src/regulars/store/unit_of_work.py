@@ -32,8 +32,9 @@ class UnitOfWork:
     idempotency: IdempotencyKeys
     _transaction: RootTransaction
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, secret_key: str = "") -> None:
         self.engine = engine
+        self.secret_key = secret_key  # keys the digests of erased members' ids
 
     @property
     def dialect(self) -> str:
@@ -43,7 +44,7 @@ class UnitOfWork:
         self.connection = self.engine.connect()
         self._transaction = self.connection.begin()
         self.api_keys = ApiKeys(self.connection)
-        self.members = Members(self.connection)
+        self.members = Members(self.connection, self.secret_key)
         self.idempotency = IdempotencyKeys(self.connection)
         return self
 

@@ -163,9 +163,18 @@ def test_members_upsert_read_page_consent_and_erase(begin: Begin) -> None:
         assert [(h["granted"], h["source"]) for h in history] == [(False, "app"), (True, "pos")]
         assert history[1]["at"] == T0
         assert history[1]["at"].utcoffset() == timedelta(0)
-        uow.members.erase(ids["M1"], later)
-        erased = uow.members.get("M1")
+        pseudonym = uow.members.erase(ids["M1"], later)
+        assert pseudonym is not None
+        assert pseudonym.startswith("erased-")
+        assert uow.members.get("M1") is None  # the old id is not kept
+        erased = uow.members.get(pseudonym)
         assert erased is not None
+        assert erased["id"] == ids["M1"]
+        assert uow.members.erased_ids(["M1", "M2", pseudonym]) == {"M1"}
+        uow.members.erase(ids["M1"], later)  # again: the same pseudonym, still remembered
+        assert uow.members.get(pseudonym) is not None
+        uow.members.forget_erased(["M1"])
+        assert uow.members.erased_ids(["M1"]) == set()
         assert (erased["name"], erased["erased_at"], erased["updated_at"]) == (None, later, later)
         assert erased["locale"] == "ko"
         assert uow.members.consent_history(ids["M1"]) == []

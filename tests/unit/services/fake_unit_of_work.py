@@ -21,10 +21,31 @@ from typing import Any
 
 from regulars.domain.times import as_utc
 from regulars.store.api_keys import StoredApiKey
+from regulars.store.erasure import new_pseudonym
 from regulars.store.idempotency import RememberedAnswer
 from regulars.store.members import MEMBER_FIELDS
 
-PERSONAL_FIELDS = ("name", "email", "phone", "birth_date", "region")
+PERSONAL_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "birth_date",
+    "region",
+    "signup_date",
+    "acquisition_channel",
+)
+HOLDINGS = (
+    "loyalty_accounts",
+    "ledger",
+    "lots",
+    "vouchers",
+    "referrals",
+    "survey_invitations",
+    "survey_answers",
+    "feedback_cases",
+    "messages",
+    "scores",
+)
 
 
 class FakeApiKeys:
@@ -66,6 +87,7 @@ class FakeMembers:
         self.rows: dict[int, dict[str, Any]] = {}
         self.consents: list[dict[str, Any]] = []
         self.purchases: dict[int, list[dict[str, Any]]] = {}
+        self.erased: set[str] = set()
 
     def upsert(self, rows: Sequence[dict[str, Any]], now: datetime) -> tuple[int, int]:
         stored = {r["external_id"]: r for r in self.rows.values()}
@@ -123,13 +145,27 @@ class FakeMembers:
             event_id = len(self.consents) + 1
             self.consents.append({**event, "id": event_id, "at": as_utc(event["at"])})
 
-    def erase(self, member_id: int, now: datetime) -> None:
+    def erase(self, member_id: int, now: datetime) -> str | None:
         row = self.rows.get(member_id)
         if row is None:
-            return
+            return None
+        if row["erased_at"] is None:
+            self.erased.add(row["external_id"])
+            row["external_id"] = new_pseudonym()
         row.update(dict.fromkeys(PERSONAL_FIELDS))
         row.update(erased_at=as_utc(now), updated_at=as_utc(now))
         self.consents = [e for e in self.consents if e["member_id"] != member_id]
+        return str(row["external_id"])
+
+    def holdings(self, member_id: int) -> dict[str, list[dict[str, Any]]]:
+        """The fake holds no loyalty, feedback or messages: every section is empty."""
+        return {section: [] for section in HOLDINGS}
+
+    def erased_ids(self, external_ids: Iterable[str]) -> set[str]:
+        return set(external_ids) & self.erased
+
+    def forget_erased(self, external_ids: Iterable[str]) -> None:
+        self.erased -= set(external_ids)
 
     def purchases_of(self, member_id: int) -> list[dict[str, Any]]:
         return copy.deepcopy(
@@ -210,6 +246,7 @@ class FakeUnitOfWork:
         self.members.rows = state["members"]
         self.members.consents = state["consents"]
         self.members.purchases = state["purchases"]
+        self.members.erased = state["erased"]
         self.idempotency.answers = state["idempotency"]
 
     def _state(self) -> dict[str, Any]:
@@ -219,6 +256,7 @@ class FakeUnitOfWork:
                 "members": self.members.rows,
                 "consents": self.members.consents,
                 "purchases": self.members.purchases,
+                "erased": self.members.erased,
                 "idempotency": self.idempotency.answers,
             }
         )

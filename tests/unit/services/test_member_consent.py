@@ -132,11 +132,14 @@ def test_export_holds_purchases_and_erasure_keeps_only_the_books() -> None:
     assert exported["member"]["email"] == "kim@example.com"
     assert exported["purchases"][0]["occurred_at"] == "2026-03-01T00:30:00+00:00"
     assert exported["purchases"][0]["lines"][0]["amount"] == 13500
-    members.erase_member(uow, "M1")
-    after = members.get_member(uow, "M1")
+    pseudonym = members.erase_member(uow, "M1")
+    assert pseudonym.startswith("erased-")
+    with pytest.raises(NotFound):  # the id is gone with the person
+        members.get_member(uow, "M1")
+    after = members.get_member(uow, pseudonym)
     assert (after["name"], after["email"], after["erased"]) == (None, None, True)
     assert after["consent"] == {"email": False, "sms": False, "push": False}
-    assert members.export_member(uow, "M1")["purchases"] == exported["purchases"]
+    assert members.export_member(uow, pseudonym)["purchases"] == exported["purchases"]
 
 
 def test_members_are_paged_by_external_id_cursor() -> None:

@@ -3,7 +3,11 @@
 File columns (only ``member_id`` is required): member_id, name, email, phone, birth_date,
 locale (ko | en), segment (individual | business | vip), region, signup_date,
 acquisition_channel, acquisition_cost, consent_email, consent_sms, consent_push
-(yes / no; blank leaves the consent as it is), consent_at, consent_source.
+(yes / no; blank leaves the consent as it is), consent_at, consent_source, re_enrol.
+
+A member erased on request cannot come back by accident (a stale file, a till that still
+knows the card): a row with an erased member's id is refused unless its ``re_enrol`` is
+yes, which enrols the person as a new member with no link to the erased history.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ COLUMNS = (
     "consent_push",
     "consent_at",
     "consent_source",
+    "re_enrol",
 )
 REQUIRED = ("member_id",)
 YES = ("yes", "y", "true", "1", "granted", "동의")
@@ -90,6 +95,8 @@ def check_members(frame: pd.DataFrame, timezone: str) -> tuple[pd.DataFrame, lis
         out[column] = [True if v in YES else False if v in NO else None for v in lowered]
     out["consent_at"] = checks.timestamp("consent_at", timezone)
     out["consent_source"] = frame["consent_source"].fillna("import")
+    checks.one_of("re_enrol", YES + NO)
+    out["re_enrol"] = [v in YES for v in frame["re_enrol"].str.lower()]
     duplicated = frame["member_id"].notna() & frame["member_id"].duplicated(keep="first")
     checks.flag(duplicated, "member_id", "appears more than once in the file; the first is kept")
     return out[~checks.bad], checks.errors
@@ -104,6 +111,7 @@ def write_members(
     uow: UnitOfWork, batch: pd.DataFrame, now: datetime, report: ImportReport
 ) -> None:
     """Upsert one checked batch and append consent changes; counts go into ``report``."""
+    batch = _without_erased(uow, batch, report)
     rows = [_member_row({str(k): v for k, v in r.items()}) for r in batch.to_dict("records")]
     added, updated = uow.members.upsert(rows, now)
     report.added += added
@@ -129,6 +137,31 @@ def write_members(
                 }
             )
     uow.members.add_consent_events(events)
+
+
+def _without_erased(uow: UnitOfWork, batch: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
+    """The batch less the rows of erased members not marked ``re_enrol`` (reported); the
+    ids of those marked are freed, so that they enrol as new members."""
+    erased = uow.members.erased_ids(batch["external_id"])
+    if not erased:
+        return batch
+    hit = batch["external_id"].isin(erased).to_numpy()
+    again = hit & batch["re_enrol"].to_numpy(dtype=bool)
+    for row, external_id in zip(
+        batch["_row"][hit & ~again], batch["external_id"][hit & ~again], strict=True
+    ):
+        report.errors.append(
+            RowError(
+                int(row),
+                "member_id",
+                external_id,
+                "this member was erased on request; to enrol the person again as a new "
+                "member (no link to the erased history), set re_enrol to yes",
+            )
+        )
+    uow.members.forget_erased(batch["external_id"][again])
+    kept: pd.DataFrame = batch[~(hit & ~again)]
+    return kept
 
 
 def _member_row(record: dict[str, Any]) -> dict[str, Any]:

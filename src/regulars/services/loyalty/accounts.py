@@ -21,6 +21,7 @@ from regulars.domain.times import as_utc, wire
 from regulars.services.errors import Conflict, Invalid, NotFound
 from regulars.services.loyalty import posting
 from regulars.services.loyalty.programs import RunningProgram, running, running_program
+from regulars.store import erasure as erasure_store
 from regulars.store.loyalty import accounts as account_store
 from regulars.store.loyalty import lots as lot_store
 from regulars.store.loyalty import measures
@@ -34,11 +35,27 @@ class NotEnoughPoints(Conflict):
     code = "insufficient_points"
 
 
+class MemberErased(Conflict):
+    code = "member_erased"
+
+
 def member_id(uow: UnitOfWork, external_id: str) -> int:
     """The member's id; :class:`NotFound` when there is no such member."""
     found = account_store.member_id(uow.connection, external_id)
     if found is None:
         raise NotFound(f"no member with id {external_id!r}")
+    return found
+
+
+def active_member_id(uow: UnitOfWork, external_id: str) -> int:
+    """The id of a member who may earn and spend; :class:`MemberErased` (409) for a member
+    erased on request (their account is kept for the books, and rests)."""
+    found = member_id(uow, external_id)
+    if erasure_store.erased_among(uow.connection, [found]):
+        raise MemberErased(
+            f"member {external_id!r} was erased on request: their points can no longer be "
+            "earned or spent (enrol the person again as a new member)"
+        )
     return found
 
 
@@ -163,7 +180,7 @@ def redeem_points(
     refusal = earning.redemption_refusal(rules, points, order_amount)
     if refusal:
         raise Invalid(refusal, [{"field": "points", "value": points, "reason": refusal}])
-    who = member_id(uow, member)
+    who = active_member_id(uow, member)
     digest = _hash({"member": member, "points": points, "order": order_amount, "ref": order_ref})
     source_key = f"redeem:{rp.id}:{key}"
     account = account_store.find_account(connection, who, rp.id)
@@ -215,6 +232,8 @@ def redeem_reward(
     row = reward_store.reward(connection, code)
     if row is None:
         raise NotFound(f"no reward voucher {code!r}")
+    if erasure_store.account_member_erased(connection, row["account_id"]):
+        raise MemberErased(f"voucher {code!r} belonged to a member erased on request")
     changed = reward_store.use(connection, code, key, now)
     row = reward_store.reward(connection, code)
     assert row is not None
@@ -248,7 +267,7 @@ def adjust(
     if points == 0:
         raise Invalid("an adjustment of 0 points changes nothing")
     rp = running_program(uow, program_code)
-    account = account_store.lock_member(connection, member_id(uow, member), rp.id, now)
+    account = account_store.lock_member(connection, active_member_id(uow, member), rp.id, now)
     source_key = f"adjust:{rp.id}:{key}" if key else None
     if source_key and transaction_store.transaction_by_key(connection, source_key):
         return {"program": program_code, "balance": account.available, "replayed": True}

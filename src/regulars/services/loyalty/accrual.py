@@ -34,9 +34,10 @@ from regulars.domain.loyalty.programs import ProgramKind
 from regulars.domain.times import as_utc
 from regulars.services.errors import Conflict, Invalid
 from regulars.services.loyalty import posting
-from regulars.services.loyalty.accounts import member_id
+from regulars.services.loyalty.accounts import active_member_id
 from regulars.services.loyalty.programs import RunningProgram, running
 from regulars.services.unit_of_work import RunCommitted
+from regulars.store import erasure as erasure_store
 from regulars.store.loyalty import accounts as account_store
 from regulars.store.loyalty import accruals as accrual_store
 from regulars.store.loyalty import bonuses as bonus_store
@@ -83,6 +84,9 @@ def accrue_ids(uow: UnitOfWork, ids: list[int], now: datetime | None = None) -> 
         i: heads[i].member_id if heads[i].kind == "sale" else heads[heads[i].original_id].member_id
         for i in order
     }
+    # An erased member neither earns nor gives back: their purchases stay, their account rests.
+    erased = erasure_store.erased_among(connection, [o for o in owner.values() if o is not None])
+    owner = {i: None if o in erased else o for i, o in owner.items()}
     accounts = account_store.lock_many(
         connection,
         [(owner[i], rp.id) for i in order if owner[i] is not None for rp in programs],
@@ -290,7 +294,7 @@ def _take_back_stamps(
 def register_referral(uow: UnitOfWork, referrer: str, referee: str) -> dict[str, Any]:
     """Record that ``referrer`` brought ``referee``; the bonus follows the first purchase."""
     connection = uow.connection
-    referrer_id, referee_id = member_id(uow, referrer), member_id(uow, referee)
+    referrer_id, referee_id = active_member_id(uow, referrer), active_member_id(uow, referee)
     if referrer_id == referee_id:
         raise Invalid("a member cannot refer themselves")
     chain: set[int] = set()

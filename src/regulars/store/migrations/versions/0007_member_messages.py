@@ -1,6 +1,6 @@
 """stores and departments: who is alerted when a customer is unhappy (alert e-mail, webhook)
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-01 21:10:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-01 21:10:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
