@@ -92,6 +92,7 @@ class RowChecks:
                 pc.cast(pa.array(text, type=pa.string(), from_pandas=True), pa.float64()),
                 index=text.index,
                 dtype="float64",
+                copy=True,  # Arrow's buffer is read-only; fractions are blanked below
             )
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             number = pd.to_numeric(text, errors="coerce")
