@@ -1,12 +1,14 @@
-"""Purchases and their lines."""
+"""Purchases and their lines: :func:`add` is the one way they are written."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, RowMapping, select
 
+from regulars.store import catalogue
 from regulars.store.bulk import Columns, ids_by_key, insert_new, insert_rows
 from regulars.store.tables import (
     categories,
@@ -29,6 +31,76 @@ PURCHASE_COLUMNS = (
     "total_amount",
 )
 LINE_COLUMNS = ("purchase_id", "line_no", "product_id", "category_id", "quantity", "amount")
+
+
+HEAD_COLUMNS = (
+    "external_id",
+    "member_id",
+    "occurred_at",
+    "store",
+    "channel",
+    "employee",
+    "kind",
+    "original_id",
+)
+LINE_OF_HEAD_COLUMNS = ("purchase", "line_no", "product", "category", "quantity", "amount")
+
+
+def add(connection: Connection, heads: Columns, lines: Columns) -> dict[str, int]:
+    """Write checked purchases and their lines; return external id -> id of those that were
+    new. A purchase already there is skipped with its lines (a purchase is written whole).
+
+    ``heads`` (:data:`HEAD_COLUMNS`) give members and original purchases as ids, and store
+    and employee as codes; ``lines`` (:data:`LINE_OF_HEAD_COLUMNS`) give their purchase as
+    its position in ``heads``, and product and category as codes, with quantities and
+    amounts signed. Codes seen for the first time are registered (named after the code), a
+    new product under the category of its first line; each purchase's total is the sum of
+    its lines. Both the file import and the API write through here, in the caller's
+    transaction.
+    """
+    store_ids = catalogue.ensure_ids(connection, catalogue.stores, heads["store"])
+    employee_ids = catalogue.ensure_ids(connection, catalogue.employees, heads["employee"])
+    category_ids = catalogue.ensure_ids(connection, catalogue.categories, lines["category"])
+    positions, distinct = catalogue.distinct_codes(lines["product"])  # never blank
+    first = np.unique(positions, return_index=True)[1]
+    products = catalogue.ensure_products(
+        connection, dict(zip(distinct, category_ids[first].tolist(), strict=True))
+    )
+    product_ids = np.array([products[p] for p in distinct], dtype=np.int64)[positions]
+    external_ids = list(heads["external_id"])
+    owner = np.asarray(lines["purchase"], dtype=np.int64)
+    amounts = np.asarray(lines["amount"], dtype=np.int64)
+    totals = np.zeros(len(external_ids), dtype=np.int64)
+    np.add.at(totals, owner, amounts)
+    added = insert_purchases(
+        connection,
+        {
+            "external_id": external_ids,
+            "member_id": heads["member_id"],
+            "occurred_at": heads["occurred_at"],
+            "store_id": store_ids,
+            "channel": heads["channel"],
+            "employee_id": employee_ids,
+            "kind": heads["kind"],
+            "original_id": heads["original_id"],
+            "total_amount": totals,
+        },
+    )
+    if added:
+        ids = np.array([added.get(e, 0) for e in external_ids], dtype=np.int64)[owner]
+        new = ids > 0
+        insert_lines(
+            connection,
+            {
+                "purchase_id": ids[new],
+                "line_no": np.asarray(lines["line_no"], dtype=np.int64)[new],
+                "product_id": product_ids[new],
+                "category_id": category_ids[new],
+                "quantity": np.asarray(lines["quantity"], dtype=np.int64)[new],
+                "amount": amounts[new],
+            },
+        )
+    return added
 
 
 def insert_purchases(connection: Connection, columns: Columns) -> dict[str, int]:
