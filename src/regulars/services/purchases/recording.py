@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from regulars.domain.purchases import HEAD, LINE
+from regulars.domain.times import wire
 from regulars.services.errors import NotFound
 from regulars.services.imports.report import ImportReport
 from regulars.services.loyalty import accrual as loyalty_accrual
@@ -60,8 +61,8 @@ def record_lines(uow: UnitOfWork, lines: list[dict[str, Any]], timezone: str) ->
 
 
 def get_purchase(uow: UnitOfWork, external_id: str) -> dict[str, Any]:
-    """A purchase with its lines, as the API shows it."""
+    """A purchase with its lines, as the API shows it (times in ISO 8601 with offset)."""
     found = purchase_store.with_codes(uow.connection, external_id)
     if found is None:
         raise NotFound(f"no purchase with id {external_id!r}")
-    return found
+    return {**found, "occurred_at": wire(found["occurred_at"])}
