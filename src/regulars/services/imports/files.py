@@ -3,6 +3,13 @@
 Each batch is its own transaction, so an import killed half-way leaves whole batches only;
 because every write skips what is already there, running the same import again finishes
 the job and adds nothing twice.
+
+An import is a job, not a use case inside someone else's transaction: it is never handed a
+unit of work. Its caller — ``regulars import`` (cli/data.py), the demo (cli/demo.py), a test
+— hands it the factory of units of work (``app.unit_of_work``), and the import opens one
+per batch from it and commits that batch; a unit of work opened by anyone else is never
+committed here. The batch writers it calls (``write_members``, ``write_purchases``,
+``import_catalogue``) take a unit of work and never commit, like every service.
 """
 
 from __future__ import annotations
@@ -36,7 +43,11 @@ def import_file(
     progress: Progress | None = None,
     batch_rows: int | None = None,
 ) -> ImportReport:
-    """Import a CSV or Parquet file of ``kind``; write rejected rows to ``rejects``."""
+    """Import a CSV or Parquet file of ``kind``; write rejected rows to ``rejects``.
+
+    ``unit_of_work`` opens a unit of work (``app.unit_of_work``): one per batch, each
+    committed when its batch is written.
+    """
     if kind in ("stores", "departments", "employees", "products"):
         source = read_table(path, catalogue_import.REQUIRED)
         with unit_of_work() as uow:
