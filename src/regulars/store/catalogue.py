@@ -21,7 +21,6 @@ __all__ = [
     "ensure_ids",
     "ensure_products",
     "ids_by_code",
-    "ids_of",
     "products",
     "stores",
     "upsert_by_code",
@@ -76,35 +75,23 @@ def distinct_codes(
     Python than Arrow's fixed cost."""
     if len(codes) < FEW:
         index: dict[str, int] = {}
-        positions = [
+        found = [
             -1 if code is None or code != code else index.setdefault(code, len(index))
             for code in codes
         ]
-        return np.array(positions, dtype=np.int64), list(index)
+        return np.array(found, dtype=np.int64), list(index)
     encoded = pa.array(codes, type=pa.string(), from_pandas=True).dictionary_encode()
     positions = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     return positions, encoded.dictionary.to_pylist()
 
 
-def ids_of(
-    codes: Sequence[str | None] | np.ndarray[Any, Any], known: dict[str, int]
-) -> np.ndarray[Any, Any]:
-    """Each row's code as its id in ``known`` (an object array; blanks and unknown codes
-    give None), with one dictionary look-up per distinct code, not per row."""
-    return _looked_up(*distinct_codes(codes), known)
-
-
 def ensure_ids(
     connection: Connection, table: Table, codes: Sequence[str | None] | np.ndarray[Any, Any]
 ) -> np.ndarray[Any, Any]:
-    """:func:`ensure_codes` for a column of codes: each row's id (None for a blank)."""
+    """:func:`ensure_codes` for a column of codes: each row's id (an object array, None for
+    a blank), with one dictionary look-up per distinct code, not per row."""
     positions, distinct = distinct_codes(codes)
-    return _looked_up(positions, distinct, ensure_codes(connection, table, distinct))
-
-
-def _looked_up(
-    positions: np.ndarray[Any, Any], distinct: list[str], known: dict[str, int]
-) -> np.ndarray[Any, Any]:
+    known = ensure_codes(connection, table, distinct)
     looked_up = np.array([*(known.get(c) for c in distinct), None], dtype=object)
     ids: np.ndarray[Any, Any] = looked_up[positions]  # -1 (blank) picks the trailing None
     return ids

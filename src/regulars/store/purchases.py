@@ -33,27 +33,15 @@ PURCHASE_COLUMNS = (
 LINE_COLUMNS = ("purchase_id", "line_no", "product_id", "category_id", "quantity", "amount")
 
 
-HEAD_COLUMNS = (
-    "external_id",
-    "member_id",
-    "occurred_at",
-    "store",
-    "channel",
-    "employee",
-    "kind",
-    "original_id",
-)
-LINE_OF_HEAD_COLUMNS = ("purchase", "line_no", "product", "category", "quantity", "amount")
-
-
 def add(connection: Connection, heads: Columns, lines: Columns) -> dict[str, int]:
     """Write checked purchases and their lines; return external id -> id of those that were
     new. A purchase already there is skipped with its lines (a purchase is written whole).
 
-    ``heads`` (:data:`HEAD_COLUMNS`) give members and original purchases as ids, and store
-    and employee as codes; ``lines`` (:data:`LINE_OF_HEAD_COLUMNS`) give their purchase as
-    its position in ``heads``, and product and category as codes, with quantities and
-    amounts signed. Codes seen for the first time are registered (named after the code), a
+    ``heads`` (external_id, member_id, occurred_at, store, channel, employee, kind,
+    original_id) give members and original purchases as ids, store and employee as codes;
+    ``lines`` (purchase, line_no, product, category, quantity, amount) give their purchase
+    as its position in ``heads``, product and category as codes, quantities and amounts
+    signed. Codes seen for the first time are registered (named after the code), a
     new product under the category of its first line; each purchase's total is the sum of
     its lines. Both the file import and the API write through here, in the caller's
     transaction.
