@@ -19,7 +19,7 @@ lines, errors and stored rows.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from regulars.domain import purchases as rules
@@ -32,6 +32,7 @@ from regulars.domain.fields import (
     too_long,
 )
 from regulars.domain.purchases import COLUMNS
+from regulars.domain.times import as_utc
 from regulars.services.imports.checks import RowError
 from regulars.services.imports.report import ImportReport
 from regulars.services.purchases import writing
@@ -41,6 +42,8 @@ MAX_LINES = 200
 """Requests with more lines than this take the vectorised runner (pandas wins on volume)."""
 EXACT = 2**53
 """The vectorised parser reads numbers as float64: exact up to here."""
+STORED = "%Y-%m-%d %H:%M:%S.%f"
+"""How the store is handed a time (UTC), as the vectorised runner writes it."""
 EARLIEST, LATEST = 1678, 2261
 """Years the vectorised parser holds whole (pandas' nanosecond range)."""
 
@@ -75,90 +78,48 @@ def _exact_moment(value: Any) -> bool:
     )
 
 
+class _Lines:
+    """The lines being checked: their cells (text, as a file would hold them), which are
+    rejected, and why, in the order the rules were run."""
+
+    def __init__(self, lines: list[dict[str, Any]]) -> None:
+        self.given = lines
+        self.cells = [{name: text_value(line.get(name)) for name in COLUMNS} for line in lines]
+        self.purchase = [cell["purchase_id"] for cell in self.cells]
+        self.bad = [False] * len(lines)
+        self.errors: list[RowError] = []
+
+    def flag(self, row: int, field: str, reason: str) -> None:
+        self.bad[row] = True
+        self.errors.append(RowError(row + 1, field, self.cells[row][field], reason))
+
+
 def check_lines(lines: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[RowError]]:
     """The good lines and every error, as :func:`~regulars.services.purchases.batch.
     check_purchases` gives them for the same lines (rows numbered from 1)."""
-    cells = [{name: text_value(line.get(name)) for name in COLUMNS} for line in lines]
-    count = len(cells)
-    bad = [False] * count
-    errors: list[RowError] = []
-
-    def flag(row: int, field: str, reason: str) -> None:
-        bad[row] = True
-        errors.append(RowError(row + 1, field, cells[row][field], reason))
-
-    checked: dict[str, list[Any]] = {}
-    for check, spec in checks_in_order(rules.FIELDS):
-        name = spec.name
-        if check is Check.REQUIRED:
-            for row in range(count):
-                if cells[row][name] is None:
-                    flag(row, name, REQUIRED)
-        elif check is Check.LENGTH:
-            for row in range(count):
-                if spec.is_too_long(cells[row][name]):
-                    flag(row, name, too_long(spec.max_length or 0))
-        elif check is Check.CHOICE:
-            checked[name] = [spec.chosen(cells[row][name]) for row in range(count)]
-            for row in range(count):
-                if not spec.is_choice(checked[name][row]):
-                    flag(row, name, not_one_of(spec.choices))
-        elif check is Check.WHOLE:  # readable: ints or None, never text
-            numbers: list[int | None] = [line.get(name) for line in lines]
-            for reason, breaks in spec.bounds():
-                for row, number in enumerate(numbers):
-                    if number is not None and breaks(number):
-                        flag(row, name, reason)
-            checked[name] = [spec.default if n is None else n for n in numbers]
-        else:  # readable: datetimes with an offset, or None
-            checked[name] = [line.get(name) for line in lines]
+    checking = _Lines(lines)
+    checked = _fields(checking)
     seen = [
         {**cell, **{f.name: checked[f.name][row] for f in rules.FIELDS if f.choices}}
-        for row, cell in enumerate(cells)
+        for row, cell in enumerate(checking.cells)
     ]
     for rule in rules.LINE_RULES:
-        for row in range(count):
-            if rule.when.holds(seen[row]):
-                flag(row, rule.field, rule.reason)
-    purchase = [cell["purchase_id"] for cell in cells]
-    leader: dict[str | None, int] = {}
-    for row, pid in enumerate(purchase):
-        leader.setdefault(pid, row)
-    for name in rules.SHARED:
-        for row, pid in enumerate(purchase):
-            if pid is not None and cells[row][name] != cells[leader[pid]][name]:
-                flag(row, name, rules.DIFFERS)
-    numbered: list[int] = []
-    positions: dict[str | None, int] = {}
-    taken: set[tuple[str, int]] = set()
-    for row, pid in enumerate(purchase):
-        positions[pid] = positions.get(pid, 0) + 1
-        number = checked["line_no"][row]
-        numbered.append(positions[pid] if number is None else number)
-        if pid is not None:
-            if (pid, numbered[row]) in taken:
-                flag(row, "line_no", rules.REPEATED_LINE)
-            taken.add((pid, numbered[row]))
-    first_bad: dict[str, int] = {}
-    for row, pid in enumerate(purchase):
-        if bad[row] and pid is not None:
-            first_bad.setdefault(pid, row + 1)
-    for row, pid in enumerate(purchase):
-        if not bad[row] and pid in first_bad:
-            errors.append(
-                RowError(row + 1, "purchase_id", pid, rules.sibling_rejected(first_bad[pid]))
-            )
-    siblings = [pid in first_bad for pid in purchase]
+        for row, line in enumerate(seen):
+            if rule.when.holds(line):
+                checking.flag(row, rule.field, rule.reason)
+    _shared(checking)
+    numbered = _numbered(checking, checked["line_no"])
+    _whole_purchases(checking)
     good = []
-    for row, cell in enumerate(cells):
-        if bad[row] or siblings[row]:
+    for row, cell in enumerate(checking.cells):
+        if checking.bad[row]:
             continue
         kind = checked["kind"][row]
         good.append(
             {
                 "_row": row + 1,
                 **cell,
-                "occurred_at": _stored(checked["occurred_at"][row]),
+                "occurred_at": as_utc(checked["occurred_at"][row]).strftime(STORED),
                 "channel": checked["channel"][row],
                 "kind": kind,
                 "line_no": numbered[row],
@@ -166,11 +127,86 @@ def check_lines(lines: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list
                 "amount": rules.signed(kind, checked["amount"][row]),
             }
         )
-    return good, errors
+    return good, checking.errors
 
 
-def _stored(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+def _fields(checking: _Lines) -> dict[str, list[Any]]:
+    """Each field's own rules, pass by pass; the checked values of choices (chosen),
+    whole numbers (blanks given their default) and times."""
+    cells = checking.cells
+    checked: dict[str, list[Any]] = {}
+    for check, spec in checks_in_order(rules.FIELDS):
+        name = spec.name
+        if check is Check.REQUIRED:
+            for row, cell in enumerate(cells):
+                if cell[name] is None:
+                    checking.flag(row, name, REQUIRED)
+        elif check is Check.LENGTH:
+            for row, cell in enumerate(cells):
+                if spec.is_too_long(cell[name]):
+                    checking.flag(row, name, too_long(spec.max_length or 0))
+        elif check is Check.CHOICE:
+            checked[name] = [spec.chosen(cell[name]) for cell in cells]
+            for row, chosen in enumerate(checked[name]):
+                if not spec.is_choice(chosen):
+                    checking.flag(row, name, not_one_of(spec.choices))
+        elif check is Check.WHOLE:  # readable: ints or None, never text
+            numbers: list[int | None] = [line.get(name) for line in checking.given]
+            for reason, broken_by in spec.bounds():
+                for row, number in enumerate(numbers):
+                    if number is not None and broken_by(number):
+                        checking.flag(row, name, reason)
+            checked[name] = [spec.default if n is None else n for n in numbers]
+        else:  # readable: datetimes with an offset, or None
+            checked[name] = [line.get(name) for line in checking.given]
+    return checked
+
+
+def _shared(checking: _Lines) -> None:
+    """Every line of a purchase gives the shared fields as its first line does."""
+    leader: dict[str | None, int] = {}
+    for row, pid in enumerate(checking.purchase):
+        leader.setdefault(pid, row)
+    cells = checking.cells
+    for name in rules.SHARED:
+        for row, pid in enumerate(checking.purchase):
+            if pid is not None and cells[row][name] != cells[leader[pid]][name]:
+                checking.flag(row, name, rules.DIFFERS)
+
+
+def _numbered(checking: _Lines, given: list[int | None]) -> list[int]:
+    """Line numbers (a line without one takes its position in its purchase), each once."""
+    numbered: list[int] = []
+    positions: dict[str | None, int] = {}
+    taken: set[tuple[str, int]] = set()
+    for row, pid in enumerate(checking.purchase):
+        positions[pid] = positions.get(pid, 0) + 1
+        number = given[row]
+        numbered.append(positions[pid] if number is None else number)
+        if pid is not None:
+            if (pid, numbered[row]) in taken:
+                checking.flag(row, "line_no", rules.REPEATED_LINE)
+            taken.add((pid, numbered[row]))
+    return numbered
+
+
+def _whole_purchases(checking: _Lines) -> None:
+    """Reject every line of a purchase one of whose lines was rejected."""
+    first_bad: dict[str, int] = {}
+    for row, pid in enumerate(checking.purchase):
+        if checking.bad[row] and pid is not None:
+            first_bad.setdefault(pid, row + 1)
+    siblings = [
+        row
+        for row, pid in enumerate(checking.purchase)
+        if not checking.bad[row] and pid in first_bad
+    ]
+    for row in siblings:
+        pid = checking.purchase[row]
+        assert pid is not None
+        reason = rules.sibling_rejected(first_bad[pid])
+        checking.errors.append(RowError(row + 1, "purchase_id", pid, reason))
+        checking.bad[row] = True
 
 
 def record_lines(uow: UnitOfWork, lines: list[dict[str, Any]]) -> ImportReport:
