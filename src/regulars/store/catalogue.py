@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
 from sqlalchemy import Connection, Table, bindparam, select, update
 
 from regulars.store.bulk import insert_ignoring_conflicts
@@ -15,7 +13,6 @@ from regulars.store.tables import categories, departments, employees, products, 
 __all__ = [
     "categories",
     "departments",
-    "distinct_codes",
     "employees",
     "ensure_codes",
     "ensure_ids",
@@ -25,10 +22,6 @@ __all__ = [
     "stores",
     "upsert_by_code",
 ]
-
-
-FEW = 1_000
-"""Below this many rows, :func:`distinct_codes` runs in Python."""
 
 
 def ids_by_code(connection: Connection, table: Table, codes: Iterable[str]) -> dict[str, int]:
@@ -67,34 +60,12 @@ def ensure_products(connection: Connection, category_of: dict[str, int | None]) 
     return known
 
 
-def distinct_codes(
-    codes: Sequence[str | None] | np.ndarray[Any, Any],
-) -> tuple[np.ndarray[Any, Any], list[str]]:
-    """The distinct codes of a column (blanks left out), and each row's position among them
-    (-1 for a blank). Arrow encodes a long column in one pass; a short one is cheaper in
-    Python than Arrow's fixed cost."""
-    if len(codes) < FEW:
-        index: dict[str, int] = {}
-        found = [
-            -1 if code is None or code != code else index.setdefault(code, len(index))
-            for code in codes
-        ]
-        return np.array(found, dtype=np.int64), list(index)
-    encoded = pa.array(codes, type=pa.string(), from_pandas=True).dictionary_encode()
-    positions = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    return positions, encoded.dictionary.to_pylist()
-
-
 def ensure_ids(
-    connection: Connection, table: Table, codes: Sequence[str | None] | np.ndarray[Any, Any]
-) -> np.ndarray[Any, Any]:
-    """:func:`ensure_codes` for a column of codes: each row's id (an object array, None for
-    a blank), with one dictionary look-up per distinct code, not per row."""
-    positions, distinct = distinct_codes(codes)
-    known = ensure_codes(connection, table, distinct)
-    looked_up = np.array([*(known.get(c) for c in distinct), None], dtype=object)
-    ids: np.ndarray[Any, Any] = looked_up[positions]  # -1 (blank) picks the trailing None
-    return ids
+    connection: Connection, table: Table, codes: Sequence[str | None]
+) -> list[int | None]:
+    """:func:`ensure_codes` for a column of codes: each row's id (None for a blank)."""
+    known = ensure_codes(connection, table, {c for c in codes if c is not None})
+    return [None if c is None else known[c] for c in codes]
 
 
 def upsert_by_code(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 from sqlalchemy import Connection, RowMapping, select
 
 from regulars.store import catalogue
@@ -33,7 +32,9 @@ PURCHASE_COLUMNS = (
 LINE_COLUMNS = ("purchase_id", "line_no", "product_id", "category_id", "quantity", "amount")
 
 
-def add(connection: Connection, heads: Columns, lines: Columns) -> dict[str, int]:
+def add(
+    connection: Connection, heads: Mapping[str, Sequence[Any]], lines: Mapping[str, Sequence[Any]]
+) -> dict[str, int]:
     """Write checked purchases and their lines; return external id -> id of those that were
     new. A purchase already there is skipped with its lines (a purchase is written whole).
 
@@ -41,25 +42,23 @@ def add(connection: Connection, heads: Columns, lines: Columns) -> dict[str, int
     original_id) give members and original purchases as ids, store and employee as codes;
     ``lines`` (purchase, line_no, product, category, quantity, amount) give their purchase
     as its position in ``heads``, product and category as codes, quantities and amounts
-    signed. Codes seen for the first time are registered (named after the code), a
-    new product under the category of its first line; each purchase's total is the sum of
-    its lines. Both the file import and the API write through here, in the caller's
-    transaction.
+    signed; blanks are None. Codes seen for the first time are registered (named after the
+    code), a new product under the category of its first line; each purchase's total is
+    the sum of its lines. Both the file import and the API write through here, in the
+    caller's transaction.
     """
     store_ids = catalogue.ensure_ids(connection, catalogue.stores, heads["store"])
     employee_ids = catalogue.ensure_ids(connection, catalogue.employees, heads["employee"])
     category_ids = catalogue.ensure_ids(connection, catalogue.categories, lines["category"])
-    positions, distinct = catalogue.distinct_codes(lines["product"])  # never blank
-    first = np.unique(positions, return_index=True)[1]
-    products = catalogue.ensure_products(
-        connection, dict(zip(distinct, category_ids[first].tolist(), strict=True))
-    )
-    product_ids = np.array([products[p] for p in distinct], dtype=np.int64)[positions]
-    external_ids = list(heads["external_id"])
-    owner = np.asarray(lines["purchase"], dtype=np.int64)
-    amounts = np.asarray(lines["amount"], dtype=np.int64)
-    totals = np.zeros(len(external_ids), dtype=np.int64)
-    np.add.at(totals, owner, amounts)
+    first_category: dict[str, int | None] = {}
+    for product, category in zip(lines["product"], category_ids, strict=True):
+        first_category.setdefault(product, category)
+    products = catalogue.ensure_products(connection, first_category)
+    external_ids = heads["external_id"]
+    owner = lines["purchase"]
+    totals = [0] * len(external_ids)
+    for purchase, amount in zip(owner, lines["amount"], strict=True):
+        totals[purchase] += amount
     added = insert_purchases(
         connection,
         {
@@ -74,20 +73,21 @@ def add(connection: Connection, heads: Columns, lines: Columns) -> dict[str, int
             "total_amount": totals,
         },
     )
-    if added:
-        ids = np.array([added.get(e, 0) for e in external_ids], dtype=np.int64)[owner]
-        new = ids > 0
-        insert_lines(
-            connection,
-            {
-                "purchase_id": ids[new],
-                "line_no": np.asarray(lines["line_no"], dtype=np.int64)[new],
-                "product_id": product_ids[new],
-                "category_id": category_ids[new],
-                "quantity": np.asarray(lines["quantity"], dtype=np.int64)[new],
-                "amount": amounts[new],
-            },
-        )
+    if not added:
+        return added
+    ids = [added.get(e) for e in external_ids]
+    new = [row for row, purchase in enumerate(owner) if ids[purchase] is not None]
+    insert_lines(
+        connection,
+        {
+            "purchase_id": [ids[owner[row]] for row in new],
+            "line_no": [lines["line_no"][row] for row in new],
+            "product_id": [products[lines["product"][row]] for row in new],
+            "category_id": [category_ids[row] for row in new],
+            "quantity": [lines["quantity"][row] for row in new],
+            "amount": [lines["amount"][row] for row in new],
+        },
+    )
     return added
 
 

@@ -185,10 +185,12 @@ def batches(good: pd.DataFrame, size: int = BATCH_ROWS) -> Iterator[pd.DataFrame
 
 def write_purchases(uow: UnitOfWork, batch: pd.DataFrame, report: ImportReport) -> None:
     """Write one checked batch (whole purchases) in the caller's transaction."""
-    lines: dict[str, Any] = {name: batch[name].to_numpy() for name in ("_row", *COLUMNS)}
-    for name in BLANKABLE:
-        values = lines[name].astype(object)
-        lines[name] = np.where(pd.isna(values), None, values)
+    lines: dict[str, list[Any]] = {}
+    for name in ("_row", *COLUMNS):
+        column = batch[name]
+        if name in BLANKABLE:
+            column = column.astype(object).where(column.notna(), None)
+        lines[name] = column.tolist()
     writing.write_purchases(uow, lines, report)
 
 

@@ -4,9 +4,10 @@ The vectorised checks (:mod:`~regulars.services.purchases.batch`) and the row-by
 (:mod:`~regulars.services.purchases.rows`) both hand their good lines here, column by
 column, a batch at a time. Here the purchases' :data:`~regulars.domain.purchases.REFERENCES`
 are resolved — a purchase whose member or original purchase is unknown is rejected whole,
-every line saying why — and the rest goes to :func:`regulars.store.purchases.add`. No
-pandas here (numpy, and Python loops over a batch's purchases), so that a request of one
-purchase pays microseconds for it and a file's batch of 50,000 lines little more.
+every line saying why — and the rest goes to :func:`regulars.store.purchases.add`. Plain
+Python over lists: a request of one purchase pays microseconds for it, and a file's batch
+of 50,000 lines a few milliseconds (its columns become Python values for the driver
+anyway).
 """
 
 from __future__ import annotations
@@ -14,20 +15,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
-from regulars.domain.purchases import HEAD, MEMBER, ORIGINAL, REFERENCES, Reference
+from regulars.domain.purchases import MEMBER, ORIGINAL, REFERENCES, Reference
 from regulars.services.imports.checks import RowError
 from regulars.services.imports.report import ImportReport
 from regulars.store import members as member_store
 from regulars.store import purchases as purchase_store
 from regulars.store.unit_of_work import UnitOfWork
 
-Lines = Mapping[str, "Sequence[Any] | np.ndarray[Any, Any]"]
+Lines = Mapping[str, Sequence[Any]]
 """Good lines column by column (``_row`` and :data:`~regulars.domain.purchases.COLUMNS`,
-blanks as None), as the checks return them."""
+lists of Python values, blanks as None)."""
 
-TEXT = frozenset((*HEAD, "product", "category"))
+HEAD_COLUMNS = ("occurred_at", "store", "channel", "employee", "kind")
+LINE_COLUMNS = ("line_no", "product", "category", "quantity", "amount")
 LOOKUPS: dict[Reference, Callable[[Any, Iterable[str]], dict[str, int]]] = {
     MEMBER: member_store.ids_by_external_id,
     ORIGINAL: purchase_store.ids_by_external_id,
@@ -41,57 +41,48 @@ def write_purchases(uow: UnitOfWork, lines: Lines, report: ImportReport) -> None
     batch holds either sales or refunds and returns, sales written first
     (:func:`~regulars.domain.purchases.written_after_sales`).
     """
-    column = {
-        name: np.asarray(values, dtype=object if name in TEXT else None)
-        for name, values in lines.items()
-    }
-    purchase = column["purchase_id"]
-    if not len(purchase):
+    purchase = lines["purchase_id"]
+    count = len(purchase)
+    if not count:
         return
-    starts = np.flatnonzero(np.concatenate(([True], purchase[1:] != purchase[:-1])))
-    owner = np.repeat(
-        np.arange(len(starts)), np.concatenate((starts[1:], [len(purchase)])) - starts
-    )
-    keep = np.ones(len(starts), dtype=bool)
-    ids: dict[str, np.ndarray[Any, Any]] = {}
+    starts = [0, *(i for i in range(1, count) if purchase[i] != purchase[i - 1])]
+    ends = [*starts[1:], count]
+    keep = [True] * len(starts)
+    ids: dict[str, list[int | None]] = {}
     for reference in REFERENCES:
-        given = column[reference.field][starts]
-        wanted = {g for g in given[keep] if g is not None}
+        column = lines[reference.field]
+        given = [column[start] for start in starts]
+        wanted = {g for g, kept in zip(given, keep, strict=True) if kept and g is not None}
         found = LOOKUPS[reference](uow.connection, sorted(wanted)) if wanted else {}
-        ids[reference.field] = np.array([found.get(g) for g in given], dtype=object)
-        unknown = keep & np.array([g is not None and g not in found for g in given], dtype=bool)
-        if unknown.any():
-            rejected = np.flatnonzero(unknown[owner])
-            report.errors.extend(
-                RowError(int(r), reference.field, str(v), reference.reason)
-                for r, v in zip(
-                    column["_row"][rejected], column[reference.field][rejected], strict=True
+        ids[reference.field] = [None if g is None else found.get(g) for g in given]
+        for head, g in enumerate(given):
+            if keep[head] and g is not None and g not in found:
+                keep[head] = False
+                report.errors.extend(
+                    RowError(lines["_row"][row], reference.field, str(g), reference.reason)
+                    for row in range(starts[head], ends[head])
                 )
-            )
-            keep &= ~unknown
-    if not keep.any():
+    heads = [head for head, kept in enumerate(keep) if kept]
+    if not heads:
         return
-    heads = starts[keep]
-    kept = keep[owner]
+    owner: list[int] = []
+    for position, head in enumerate(heads):
+        owner += [position] * (ends[head] - starts[head])
+    if len(heads) == len(starts):
+        line: dict[str, Sequence[Any]] = {name: lines[name] for name in LINE_COLUMNS}
+    else:
+        taken = [row for head in heads for row in range(starts[head], ends[head])]
+        line = {name: [lines[name][row] for row in taken] for name in LINE_COLUMNS}
+    first = [starts[head] for head in heads]
     added = purchase_store.add(
         uow.connection,
         {
-            "external_id": purchase[heads],
-            "member_id": ids[MEMBER.field][keep],
-            "occurred_at": column["occurred_at"][heads],
-            "store": column["store"][heads],
-            "channel": column["channel"][heads],
-            "employee": column["employee"][heads],
-            "kind": column["kind"][heads],
-            "original_id": ids[ORIGINAL.field][keep],
+            "external_id": [purchase[row] for row in first],
+            **{name: [lines[name][row] for row in first] for name in HEAD_COLUMNS},
+            "member_id": [ids[MEMBER.field][head] for head in heads],
+            "original_id": [ids[ORIGINAL.field][head] for head in heads],
         },
-        {
-            "purchase": (np.cumsum(keep) - 1)[owner[kept]],
-            **{
-                name: column[name][kept]
-                for name in ("line_no", "product", "category", "quantity", "amount")
-            },
-        },
+        {"purchase": owner, **line},
     )
     report.added += len(added)
-    report.already_present += int(keep.sum()) - len(added)
+    report.already_present += len(heads) - len(added)
