@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import TypeVar
 
 from regulars.config import Settings
+from regulars.services.unit_of_work import RunCommitted
 from regulars.store.database import Engine, connect, migrate
 from regulars.store.unit_of_work import UnitOfWork
 
@@ -35,10 +36,19 @@ class App:
     def run_committed(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run ``work`` in a unit of work of its own and commit it. An edge hands this to a
         job that commits batch by batch (an import), so that the job itself never commits."""
-        with self.unit_of_work() as uow:
+        return committing(self.unit_of_work)(work)
+
+
+def committing(unit_of_work: Callable[[], UnitOfWork]) -> RunCommitted:
+    """``run_committed`` over any factory of units of work (the demo passes its own)."""
+
+    def run(work: Callable[[UnitOfWork], T]) -> T:
+        with unit_of_work() as uow:
             result = work(uow)
             uow.commit()
         return result
+
+    return run
 
 
 def build(settings: Settings | None = None, *, migrate_schema: bool = True) -> App:

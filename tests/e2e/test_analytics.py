@@ -23,7 +23,7 @@ def loaded(app: App, tmp_path: Path) -> App:
     for kind in ("stores", "departments", "employees", "members", "purchases"):
         path = tmp_path / f"{kind}.csv"
         getattr(demo, kind).to_csv(path, index=False)
-        import_file(kind, path, app.unit_of_work, timezone="Asia/Seoul")  # type: ignore[arg-type]
+        import_file(kind, path, app.run_committed, timezone="Asia/Seoul")  # type: ignore[arg-type]
     with app.unit_of_work() as uow:
         surveys.define_survey(uow, SURVEY, NOW)
         uow.commit()

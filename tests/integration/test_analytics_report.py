@@ -76,7 +76,7 @@ def business(app: App, tmp_path: Path) -> tuple[App, DemoBusiness, pd.DataFrame]
     for kind in ("stores", "departments", "employees", "members", "purchases"):
         path = tmp_path / f"{kind}.csv"
         getattr(demo, kind).to_csv(path, index=False)
-        report = import_file(kind, path, app.unit_of_work, timezone="Asia/Seoul")  # type: ignore[arg-type]
+        report = import_file(kind, path, app.run_committed, timezone="Asia/Seoul")  # type: ignore[arg-type]
         assert not report.errors, report.errors[:3]
     with app.unit_of_work() as uow:
         surveys.define_survey(uow, SURVEY, NOW)

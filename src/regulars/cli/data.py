@@ -70,7 +70,7 @@ def _run(
         report = import_source(
             kind,
             source,
-            app.unit_of_work,
+            app.run_committed,
             timezone=app.settings.timezone,
             rejects=rejects,
             progress=advance,

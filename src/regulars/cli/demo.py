@@ -116,7 +116,7 @@ def load(app: App, files: dict[str, Path], out: Path) -> None:
             report = import_file(
                 kind_name,
                 path,
-                app.unit_of_work,
+                app.run_committed,
                 timezone=app.settings.timezone,
                 rejects=out / f"{kind}.rejects.csv",
                 progress=advance,

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from regulars.bootstrap import committing
 from regulars.demo.business import DRIVERS, DemoBusiness
 from regulars.domain.feedback.nps import PASSIVE_HIGHEST, NpsClass, classify
 from regulars.services.feedback import surveys
@@ -218,11 +219,4 @@ def load_survey_answers(
         for definition in DEMO_SURVEYS:
             surveys.define_survey(uow, dict(definition), now)
         uow.commit()
-
-    def run_committed(work: Callable[[UnitOfWork], object]) -> object:
-        with unit_of_work() as uow:
-            result = work(uow)
-            uow.commit()
-        return result
-
-    return import_answers_frame(frame, run_committed, timezone=timezone, now=now)
+    return import_answers_frame(frame, committing(unit_of_work), timezone=timezone, now=now)

@@ -29,13 +29,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from regulars.bootstrap import committing
 from regulars.demo.business import DemoBusiness
 from regulars.demo.programs import DEMO_PROGRAMS, install_demo_programs
 from regulars.services.errors import Conflict
 from regulars.services.loyalty import accounts as loyalty
 from regulars.services.loyalty import accrual as loyalty_accrual
 from regulars.services.loyalty import jobs as loyalty_jobs
-from regulars.services.unit_of_work import RunCommitted
 from regulars.store.unit_of_work import UnitOfWork
 
 POINTS, STAMPS = "bean-points", "coffee-stamps"
@@ -71,7 +71,7 @@ def run_programs(
         install_demo_programs(uow)
         _register_referrals(uow, business, rng)
         uow.commit()
-    loyalty_accrual.accrue_all(_run_committed(unit_of_work), ACCRUAL_BATCH, progress)
+    loyalty_accrual.accrue_all(committing(unit_of_work), ACCRUAL_BATCH, progress)
     vouchers = _use_vouchers(unit_of_work, business, seed)
     with unit_of_work() as uow:
         bonuses = loyalty_accrual.grant_bonuses(uow, now)
@@ -106,18 +106,6 @@ def _register_referrals(uow: UnitOfWork, business: DemoBusiness, rng: np.random.
             continue
         count += 1
     return count
-
-
-def _run_committed(unit_of_work: Callable[[], UnitOfWork]) -> RunCommitted:
-    """``App.run_committed`` for the demo's unit-of-work factory (the demo is an edge)."""
-
-    def run(work: Callable[[UnitOfWork], Any]) -> Any:
-        with unit_of_work() as uow:
-            result = work(uow)
-            uow.commit()
-        return result
-
-    return run
 
 
 def _sales_by_member(business: DemoBusiness) -> dict[str, np.ndarray]:

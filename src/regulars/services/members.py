@@ -5,37 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pandas as pd
-
 from regulars.domain.members import ContactChannel
 from regulars.domain.times import as_utc, wire
 from regulars.services.errors import Invalid, NotFound
 from regulars.services.imports import members as member_import
+from regulars.services.imports.checks import text_frame
 from regulars.services.imports.report import ImportReport
-from regulars.services.imports.tabular import ROW
 from regulars.services.unit_of_work import UnitOfWork
 from regulars.store.members import MEMBER_FIELDS
-
-
-def text_frame(records: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
-    """Records (from JSON) as the text frame the file importers read."""
-    frame = pd.DataFrame(
-        [{c: text_value(r.get(c)) for c in columns} for r in records], columns=list(columns)
-    ).astype(object)
-    frame[ROW] = range(1, len(frame) + 1)
-    return frame
-
-
-def text_value(value: Any) -> str | None:
-    """A JSON value as the text a file cell would hold (blank -> None, enums by value)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    text = str(value.value if hasattr(value, "value") else value).strip()
-    return text or None
 
 
 def upsert_members(uow: UnitOfWork, records: list[dict[str, Any]], timezone: str) -> ImportReport:

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, TypeVar
 
 from regulars.store.api_keys import StoredApiKey
 from regulars.store.idempotency import RememberedAnswer
+
+_T = TypeVar("_T")
 
 
 class ApiKeyRepository(Protocol):
@@ -112,8 +114,10 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
 
-RunCommitted = Callable[[Callable[[Any], Any]], Any]
-"""Runs ``work(uow)`` in a unit of work of its own and commits it (``App.run_committed``).
+class RunCommitted(Protocol):
+    """Runs ``work(uow)`` in a unit of work of its own and commits it (``App.run_committed``).
 
-An edge hands this to a job that commits batch by batch (an import, the accrual job), so
-that the job itself never commits and a kill leaves whole batches only."""
+    An edge hands this to a job that commits batch by batch (an import, the accrual job), so
+    that the job itself never commits and a kill leaves whole batches only."""
+
+    def __call__(self, work: Callable[[Any], _T], /) -> _T: ...

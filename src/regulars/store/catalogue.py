@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, select, update
@@ -15,6 +15,7 @@ __all__ = [
     "departments",
     "employees",
     "ensure_codes",
+    "ensure_ids",
     "ensure_products",
     "ids_by_code",
     "products",
@@ -57,6 +58,14 @@ def ensure_products(connection: Connection, category_of: dict[str, int | None]) 
         )
         known.update(ids_by_code(connection, products, new))
     return known
+
+
+def ensure_ids(
+    connection: Connection, table: Table, codes: Sequence[str | None]
+) -> list[int | None]:
+    """:func:`ensure_codes` for a column of codes: each row's id (None for a blank)."""
+    known = ensure_codes(connection, table, {c for c in codes if c is not None})
+    return [None if c is None else known[c] for c in codes]
 
 
 def upsert_by_code(

@@ -1,12 +1,13 @@
-"""Purchases and their lines."""
+"""Purchases and their lines: :func:`add` is the one way they are written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select
 
+from regulars.store import catalogue
 from regulars.store.bulk import Columns, ids_by_key, insert_new, insert_rows
 from regulars.store.tables import (
     categories,
@@ -29,6 +30,65 @@ PURCHASE_COLUMNS = (
     "total_amount",
 )
 LINE_COLUMNS = ("purchase_id", "line_no", "product_id", "category_id", "quantity", "amount")
+
+
+def add(
+    connection: Connection, heads: Mapping[str, Sequence[Any]], lines: Mapping[str, Sequence[Any]]
+) -> dict[str, int]:
+    """Write checked purchases and their lines; return external id -> id of those that were
+    new. A purchase already there is skipped with its lines (a purchase is written whole).
+
+    ``heads`` (external_id, member_id, occurred_at, store, channel, employee, kind,
+    original_id) give members and original purchases as ids, store and employee as codes;
+    ``lines`` (purchase, line_no, product, category, quantity, amount) give their purchase
+    as its position in ``heads``, product and category as codes, quantities and amounts
+    signed; blanks are None. Codes seen for the first time are registered (named after the
+    code), a new product under the category of its first line; each purchase's total is
+    the sum of its lines. Both the file import and the API write through here, in the
+    caller's transaction.
+    """
+    store_ids = catalogue.ensure_ids(connection, catalogue.stores, heads["store"])
+    employee_ids = catalogue.ensure_ids(connection, catalogue.employees, heads["employee"])
+    category_ids = catalogue.ensure_ids(connection, catalogue.categories, lines["category"])
+    first_category: dict[str, int | None] = {}
+    for product, category in zip(lines["product"], category_ids, strict=True):
+        first_category.setdefault(product, category)
+    products = catalogue.ensure_products(connection, first_category)
+    external_ids = heads["external_id"]
+    owner = lines["purchase"]
+    totals = [0] * len(external_ids)
+    for purchase, amount in zip(owner, lines["amount"], strict=True):
+        totals[purchase] += amount
+    added = insert_purchases(
+        connection,
+        {
+            "external_id": external_ids,
+            "member_id": heads["member_id"],
+            "occurred_at": heads["occurred_at"],
+            "store_id": store_ids,
+            "channel": heads["channel"],
+            "employee_id": employee_ids,
+            "kind": heads["kind"],
+            "original_id": heads["original_id"],
+            "total_amount": totals,
+        },
+    )
+    if not added:
+        return added
+    ids = [added.get(e) for e in external_ids]
+    new = [row for row, purchase in enumerate(owner) if ids[purchase] is not None]
+    insert_lines(
+        connection,
+        {
+            "purchase_id": [ids[owner[row]] for row in new],
+            "line_no": [lines["line_no"][row] for row in new],
+            "product_id": [products[lines["product"][row]] for row in new],
+            "category_id": [category_ids[row] for row in new],
+            "quantity": [lines["quantity"][row] for row in new],
+            "amount": [lines["amount"][row] for row in new],
+        },
+    )
+    return added
 
 
 def insert_purchases(connection: Connection, columns: Columns) -> dict[str, int]:

@@ -64,7 +64,7 @@ def server(tmp_path: Path) -> Iterator[tuple[App, str]]:
         encoding="utf-8",
     )
     for kind in ("members", "purchases"):
-        import_file(kind, tmp_path / f"{kind}.csv", app.unit_of_work, timezone="Asia/Seoul")  # type: ignore[arg-type]
+        import_file(kind, tmp_path / f"{kind}.csv", app.run_committed, timezone="Asia/Seoul")  # type: ignore[arg-type]
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     with app.unit_of_work() as uow:

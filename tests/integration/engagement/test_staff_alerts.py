@@ -46,7 +46,7 @@ def shop(business: App) -> App:  # noqa: F811 - the imported fixture
 def _stores(app: App, folder: Path, rows: str) -> None:
     path = folder / "stores.csv"
     path.write_text("code,name,alert_email,alert_webhook\n" + rows, encoding="utf-8")
-    report = import_file("stores", path, app.unit_of_work, timezone="Asia/Seoul")  # type: ignore[arg-type]
+    report = import_file("stores", path, app.run_committed, timezone="Asia/Seoul")  # type: ignore[arg-type]
     assert not report.errors, report.errors
 
 
@@ -162,5 +162,5 @@ def test_a_webhook_contact_gets_a_signed_alert_and_the_fallback_is_the_alert_add
 def test_a_bad_alert_webhook_in_the_catalogue_is_reported_by_row(shop: App, tmp_path: Path) -> None:
     path = tmp_path / "stores.csv"
     path.write_text("code,name,alert_webhook\nS01,강남점,ftp://x\n", encoding="utf-8")
-    report = import_file("stores", path, shop.unit_of_work, timezone="Asia/Seoul")  # type: ignore[arg-type]
+    report = import_file("stores", path, shop.run_committed, timezone="Asia/Seoul")  # type: ignore[arg-type]
     assert [e.field for e in report.errors] == ["alert_webhook"]

@@ -49,7 +49,7 @@ def business(app: App, tmp_path: Path) -> App:
         report = import_file(
             kind,
             tmp_path / f"{kind}.csv",
-            app.unit_of_work,
+            app.run_committed,
             timezone="Asia/Seoul",  # type: ignore[arg-type]
         )
         assert not report.errors, report.errors

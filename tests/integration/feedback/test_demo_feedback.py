@@ -89,7 +89,7 @@ def test_the_demo_answers_load_and_detractors_open_cases(
     for kind, frame in (("members", business.members), ("purchases", business.purchases)):
         path = tmp_path / f"{kind}.csv"
         frame.to_csv(path, index=False)
-        import_file(kind, path, app.unit_of_work, timezone="Asia/Seoul")  # type: ignore[arg-type]
+        import_file(kind, path, app.run_committed, timezone="Asia/Seoul")  # type: ignore[arg-type]
     report = load_survey_answers(app.unit_of_work, answers)
     assert report.errors == []
     assert report.added == len(answers)

@@ -378,7 +378,7 @@ def test_cap_per_member_per_month_holds_across_one_batch(app: App, tmp_path: Pat
     rows += ["P9,M1,2026-02-02T10:00:00+09:00,beans_250g,beans,18000"]
     path = tmp_path / "purchases.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    import_file("purchases", path, app.unit_of_work, timezone=TZ)
+    import_file("purchases", path, app.run_committed, timezone=TZ)
     with app.unit_of_work() as uow:
         assert loyalty_accrual.accrue_batch(uow) == 4
         uow.commit()

@@ -106,7 +106,7 @@ def test_the_old_id_comes_back_only_by_an_explicit_new_enrolment(
     report = import_file(
         "members",
         tmp_path / "members.csv",
-        business.app.unit_of_work,  # type: ignore[arg-type]
+        business.app.run_committed,  # type: ignore[arg-type]
         timezone="Asia/Seoul",
     )
     assert [(e.row, e.field, e.value) for e in report.errors] == [(1, "member_id", EXTERNAL_ID)]

@@ -22,7 +22,7 @@ def test_export_then_import_into_an_empty_store_round_trips(
     for kind in ("members", "purchases"):
         path = tmp_path / f"{kind}.csv"
         getattr(business, kind).to_csv(path, index=False)
-        assert not import_file(kind, path, app.unit_of_work, timezone="Asia/Seoul").errors
+        assert not import_file(kind, path, app.run_committed, timezone="Asia/Seoul").errors
 
     with app.unit_of_work() as uow:
         exported = {k: tmp_path / f"out-{k}{suffix}" for k in ("members", "purchases")}
@@ -37,7 +37,7 @@ def test_export_then_import_into_an_empty_store_round_trips(
     other_path.write_bytes(sqlite_template.read_bytes())
     other = build(Settings(database_url=f"sqlite:///{other_path}"), migrate_schema=False)
     for kind, path in exported.items():
-        report = import_file(kind, path, other.unit_of_work, timezone="Asia/Seoul")  # type: ignore[arg-type]
+        report = import_file(kind, path, other.run_committed, timezone="Asia/Seoul")  # type: ignore[arg-type]
         assert report.errors == []
     with other.unit_of_work() as uow:
         after = {

@@ -47,7 +47,7 @@ def test_a_file_in_the_encoding_and_delimiter_it_came_in_is_imported(
 ) -> None:
     path = tmp_path / name
     path.write_bytes(data)
-    report = import_file("members", path, app.unit_of_work, timezone=TZ)
+    report = import_file("members", path, app.run_committed, timezone=TZ)
     assert (report.added, report.errors) == (2, [])
     assert _names(app) == IMPORTED
 
@@ -56,7 +56,7 @@ def test_a_short_korean_file_is_read_as_cp949_not_as_chinese(app: App, tmp_path:
     # Three Hangul syllables fit Big5-HKSCS as well as CP949; Korean Excel means CP949.
     path = tmp_path / "one.csv"
     path.write_bytes("member_id,name\nM1,윤지호\n".encode("cp949"))
-    import_file("members", path, app.unit_of_work, timezone=TZ)
+    import_file("members", path, app.run_committed, timezone=TZ)
     assert _names(app) == [("M1", "윤지호")]
 
 
@@ -64,7 +64,7 @@ def test_a_korean_line_after_a_long_ascii_start_is_still_detected(app: App, tmp_
     path = tmp_path / "late.csv"
     text = "member_id,name\n" + "".join(f"A{i},Kim\n" for i in range(8000)) + "M1,윤지호\n"
     path.write_bytes(text.encode("cp949"))
-    report = import_file("members", path, app.unit_of_work, timezone=TZ)
+    report = import_file("members", path, app.run_committed, timezone=TZ)
     assert report.added == 8001
     assert ("M1", "윤지호") in _names(app)
 
@@ -108,7 +108,7 @@ def test_a_50_mb_line_is_rejected_alone_and_the_row_beside_it_kept(
         handle.write(b"member_id,name\nM1,")
         handle.write(b"x" * (50 << 20))
         handle.write("\nM2,윤지호\n".encode())
-    report = import_file("members", path, app.unit_of_work, timezone=TZ)
+    report = import_file("members", path, app.run_committed, timezone=TZ)
     assert report.added == 1
     assert [(e.row, e.field, e.reason) for e in report.errors] == [
         (1, "name", "is longer than 200 characters")
@@ -125,7 +125,7 @@ def test_dates_in_year_1_and_9999_are_rejected_with_the_accepted_range(
         "M1,Kim,0001-01-01,\nM2,Lee,1990-02-03,9999-12-31\nM3,Park,1985-07-01,2026-01-05\n",
         encoding="utf-8",
     )
-    report = import_file("members", people, app.unit_of_work, timezone=TZ)
+    report = import_file("members", people, app.run_committed, timezone=TZ)
     reason = f"is outside the accepted dates {DATE_RANGE}"
     assert [(e.row, e.field, e.value, e.reason) for e in report.errors] == [
         (1, "birth_date", "0001-01-01", reason),
@@ -141,7 +141,7 @@ def test_dates_in_year_1_and_9999_are_rejected_with_the_accepted_range(
         "P3,M3,2026-01-06T09:00:00,latte,5000\n",
         encoding="utf-8",
     )
-    report = import_file("purchases", sales, app.unit_of_work, timezone=TZ)
+    report = import_file("purchases", sales, app.run_committed, timezone=TZ)
     assert [(e.row, e.field, e.reason) for e in report.errors] == [
         (1, "occurred_at", reason),
         (2, "occurred_at", reason),

@@ -26,10 +26,10 @@ def test_first_import_adds_second_updates_only_what_changed(app: App, tmp_path: 
         "M1,김민준,kim@example.com,1990-01-02,ko,individual,9000,yes,"
         "2026-01-01T10:00:00+09:00\nM2,Emma Hall,,,en,vip,,,\n",
     )
-    report = import_file("members", first, app.unit_of_work, timezone=TZ)
+    report = import_file("members", first, app.run_committed, timezone=TZ)
     assert (report.added, report.updated, report.already_present) == (2, 0, 0)
 
-    same = import_file("members", first, app.unit_of_work, timezone=TZ)
+    same = import_file("members", first, app.run_committed, timezone=TZ)
     assert (same.added, same.updated, same.already_present) == (0, 0, 2)
 
     changed = write(
@@ -38,7 +38,7 @@ def test_first_import_adds_second_updates_only_what_changed(app: App, tmp_path: 
         "2026-02-01T10:00:00+09:00\nM2,Emma Hall,,,en,vip,,,\n",
         "m2.csv",
     )
-    report = import_file("members", changed, app.unit_of_work, timezone=TZ)
+    report = import_file("members", changed, app.run_committed, timezone=TZ)
     assert (report.added, report.updated, report.already_present) == (0, 1, 1)
 
     with app.engine.connect() as connection:
@@ -66,7 +66,7 @@ def test_bad_member_rows_go_to_the_rejects_file_and_the_rest_is_kept(
         ",Nobody,,,,,,,\nM3,Park,,,,,,,\nM3,Park again,,,,,,,\n",
     )
     rejects = tmp_path / "rejects.csv"
-    report = import_file("members", path, app.unit_of_work, timezone=TZ, rejects=rejects)
+    report = import_file("members", path, app.run_committed, timezone=TZ, rejects=rejects)
     assert {e.row for e in report.errors} == {1, 2, 3, 5}
     assert len(report.errors) == 7
     assert report.added == 1  # M3, first occurrence

@@ -50,11 +50,11 @@ def _count(app: App, table) -> int:  # type: ignore[no-untyped-def]
 def test_bad_rows_are_reported_good_rows_kept_and_reimport_adds_nothing(
     app: App, tmp_path: Path
 ) -> None:
-    import_file("members", _write(tmp_path, "m.csv", MEMBERS), app.unit_of_work, timezone=TZ)
+    import_file("members", _write(tmp_path, "m.csv", MEMBERS), app.run_committed, timezone=TZ)
     source = _write(tmp_path, "p.csv", PURCHASES)
     rejects = tmp_path / "rejects.csv"
 
-    report = import_file("purchases", source, app.unit_of_work, timezone=TZ, rejects=rejects)
+    report = import_file("purchases", source, app.run_committed, timezone=TZ, rejects=rejects)
 
     assert report.added == 3  # P1 (two lines), P4, R1
     reasons = {(e.row, e.field): e.reason for e in report.errors}
@@ -74,7 +74,7 @@ def test_bad_rows_are_reported_good_rows_kept_and_reimport_adds_nothing(
     assert _count(app, purchases) == 3
     assert _count(app, purchase_lines) == 4
 
-    again = import_file("purchases", source, app.unit_of_work, timezone=TZ)
+    again = import_file("purchases", source, app.run_committed, timezone=TZ)
     assert again.added == 0
     assert again.already_present == 3
     assert _count(app, purchases) == 3
@@ -82,14 +82,14 @@ def test_bad_rows_are_reported_good_rows_kept_and_reimport_adds_nothing(
 
 
 def test_refund_is_stored_negative_and_linked_to_its_sale(app: App, tmp_path: Path) -> None:
-    import_file("members", _write(tmp_path, "m.csv", MEMBERS), app.unit_of_work, timezone=TZ)
+    import_file("members", _write(tmp_path, "m.csv", MEMBERS), app.run_committed, timezone=TZ)
     # The refund comes first in the file; sales are written first all the same.
     text = (
         "purchase_id,member_id,occurred_at,product,amount,kind,original_purchase_id\n"
         "R1,M1,2026-02-02T10:00:00+09:00,latte,-5000,refund,S1\n"
         "S1,M1,2026-02-01T10:00:00+09:00,latte,5000,,\n"
     )
-    import_file("purchases", _write(tmp_path, "p.csv", text), app.unit_of_work, timezone=TZ)
+    import_file("purchases", _write(tmp_path, "p.csv", text), app.run_committed, timezone=TZ)
     with app.engine.connect() as connection:
         rows = {r.external_id: r for r in connection.execute(select(purchases))}
     assert rows["R1"].total_amount == -5000
@@ -99,7 +99,7 @@ def test_refund_is_stored_negative_and_linked_to_its_sale(app: App, tmp_path: Pa
 
 def test_a_batch_is_all_or_nothing_and_a_rerun_finishes_the_job(app: App, tmp_path: Path) -> None:
     """Kill the import in its second batch: the first stays whole, a re-run completes it."""
-    import_file("members", _write(tmp_path, "m.csv", MEMBERS), app.unit_of_work, timezone=TZ)
+    import_file("members", _write(tmp_path, "m.csv", MEMBERS), app.run_committed, timezone=TZ)
     lines = ["purchase_id,member_id,occurred_at,product,amount"]
     lines += [f"P{i},M1,2026-01-01T10:00:00,latte,{1000 + i}" for i in range(30)]
     source = _write(tmp_path, "p.csv", "\n".join(lines) + "\n")
@@ -114,7 +114,7 @@ def test_a_batch_is_all_or_nothing_and_a_rerun_finishes_the_job(app: App, tmp_pa
         import_file(
             "purchases",
             source,
-            app.unit_of_work,
+            app.run_committed,
             timezone=TZ,
             batch_rows=10,
             progress=die_on_second_batch,
@@ -122,13 +122,13 @@ def test_a_batch_is_all_or_nothing_and_a_rerun_finishes_the_job(app: App, tmp_pa
     assert _count(app, purchases) in (10, 20)
     assert _count(app, purchase_lines) == _count(app, purchases)
 
-    report = import_file("purchases", source, app.unit_of_work, timezone=TZ, batch_rows=10)
+    report = import_file("purchases", source, app.run_committed, timezone=TZ, batch_rows=10)
     assert _count(app, purchases) == 30
     assert report.added + report.already_present == 30
 
 
 def test_parquet_is_read_like_csv(app: App, tmp_path: Path) -> None:
-    import_file("members", _write(tmp_path, "m.csv", MEMBERS), app.unit_of_work, timezone=TZ)
+    import_file("members", _write(tmp_path, "m.csv", MEMBERS), app.run_committed, timezone=TZ)
     frame = pd.DataFrame(
         {
             "purchase_id": ["A", "A", "B"],
@@ -141,6 +141,6 @@ def test_parquet_is_read_like_csv(app: App, tmp_path: Path) -> None:
     )
     path = tmp_path / "p.parquet"
     frame.to_parquet(path)
-    report = import_file("purchases", path, app.unit_of_work, timezone=TZ)
+    report = import_file("purchases", path, app.run_committed, timezone=TZ)
     assert report.added == 2
     assert report.errors == []

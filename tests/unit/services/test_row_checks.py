@@ -23,6 +23,14 @@ def test_integer_accepts_thousands_separators_and_rejects_fractions_and_words() 
     assert checks.bad.tolist() == [False, True, True, False, False]
 
 
+def test_a_fraction_in_an_otherwise_clean_column_is_reported_not_raised() -> None:
+    checks = RowChecks(frame(quantity=["1", "1.5"]))
+    values = checks.integer("quantity")
+    assert values.iloc[0] == 1
+    assert pd.isna(values.iloc[1])
+    assert [(e.row, e.reason) for e in checks.errors] == [(2, "is not a whole number")]
+
+
 def test_naive_times_are_in_the_business_timezone_and_offsets_are_respected() -> None:
     checks = RowChecks(
         frame(at=["2026-03-01T09:00:00", "2026-03-01T09:00:00Z", "2026-03-01 09:00", "31/12/2026"])

@@ -1,7 +1,10 @@
 """Vectorised checks of imported rows, each failure recorded as (row, field, value, reason).
 
-The checks run on a whole batch at once (pandas), which is what keeps bulk imports fast;
-a single API write goes through the very same checks as a one-row batch.
+The checks run on a whole batch at once (pandas), which is what keeps bulk imports fast.
+What they check, and the words they use, are the field rules of
+:mod:`regulars.domain.fields`: :meth:`RowChecks.fields` runs a record's
+:class:`~regulars.domain.fields.Field` rules in their order. JSON records from the API
+become the same text frame a file would (:func:`text_frame`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from regulars.domain.bounds import DATE_MAX, DATE_MIN, DATE_RANGE
+from regulars.domain import fields as rules
+from regulars.domain.bounds import DATE_MAX, DATE_MIN
+from regulars.domain.fields import Check, Field, checks_in_order, text_value
 from regulars.services.imports.tabular import ROW
 
 
@@ -60,11 +65,11 @@ class RowChecks:
         )
 
     def required(self, field: str) -> None:
-        self.flag(self.frame[field].isna(), field, "is required")
+        self.flag(self.frame[field].isna(), field, rules.REQUIRED)
 
     def max_length(self, field: str, limit: int) -> None:
         lengths = self.frame[field].str.len()
-        self.flag(lengths.fillna(0).to_numpy() > limit, field, f"is longer than {limit} characters")
+        self.flag(lengths.fillna(0).to_numpy() > limit, field, rules.too_long(limit))
 
     def one_of(self, field: str, allowed: Iterable[str], default: str | None = None) -> pd.Series:
         """Lower-case the column, fill blanks with ``default``, flag anything not allowed."""
@@ -77,7 +82,7 @@ class RowChecks:
         self.flag(
             column.notna().to_numpy() & ~column.isin(allowed).to_numpy(),
             field,
-            f"must be one of {', '.join(allowed)}",
+            rules.not_one_of(allowed),
         )
         return column.astype(object).where(column.notna(), None)
 
@@ -93,6 +98,7 @@ class RowChecks:
                 pc.cast(pa.array(text, type=pa.string(), from_pandas=True), pa.float64()),
                 index=text.index,
                 dtype="float64",
+                copy=True,  # Arrow's buffer is read-only; fractions are blanked below
             )
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             number = pd.to_numeric(text, errors="coerce")
@@ -103,16 +109,16 @@ class RowChecks:
                 )
         unparsed = text.notna().to_numpy() & number.isna().to_numpy()
         not_whole = unparsed | (number.fillna(0) % 1 != 0).to_numpy()
-        self.flag(not_whole, field, "is not a whole number")
+        self.flag(not_whole, field, rules.NOT_WHOLE)
         number[not_whole] = np.nan
         if minimum is not None:
             self.flag(
                 number.notna().to_numpy() & (number < minimum).to_numpy(),
                 field,
-                f"must be at least {minimum}",
+                rules.below(minimum),
             )
         if nonzero:
-            self.flag((number == 0).to_numpy(), field, "must not be zero")
+            self.flag((number == 0).to_numpy(), field, rules.ZERO)
         return number
 
     def timestamp(self, field: str, timezone: str) -> pd.Series:
@@ -133,7 +139,7 @@ class RowChecks:
         self.flag(
             text.notna().to_numpy() & parsed.isna().to_numpy(),
             field,
-            "is not a date and time (expected ISO 8601, e.g. 2026-03-01T09:30:00+09:00)",
+            rules.NOT_A_MOMENT,
         )
         return self._within_dates(field, text, parsed)
 
@@ -145,7 +151,7 @@ class RowChecks:
         self.flag(
             text.notna().to_numpy() & parsed.isna().to_numpy(),
             field,
-            "is not a date (expected YYYY-MM-DD)",
+            rules.NOT_A_DATE,
         )
         return self._within_dates(field, text, parsed)
 
@@ -155,10 +161,31 @@ class RowChecks:
         after_last = pd.Timestamp(DATE_MAX) + pd.Timedelta(days=1)
         outside = ((naive < pd.Timestamp(DATE_MIN)) | (naive >= after_last)).to_numpy()
         if outside.any():
-            self.flag(outside, field, f"is outside the accepted dates {DATE_RANGE}")
+            self.flag(outside, field, rules.OUTSIDE_DATES)
             parsed = parsed.copy()
             parsed[outside] = pd.NaT
         return parsed
+
+    def fields(self, fields: tuple[Field, ...], timezone: str) -> dict[str, pd.Series]:
+        """Run every rule of ``fields`` in :func:`~regulars.domain.fields.checks_in_order`;
+        return the checked values of the choice, whole-number and date-and-time fields
+        (choices lower-cased, numbers parsed, times in UTC; blanks given their default)."""
+        values: dict[str, pd.Series] = {}
+        for check, spec in checks_in_order(fields):
+            if check is Check.REQUIRED:
+                self.required(spec.name)
+            elif check is Check.LENGTH:
+                assert spec.max_length is not None
+                self.max_length(spec.name, spec.max_length)
+            elif check is Check.CHOICE:
+                default = None if spec.default is None else str(spec.default)
+                values[spec.name] = self.one_of(spec.name, spec.choices, default=default)
+            elif check is Check.WHOLE:
+                number = self.integer(spec.name, minimum=spec.minimum, nonzero=spec.nonzero)
+                values[spec.name] = number if spec.default is None else number.fillna(spec.default)
+            else:
+                values[spec.name] = self.timestamp(spec.name, timezone)
+        return values
 
     def report(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -169,6 +196,15 @@ class RowChecks:
 
 def _missing(value: Any) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def text_frame(records: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """Records (from JSON) as the text frame the file importers read."""
+    frame = pd.DataFrame(
+        [{c: text_value(r.get(c)) for c in columns} for r in records], columns=list(columns)
+    ).astype(object)
+    frame[ROW] = range(1, len(frame) + 1)
+    return frame
 
 
 def sql_timestamps(values: pd.Series) -> np.ndarray:

@@ -20,6 +20,7 @@ from regulars.services.imports import members as member_import
 from regulars.services.imports.report import ImportReport
 from regulars.services.imports.tabular import read_table, write_table
 from regulars.services.purchases import batch as purchase_import
+from regulars.services.unit_of_work import RunCommitted
 from regulars.store.unit_of_work import UnitOfWork
 
 Kind = Literal["members", "purchases", "stores", "departments", "employees", "products"]
@@ -44,7 +45,7 @@ def read_source(
 def import_file(
     kind: Kind,
     path: Path,
-    unit_of_work: Callable[[], UnitOfWork],
+    run_committed: RunCommitted,
     *,
     timezone: str,
     rejects: Path | None = None,
@@ -55,7 +56,7 @@ def import_file(
     return import_source(
         kind,
         read_source(kind, path),
-        unit_of_work,
+        run_committed,
         timezone=timezone,
         rejects=rejects,
         progress=progress,
@@ -66,18 +67,19 @@ def import_file(
 def import_source(
     kind: Kind,
     source: pd.DataFrame,
-    unit_of_work: Callable[[], UnitOfWork],
+    run_committed: RunCommitted,
     *,
     timezone: str,
     rejects: Path | None = None,
     progress: Progress | None = None,
     batch_rows: int | None = None,
 ) -> ImportReport:
-    """Import the rows :func:`read_source` read; write rejected rows to ``rejects``."""
+    """Import the rows :func:`read_source` read; write rejected rows to ``rejects``.
+
+    ``run_committed`` (``App.run_committed``) runs each batch in a unit of work of its own
+    and commits it: the import itself never commits, and a kill leaves whole batches only."""
     if kind in ("stores", "departments", "employees", "products"):
-        with unit_of_work() as uow:
-            report = catalogue_import.import_catalogue(uow, kind, source)
-            uow.commit()
+        report = run_committed(lambda uow: catalogue_import.import_catalogue(uow, kind, source))
         if progress:
             progress(report.rows, report.rows)
         _write_rejects(report, source, rejects)
@@ -95,12 +97,14 @@ def import_source(
         progress(done, report.rows)
     now = datetime.now(UTC)
     for batch in chunks:
-        with unit_of_work() as uow:
+
+        def write(uow: UnitOfWork, batch: pd.DataFrame = batch) -> None:
             if kind == "members":
                 member_import.write_members(uow, batch, now, report)
             else:
                 purchase_import.write_purchases(uow, batch, report)
-            uow.commit()
+
+        run_committed(write)
         done += len(batch)
         if progress:
             progress(done, report.rows)

@@ -1,190 +1,231 @@
-"""Small API writes without pandas: the import path's happy path, row by row.
+"""Small API writes without pandas: the rules of :mod:`regulars.domain.purchases`, run one
+line at a time.
 
-A till posts one sale at a time, and for one row the vectorised checks of
-:mod:`regulars.services.purchases.batch` cost far more than the write itself (pandas' fixed
-cost per operation, some forty of them). So when every purchase of a small request is
-plainly valid — its id unique in the request, times with an offset, nothing the checks
-would reject, every member and original purchase already known — it is normalised and
-written here, into exactly the rows the import path writes (a property test holds the two
-to that). Anything else returns ``False`` before writing, and the caller takes the import
-path, whose checks say precisely what is wrong.
+A till posts one sale at a time, and for a few lines the vectorised checks of
+:mod:`~regulars.services.purchases.batch` cost far more than the write itself (pandas' fixed
+cost per operation, some forty of them). This runner applies the very same rule data —
+:data:`~regulars.domain.purchases.FIELDS`, ``LINE_RULES``, ``SHARED``, line numbering, whole
+purchases, the sign rule — in the same order, giving the same good lines and the same
+errors, and writes through the same
+:func:`~regulars.services.purchases.writing.write_purchases`. It states no rule of its own.
+
+What it does not do is read text as numbers or times: only the vectorised parsers do that.
+So it takes a request only when :func:`readable` — at most :data:`MAX_LINES` lines, whole
+numbers given as ``int`` and times as ``datetime`` with an offset, which both runners
+read alike — and the caller sends any other request to the vectorised runner.
+``tests/integration/services/test_purchase_rows.py`` holds the two runners to the same
+lines, errors and stored rows.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
-
-from regulars.domain.purchases import PurchaseKind, SalesChannel
+from regulars.domain import purchases as rules
+from regulars.domain.fields import (
+    OUTSIDE_DATES,
+    REQUIRED,
+    Check,
+    checks_in_order,
+    not_one_of,
+    outside_dates,
+    text_value,
+    too_long,
+)
+from regulars.domain.purchases import COLUMNS
+from regulars.domain.times import as_utc
+from regulars.services.imports.checks import RowError
 from regulars.services.imports.report import ImportReport
-from regulars.services.members import text_value
-from regulars.store import catalogue
-from regulars.store import members as member_store
-from regulars.store import purchases as purchase_store
+from regulars.services.purchases import writing
 from regulars.store.unit_of_work import UnitOfWork
 
 MAX_LINES = 200
-"""Requests with more lines than this take the import path (pandas wins on volume)."""
-TEXT_FIELDS = ("purchase_id", "member_id", "store", "employee", "original_purchase_id")
-KINDS = {k.value for k in PurchaseKind}
-CHANNELS = {c.value for c in SalesChannel}
-UNDO = ("refund", "return")
+"""Requests with more lines than this take the vectorised runner (pandas wins on volume)."""
+EXACT = 2**53
+"""The vectorised parser reads numbers as float64: exact up to here."""
+STORED = "%Y-%m-%d %H:%M:%S.%f"
+"""How the store is handed a time (UTC), as the vectorised runner writes it."""
+EARLIEST, LATEST = 1678, 2261
+"""Years the vectorised parser holds whole (pandas' nanosecond range)."""
 
 
-def write_if_plain(uow: UnitOfWork, records: list[dict[str, Any]], report: ImportReport) -> bool:
-    """Write ``records`` (as
-    :func:`regulars.services.purchases.recording.record_purchases` takes them)
-    and count them in ``report`` if all are plainly valid; else write nothing, return False."""
-    rows = _plain_rows(records)
-    if rows is None:
+def readable(lines: list[dict[str, Any]]) -> bool:
+    """Whether this runner reads every value of ``lines`` exactly as the vectorised one."""
+    whole = [f.name for f in rules.FIELDS if f.whole]
+    moments = [f.name for f in rules.FIELDS if f.moment]
+    return len(lines) <= MAX_LINES and all(
+        all(_exact_number(line.get(name)) for name in whole)
+        and all(_exact_moment(line.get(name)) for name in moments)
+        for line in lines
+    )
+
+
+def _exact_number(value: Any) -> bool:
+    if value is None:
+        return True
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= EXACT
+
+
+def _exact_moment(value: Any) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, datetime):
         return False
-    connection = uow.connection
-    members = _resolved(member_store.ids_by_external_id, connection, {r["member_id"] for r in rows})
-    originals = _resolved(
-        purchase_store.ids_by_external_id, connection, {r["original_purchase_id"] for r in rows}
+    offset = value.utcoffset()
+    return (
+        offset is not None
+        and offset % timedelta(minutes=1) == timedelta(0)  # written +HH:MM
+        and EARLIEST <= value.year <= LATEST
     )
-    if members is None or originals is None:
-        return False
-    for undo in (False, True):  # sales first, as the import writes them
-        group = [r for r in rows if (r["kind"] in UNDO) == undo]
-        group.sort(key=lambda r: (r["purchase_id"], r["line_no"]))
-        if group:
-            _write(connection, group, members, originals, report)
-    return True
 
 
-def _plain_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-    """One normalised row per line, as ``purchase_import.check_purchases`` returns them, or
-    None if any purchase is not plainly valid."""
-    if sum(len(r.get("lines") or ()) for r in records) > MAX_LINES:
-        return None
-    seen: set[str] = set()
-    rows: list[dict[str, Any]] = []
-    for record in records:
-        head = {f: text_value(record.get(f)) for f in TEXT_FIELDS}
-        kind = (text_value(record.get("kind")) or "sale").lower()
-        channel = (text_value(record.get("channel")) or "store").lower()
-        at = record.get("occurred_at")
-        pid, original = head["purchase_id"], head["original_purchase_id"]
-        if (
-            pid is None
-            or pid in seen
-            or any(v is not None and len(v) > 64 for v in head.values())
-            or kind not in KINDS
-            or channel not in CHANNELS
-            or (kind in UNDO) != (original is not None)
-            or original == pid
-            or not isinstance(at, datetime)
-            or at.utcoffset() is None
-            or not 1678 <= at.year <= 2261  # pandas' range: the import path rejects the rest
-            or not record.get("lines")
-        ):
-            return None
-        seen.add(pid)
-        sign = -1 if kind in UNDO else 1
-        when = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        numbers: set[int] = set()
-        for position, line in enumerate(record["lines"], start=1):
-            product = text_value(line.get("product"))
-            category = text_value(line.get("category"))
-            quantity = 1 if line.get("quantity") is None else line["quantity"]
-            amount, number = line.get("amount"), line.get("line_no") or position
-            if (
-                product is None
-                or len(product) > 64
-                or (category is not None and len(category) > 64)
-                or not all(_whole(v) for v in (quantity, amount, number))
-                or quantity == 0
-                or number < 1
-                or number in numbers
-            ):
-                return None
-            numbers.add(number)
-            rows.append(
-                {
-                    **head,
-                    "occurred_at": when,
-                    "kind": kind,
-                    "channel": channel,
-                    "line_no": number,
-                    "product": product,
-                    "category": category,
-                    "quantity": abs(quantity) * sign,
-                    "amount": abs(amount) * sign,
-                }
-            )
-    return rows
+class _Lines:
+    """The lines being checked: their cells (text, as a file would hold them), which are
+    rejected, and why, in the order the rules were run."""
+
+    def __init__(self, lines: list[dict[str, Any]]) -> None:
+        self.given = lines
+        self.cells = [{name: text_value(line.get(name)) for name in COLUMNS} for line in lines]
+        self.purchase = [cell["purchase_id"] for cell in self.cells]
+        self.bad = [False] * len(lines)
+        self.errors: list[RowError] = []
+
+    def flag(self, row: int, field: str, reason: str) -> None:
+        self.bad[row] = True
+        self.errors.append(RowError(row + 1, field, self.cells[row][field], reason))
 
 
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _resolved(lookup: Any, connection: Connection, given: set[str | None]) -> dict[str, int] | None:
-    """External id -> id for the ids given; None if one of them is unknown."""
-    wanted = {g for g in given if g is not None}
-    found: dict[str, int] = lookup(connection, sorted(wanted)) if wanted else {}
-    return found if len(found) == len(wanted) else None
-
-
-def _write(
-    connection: Connection,
-    rows: list[dict[str, Any]],
-    members: dict[str, int],
-    originals: dict[str, int],
-    report: ImportReport,
-) -> None:
-    """``purchase_import.write_purchases`` for one group of checked, resolved rows."""
-    stores = catalogue.ensure_codes(connection, catalogue.stores, _given(rows, "store"))
-    employees = catalogue.ensure_codes(connection, catalogue.employees, _given(rows, "employee"))
-    categories = catalogue.ensure_codes(connection, catalogue.categories, _given(rows, "category"))
-    first_category: dict[str, str | None] = {}
-    for r in rows:
-        first_category.setdefault(r["product"], r["category"])
-    products = catalogue.ensure_products(
-        connection, {p: categories.get(c) if c else None for p, c in first_category.items()}
-    )
-    heads: dict[str, dict[str, Any]] = {}
-    totals: dict[str, int] = {}
-    for r in rows:
-        heads.setdefault(r["purchase_id"], r)
-        totals[r["purchase_id"]] = totals.get(r["purchase_id"], 0) + r["amount"]
-    added = purchase_store.insert_purchases(
-        connection,
-        {
-            "external_id": list(heads),
-            "member_id": [_id(members, h["member_id"]) for h in heads.values()],
-            "occurred_at": [h["occurred_at"] for h in heads.values()],
-            "store_id": [_id(stores, h["store"]) for h in heads.values()],
-            "channel": [h["channel"] for h in heads.values()],
-            "employee_id": [_id(employees, h["employee"]) for h in heads.values()],
-            "kind": [h["kind"] for h in heads.values()],
-            "original_id": [_id(originals, h["original_purchase_id"]) for h in heads.values()],
-            "total_amount": [totals[p] for p in heads],
-        },
-    )
-    report.added += len(added)
-    report.already_present += len(heads) - len(added)
-    lines = [r for r in rows if r["purchase_id"] in added]
-    if lines:
-        purchase_store.insert_lines(
-            connection,
+def check_lines(lines: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[RowError]]:
+    """The good lines and every error, as :func:`~regulars.services.purchases.batch.
+    check_purchases` gives them for the same lines (rows numbered from 1)."""
+    checking = _Lines(lines)
+    checked = _fields(checking)
+    seen = [
+        {**cell, **{f.name: checked[f.name][row] for f in rules.FIELDS if f.choices}}
+        for row, cell in enumerate(checking.cells)
+    ]
+    for rule in rules.LINE_RULES:
+        for row, line in enumerate(seen):
+            if rule.when.holds(line):
+                checking.flag(row, rule.field, rule.reason)
+    _shared(checking)
+    numbered = _numbered(checking, checked["line_no"])
+    _whole_purchases(checking)
+    good = []
+    for row, cell in enumerate(checking.cells):
+        if checking.bad[row]:
+            continue
+        kind = checked["kind"][row]
+        good.append(
             {
-                "purchase_id": [added[r["purchase_id"]] for r in lines],
-                "line_no": [r["line_no"] for r in lines],
-                "product_id": [products[r["product"]] for r in lines],
-                "category_id": [_id(categories, r["category"]) for r in lines],
-                "quantity": [r["quantity"] for r in lines],
-                "amount": [r["amount"] for r in lines],
-            },
+                "_row": row + 1,
+                **cell,
+                "occurred_at": as_utc(checked["occurred_at"][row]).strftime(STORED),
+                "channel": checked["channel"][row],
+                "kind": kind,
+                "line_no": numbered[row],
+                "quantity": rules.signed(kind, checked["quantity"][row]),
+                "amount": rules.signed(kind, checked["amount"][row]),
+            }
         )
+    return good, checking.errors
 
 
-def _given(rows: list[dict[str, Any]], field: str) -> set[str]:
-    return {r[field] for r in rows if r[field] is not None}
+def _fields(checking: _Lines) -> dict[str, list[Any]]:
+    """Each field's own rules, pass by pass; the checked values of choices (chosen),
+    whole numbers (blanks given their default) and times."""
+    cells = checking.cells
+    checked: dict[str, list[Any]] = {}
+    for check, spec in checks_in_order(rules.FIELDS):
+        name = spec.name
+        if check is Check.REQUIRED:
+            for row, cell in enumerate(cells):
+                if cell[name] is None:
+                    checking.flag(row, name, REQUIRED)
+        elif check is Check.LENGTH:
+            for row, cell in enumerate(cells):
+                if spec.is_too_long(cell[name]):
+                    checking.flag(row, name, too_long(spec.max_length or 0))
+        elif check is Check.CHOICE:
+            checked[name] = [spec.chosen(cell[name]) for cell in cells]
+            for row, chosen in enumerate(checked[name]):
+                if not spec.is_choice(chosen):
+                    checking.flag(row, name, not_one_of(spec.choices))
+        elif check is Check.WHOLE:  # readable: ints or None, never text
+            numbers: list[int | None] = [line.get(name) for line in checking.given]
+            for reason, broken_by in spec.bounds():
+                for row, number in enumerate(numbers):
+                    if number is not None and broken_by(number):
+                        checking.flag(row, name, reason)
+            checked[name] = [spec.default if n is None else n for n in numbers]
+        else:  # readable: datetimes with an offset, or None
+            moments: list[datetime | None] = [line.get(name) for line in checking.given]
+            for row, moment in enumerate(moments):
+                if moment is not None and outside_dates(as_utc(moment).date()):
+                    checking.flag(row, name, OUTSIDE_DATES)
+                    moments[row] = None
+            checked[name] = moments
+    return checked
 
 
-def _id(ids: dict[str, int], code: str | None) -> int | None:
-    return None if code is None else ids.get(code)
+def _shared(checking: _Lines) -> None:
+    """Every line of a purchase gives the shared fields as its first line does."""
+    leader: dict[str | None, int] = {}
+    for row, pid in enumerate(checking.purchase):
+        leader.setdefault(pid, row)
+    cells = checking.cells
+    for name in rules.SHARED:
+        for row, pid in enumerate(checking.purchase):
+            if pid is not None and cells[row][name] != cells[leader[pid]][name]:
+                checking.flag(row, name, rules.DIFFERS)
+
+
+def _numbered(checking: _Lines, given: list[int | None]) -> list[int]:
+    """Line numbers (a line without one takes its position in its purchase), each once."""
+    numbered: list[int] = []
+    positions: dict[str | None, int] = {}
+    taken: set[tuple[str, int]] = set()
+    for row, pid in enumerate(checking.purchase):
+        positions[pid] = positions.get(pid, 0) + 1
+        number = given[row]
+        numbered.append(positions[pid] if number is None else number)
+        if pid is not None:
+            if (pid, numbered[row]) in taken:
+                checking.flag(row, "line_no", rules.REPEATED_LINE)
+            taken.add((pid, numbered[row]))
+    return numbered
+
+
+def _whole_purchases(checking: _Lines) -> None:
+    """Reject every line of a purchase one of whose lines was rejected."""
+    first_bad: dict[str, int] = {}
+    for row, pid in enumerate(checking.purchase):
+        if checking.bad[row] and pid is not None:
+            first_bad.setdefault(pid, row + 1)
+    siblings = [
+        row
+        for row, pid in enumerate(checking.purchase)
+        if not checking.bad[row] and pid in first_bad
+    ]
+    for row in siblings:
+        pid = checking.purchase[row]
+        assert pid is not None
+        reason = rules.sibling_rejected(first_bad[pid])
+        checking.errors.append(RowError(row + 1, "purchase_id", pid, reason))
+        checking.bad[row] = True
+
+
+def record_lines(uow: UnitOfWork, lines: list[dict[str, Any]]) -> ImportReport:
+    """Check and write :func:`readable` purchase lines in the caller's transaction."""
+    report = ImportReport(kind="purchases", rows=len(lines))
+    good, errors = check_lines(lines)
+    report.errors.extend(errors)
+    for later in (False, True):  # sales first, as the vectorised runner writes them
+        group = [g for g in good if rules.written_after_sales(g["kind"]) == later]
+        group.sort(key=lambda g: (g["purchase_id"], g["line_no"]))
+        if group:
+            writing.write_purchases(
+                uow, {name: [g[name] for g in group] for name in ("_row", *COLUMNS)}, report
+            )
+    return report
