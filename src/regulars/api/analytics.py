@@ -9,20 +9,28 @@ from fastapi import APIRouter, Depends, Query
 
 from regulars.analytics.report import ReportOptions, report_json
 from regulars.api.deps import Authorized, UoW
+from regulars.api.errors import answers
 from regulars.domain.access import Scope
 from regulars.services import analytics as analytics_service
 from regulars.services.api_keys import ApiKey
 
-router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
+router = APIRouter(prefix="/v1/analytics", tags=["analytics"], responses=answers(401, 403, 422))
 Analyst = Annotated[ApiKey, Depends(Authorized(Scope.ANALYST))]
+Benchmark = Annotated[
+    float | None,
+    Query(ge=-100, le=100, allow_inf_nan=False, description="An NPS to compare with"),
+]
+MinAnswers = Annotated[int, Query(ge=1, le=10**9)]
+"""Every endpoint here is a plain ``def``: FastAPI runs it in its thread pool, never on the
+event loop, so a report that takes seconds leaves the worker answering other requests."""
 
 
 @router.get("/report", summary="Every figure of the loyalty report, as JSON")
 def get_report(
     uow: UoW,
     _: Analyst,
-    benchmark: float | None = None,
-    min_answers: Annotated[int, Query(ge=1)] = 30,
+    benchmark: Benchmark = None,
+    min_answers: MinAnswers = 30,
     as_of: date | None = None,
 ) -> dict[str, Any]:
     options = ReportOptions(benchmark=benchmark, min_answers=min_answers)
@@ -35,7 +43,7 @@ def get_nps(
     _: Analyst,
     by: str | None = None,
     trend: str | None = None,
-    benchmark: float | None = None,
+    benchmark: Benchmark = None,
 ) -> dict[str, Any]:
     return analytics_service.nps_summary(uow, by, trend, benchmark)
 
@@ -55,7 +63,7 @@ def get_themes(
     uow: UoW,
     _: Analyst,
     top: Annotated[int, Query(ge=1, le=200)] = 10,
-    min_answers: Annotated[int, Query(ge=1)] = 5,
+    min_answers: MinAnswers = 5,
 ) -> list[dict[str, Any]]:
     return analytics_service.comment_themes(uow, top, min_answers)
 
@@ -65,6 +73,6 @@ def get_staff(
     uow: UoW,
     _: Analyst,
     by: str = "employee",
-    min_answers: Annotated[int, Query(ge=1)] = 30,
+    min_answers: MinAnswers = 30,
 ) -> list[dict[str, Any]]:
     return analytics_service.staff_leaderboard(uow, by, min_answers)
