@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from regulars import __version__
 from regulars.api import analytics, cases, errors, loyalty, members, purchases, scores, surveys
-from regulars.api.inputs import NulGuard
+from regulars.api.inputs import storable_parameters
 from regulars.bootstrap import App
 from regulars.web import answer_page
 
-ROUTERS = (
+API_ROUTERS = (
     members.router,
     purchases.router,
     loyalty.router,
@@ -20,7 +20,6 @@ ROUTERS = (
     scores.router,
     surveys.router,
     cases.router,
-    answer_page.router,
 )
 
 EVERY_ANSWER = {"X-Content-Type-Options": "nosniff"}
@@ -77,10 +76,10 @@ def create_api(app: App) -> FastAPI:
     )
     api.state.regulars = app
     errors.install(api)
-    api.add_middleware(NulGuard)
     api.add_middleware(SecurityHeaders)
-    for router in ROUTERS:
-        api.include_router(router)
+    for router in API_ROUTERS:
+        api.include_router(router, dependencies=[Depends(storable_parameters)])
+    api.include_router(answer_page.router)  # checks its own token and form
 
     @api.get("/health", tags=["meta"], summary="Liveness")
     def health() -> dict[str, str]:

@@ -3,8 +3,8 @@
 Every request body is a :class:`RequestBody`, whose one validator refuses a NUL byte in any
 text field (PostgreSQL cannot store it) with a 422 that names the field. Free-form JSON
 bodies (a survey or program definition) take :data:`FreeJson`, which walks the document.
-Paths and query strings are checked once for every route by :class:`NulGuard`, which names
-the path or query parameter. The numeric bounds themselves live in
+Path and query parameters are checked once for every ``/v1`` route by
+:func:`storable_parameters`, which names the parameter. The numeric bounds themselves live in
 :mod:`regulars.domain.bounds`; the annotated types here apply them to fields.
 """
 
@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
-from urllib.parse import parse_qsl
 
-from fastapi import Path
+from fastapi import Path, Request
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -25,11 +24,8 @@ from pydantic import (
     WrapValidator,
     field_validator,
 )
-from starlette.responses import JSONResponse
-from starlette.routing import Match
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from regulars.api.errors import error_body, field_error
+from regulars.api.errors import field_error
 from regulars.domain.bounds import (
     MAX_AMOUNT,
     MAX_ID,
@@ -40,6 +36,7 @@ from regulars.domain.bounds import (
     MIN_QUANTITY,
     has_forbidden_character,
 )
+from regulars.services.errors import Invalid
 
 NUL_REASON = "text must not contain a NUL byte (\\u0000)"
 
@@ -155,39 +152,16 @@ def split_batch(items: Sequence[Item | Rejected]) -> tuple[list[Item], list[int]
     return good, places, rejected
 
 
-class NulGuard:
-    """Refuse a request whose path or query string holds a NUL byte, naming the parameter.
+def storable_parameters(request: Request) -> None:
+    """Refuse a path or query parameter holding a NUL byte, naming it (``path.member_id``).
 
-    Runs before routing, for every ``/v1/`` route at once (the answer page answers such a
-    request with a page of its own), so that no path or query parameter can
-    carry a NUL byte to the store (where PostgreSQL would fail the request).
+    A dependency of every ``/v1`` router (``api/app.py``), so that no parameter of any
+    operation can carry a NUL byte to the store, where PostgreSQL would fail the request.
     """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and str(scope.get("path", "")).startswith("/v1/"):
-            field = self._offending(scope)
-            if field is not None:
-                detail: dict[str, object] = {"field": field, "value": None, "reason": NUL_REASON}
-                body = error_body("invalid", f"{field}: {NUL_REASON}", [detail])
-                await JSONResponse(body, status_code=422)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-    def _offending(self, scope: Scope) -> str | None:
-        query = bytes(scope.get("query_string", b"")).decode("latin-1")
-        for name, value in parse_qsl(query, keep_blank_values=True):
-            if has_forbidden_character(name) or has_forbidden_character(value):
-                return str(name).replace("\x00", "\\u0000")
-        if not has_forbidden_character(str(scope.get("path", ""))):
-            return None
-        routes: list[Any] = scope["app"].routes if "app" in scope else []
-        for route in routes:
-            match, child = route.matches(scope)
-            if match is not Match.NONE:
-                for name, value in child.get("path_params", {}).items():
-                    if isinstance(value, str) and has_forbidden_character(value):
-                        return str(name)
-        return "path"
+    places = [("path", name, value) for name, value in request.path_params.items()]
+    places += [("query", name, value) for name, value in request.query_params.multi_items()]
+    for where, name, value in places:
+        if has_forbidden_character(f"{name}{value}"):
+            field = f"{where}.{name}".replace("\x00", "\\u0000")
+            detail = {"field": field, "value": None, "reason": NUL_REASON}
+            raise Invalid(f"{field}: {NUL_REASON}", [detail])
