@@ -3,7 +3,6 @@ and a recomputation."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -12,6 +11,7 @@ from pydantic import Field
 from regulars.api.deps import Authorized, UoW, regulars_app
 from regulars.api.errors import answers
 from regulars.api.inputs import RequestBody
+from regulars.api.report_pool import run_apart
 from regulars.api.times import wire_times
 from regulars.bootstrap import App
 from regulars.domain.access import Scope
@@ -50,19 +50,18 @@ def member_scores(
     summary="Refit the models on every purchase and replace the scores",
     responses=answers(400),
 )
-def compute(
+async def compute(
     body: ComputeIn,
-    uow: UoW,
     app: Annotated[App, Depends(regulars_app)],
     _: Annotated[ApiKey, Depends(Authorized(Scope.ADMIN))],
 ) -> dict[str, Any]:
-    run = score_service.compute_scores(
-        uow,
-        datetime.now(UTC),
+    """The fit runs in the report process (:mod:`regulars.api.report_pool`), which commits
+    the new scores; the serving worker only awaits it."""
+    return await run_apart(  # type: ignore[no-any-return]
+        app.settings,
+        "compute_scores",
+        app.settings.timezone,
         model=body.model,
         horizon_days=body.horizon_days,
         annual_discount_rate=body.annual_discount_rate,
-        timezone=app.settings.timezone,
     )
-    uow.commit()
-    return wire_times(run.__dict__)
