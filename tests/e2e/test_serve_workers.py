@@ -121,7 +121,7 @@ def test_workers_keep_answering_and_survive_slow_reports(server: tuple[str, int,
     def report() -> None:
         reports.append(httpx.get(f"{url}/v1/analytics/report", headers=headers, timeout=300))
 
-    running = [threading.Thread(target=report) for _ in range(3)]
+    running = [threading.Thread(target=report) for _ in range(2)]
     for thread in running:
         thread.start()
     slow: list[tuple[str, float, int]] = []
@@ -140,7 +140,7 @@ def test_workers_keep_answering_and_survive_slow_reports(server: tuple[str, int,
 
     assert plain >= 10, "the reports finished too fast to test anything"
     assert not slow, f"plain requests answered late or wrong while reports ran: {slow}"
-    assert [r.status_code for r in reports] == [200, 200, 200]
+    assert [r.status_code for r in reports] == [200, 200]
     assert all(r.json()["meta"]["members"] == 2000 for r in reports)
     assert _children(pid) == workers, "a worker was replaced while it was busy"
     for _ in range(5):
