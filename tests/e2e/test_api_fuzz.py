@@ -35,7 +35,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 30
 FUZZ = settings(
     max_examples=EXAMPLES_PER_OPERATION,
     deadline=None,
