@@ -130,6 +130,16 @@ def post_response(
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 
 
+def _import_answers(app: App, body: bytes) -> Any:
+    """The file's import, off the event loop (it writes the body to disk and reads it)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "answers.csv"
+        path.write_bytes(body)
+        return feedback_import.import_answers_file(
+            path, app.run_committed, timezone=app.settings.timezone
+        )
+
+
 @router.post(
     "/answers/import",
     summary="Import answers from a CSV body (phone or SMS survey results)",
@@ -144,15 +154,7 @@ async def import_answers(
     body = await request.body()
     if not body.strip():
         raise Invalid("the request body must be a CSV file with a header line")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "answers.csv"
-        path.write_bytes(body)
-        report = await run_in_threadpool(
-            feedback_import.import_answers_file,
-            path,
-            app.run_committed,
-            timezone=app.settings.timezone,
-        )
+    report = await run_in_threadpool(_import_answers, app, body)
     return {
         "rows": report.rows,
         "answers_added": report.added,

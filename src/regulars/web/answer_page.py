@@ -153,10 +153,11 @@ def _record(app: App, token: str, form: dict[str, str]) -> LinkAnswer:
 async def submit(token: str, request: Request) -> HTMLResponse:
     body = await request.body()
     form = dict(parse_qsl(body[:MAX_FORM_BYTES].decode("utf-8", "replace"), keep_blank_values=True))
-    if has_forbidden_character(token) or any(
-        has_forbidden_character(f"{name}{value}") for name, value in form.items()
-    ):  # a NUL byte no browser sends and the store cannot keep
-        language = _language_asked(request, form.get("lang"))
+    language = _language_asked(request, form.get("lang"))
+    if has_forbidden_character(token):  # no link holds a NUL byte: a forged one
+        return _page("status", 404, t=Messages(language), kind="forged")
+    if any(has_forbidden_character(f"{name}{value}") for name, value in form.items()):
+        # a NUL byte no browser sends and the store cannot keep: nothing is recorded
         return _page("status", 400, t=Messages(language), kind="unreadable")
     result = await run_in_threadpool(_record, _app(request), token, form)
     language = _language(request, result.link, form.get("lang"))
