@@ -1,4 +1,8 @@
-"""``/v1/analytics``: the loyalty report and its parts, read-only (scope ``analyst``)."""
+"""``/v1/analytics``: the loyalty report and its parts, read-only (scope ``analyst``).
+
+Each figure takes seconds of CPU on a real store: the endpoints await it from the report
+process (:mod:`regulars.api.report_pool`), so the serving worker stays free to answer.
+"""
 
 from __future__ import annotations
 
@@ -7,64 +11,72 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from regulars.analytics.report import ReportOptions, report_json
-from regulars.api.deps import Authorized, UoW
+from regulars.api.deps import Authorized, regulars_app
+from regulars.api.errors import answers
+from regulars.api.report_pool import run_apart
+from regulars.bootstrap import App
 from regulars.domain.access import Scope
-from regulars.services import analytics as analytics_service
 from regulars.services.api_keys import ApiKey
 
-router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
+router = APIRouter(prefix="/v1/analytics", tags=["analytics"], responses=answers(401, 403, 422))
 Analyst = Annotated[ApiKey, Depends(Authorized(Scope.ANALYST))]
+Regulars = Annotated[App, Depends(regulars_app)]
+Benchmark = Annotated[
+    float | None,
+    Query(ge=-100, le=100, allow_inf_nan=False, description="An NPS to compare with"),
+]
+MinAnswers = Annotated[int, Query(ge=1, le=10**9)]
 
 
 @router.get("/report", summary="Every figure of the loyalty report, as JSON")
-def get_report(
-    uow: UoW,
+async def get_report(
+    app: Regulars,
     _: Analyst,
-    benchmark: float | None = None,
-    min_answers: Annotated[int, Query(ge=1)] = 30,
+    benchmark: Benchmark = None,
+    min_answers: MinAnswers = 30,
     as_of: date | None = None,
 ) -> dict[str, Any]:
-    options = ReportOptions(benchmark=benchmark, min_answers=min_answers)
-    return report_json(analytics_service.report(uow, as_of, options))
+    return await run_apart(app.settings, "report", as_of, benchmark, min_answers)  # type: ignore[no-any-return]
 
 
 @router.get("/nps", summary="NPS with margin and interval; a breakdown or a trend on request")
-def get_nps(
-    uow: UoW,
+async def get_nps(
+    app: Regulars,
     _: Analyst,
     by: str | None = None,
     trend: str | None = None,
-    benchmark: float | None = None,
+    benchmark: Benchmark = None,
 ) -> dict[str, Any]:
-    return analytics_service.nps_summary(uow, by, trend, benchmark)
+    return await run_apart(app.settings, "nps_summary", by, trend, benchmark)  # type: ignore[no-any-return]
 
 
 @router.get("/nps/compare", summary="Do two groups' NPS differ? (adjusted-Wald z-test)")
-def get_nps_compare(uow: UoW, _: Analyst, by: str, first: str, second: str) -> dict[str, Any]:
-    return analytics_service.nps_comparison(uow, by, first, second)
+async def get_nps_compare(
+    app: Regulars, _: Analyst, by: str, first: str, second: str
+) -> dict[str, Any]:
+    return await run_apart(app.settings, "nps_comparison", by, first, second)  # type: ignore[no-any-return]
 
 
 @router.get("/drivers", summary="Driver importance, IPA quadrant and what to fix first")
-def get_drivers(uow: UoW, _: Analyst) -> list[dict[str, Any]]:
-    return analytics_service.driver_analysis(uow)
+async def get_drivers(app: Regulars, _: Analyst) -> list[dict[str, Any]]:
+    return await run_apart(app.settings, "driver_analysis")  # type: ignore[no-any-return]
 
 
 @router.get("/themes", summary="Comment themes that set detractors apart")
-def get_themes(
-    uow: UoW,
+async def get_themes(
+    app: Regulars,
     _: Analyst,
     top: Annotated[int, Query(ge=1, le=200)] = 10,
-    min_answers: Annotated[int, Query(ge=1)] = 5,
+    min_answers: MinAnswers = 5,
 ) -> list[dict[str, Any]]:
-    return analytics_service.comment_themes(uow, top, min_answers)
+    return await run_apart(app.settings, "comment_themes", top, min_answers)  # type: ignore[no-any-return]
 
 
 @router.get("/staff", summary="Per-employee scores with intervals: the bonus leaderboard")
-def get_staff(
-    uow: UoW,
+async def get_staff(
+    app: Regulars,
     _: Analyst,
     by: str = "employee",
-    min_answers: Annotated[int, Query(ge=1)] = 30,
+    min_answers: MinAnswers = 30,
 ) -> list[dict[str, Any]]:
-    return analytics_service.staff_leaderboard(uow, by, min_answers)
+    return await run_apart(app.settings, "staff_leaderboard", by, min_answers)  # type: ignore[no-any-return]

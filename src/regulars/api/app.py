@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from regulars import __version__
 from regulars.api import analytics, cases, errors, loyalty, members, purchases, scores, surveys
+from regulars.api.inputs import storable_parameters
 from regulars.bootstrap import App
 from regulars.web import answer_page, optout
 
-ROUTERS = (
+API_ROUTERS = (
     members.router,
     purchases.router,
     loyalty.router,
@@ -17,9 +20,49 @@ ROUTERS = (
     scores.router,
     surveys.router,
     cases.router,
-    answer_page.router,
-    optout.router,
 )
+
+EVERY_ANSWER = {"X-Content-Type-Options": "nosniff"}
+"""Headers on every response: no content sniffing (a JSON answer is never run as a page)."""
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+"""Headers on every HTML page: no script at all, no framing (clickjacking), no referrer (a
+survey link's token never leaks to another site). Styles may be inline, scripts never."""
+DOCS_PAGE_HEADERS = {**PAGE_HEADERS, "Content-Security-Policy": "frame-ancestors 'none'"}
+"""The interactive docs (/docs, /redoc) load their script from a CDN: they keep the framing
+and sniffing protection without the script ban."""
+DOCS_PATHS = ("/docs", "/redoc")
+
+
+class SecurityHeaders:
+    """Add :data:`EVERY_ANSWER` to every response and :data:`PAGE_HEADERS` to HTML ones."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = str(scope.get("path", "")).startswith(DOCS_PATHS)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in EVERY_ANSWER.items():
+                    headers[name] = value
+                if headers.get("content-type", "").startswith("text/html"):
+                    for name, value in (DOCS_PAGE_HEADERS if docs else PAGE_HEADERS).items():
+                        headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_api(app: App) -> FastAPI:
@@ -27,12 +70,17 @@ def create_api(app: App) -> FastAPI:
         title="regulars",
         version=__version__,
         description="Loyalty program, feedback and loyalty analytics for a business that "
-        "lives on returning customers. Authenticate with `Authorization: Bearer <API key>`.",
+        "lives on returning customers. Authenticate with `Authorization: Bearer <API key>`. "
+        'Every error answers `{"error": {"code", "message", "details"}}` (the `ErrorBody` '
+        "schema); invalid input names each field in `details`.",
     )
     api.state.regulars = app
     errors.install(api)
-    for router in ROUTERS:
-        api.include_router(router)
+    api.add_middleware(SecurityHeaders)
+    for router in API_ROUTERS:
+        api.include_router(router, dependencies=[Depends(storable_parameters)])
+    api.include_router(answer_page.router)  # checks its own token and form
+    api.include_router(optout.router)  # checks its own signed link
 
     @api.get("/health", tags=["meta"], summary="Liveness")
     def health() -> dict[str, str]:

@@ -56,3 +56,10 @@ def batch_answer(
         for index, item_id in enumerate(ids, start=1)
     ]
     return {**counts, "rejected": len(errors), "results": results}
+
+
+def in_request_order(errors: ItemErrors, places: Sequence[int], rejected: ItemErrors) -> ItemErrors:
+    """The errors of the items a service was given (by their index among them, ``places[i-1]``
+    being each one's index in the request) with the items rejected before it."""
+    merged = {places[index - 1]: found for index, found in errors.items()}
+    return dict(sorted({**merged, **rejected}.items()))

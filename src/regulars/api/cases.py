@@ -6,16 +6,19 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from regulars.api.deps import Authorized, UoW
+from regulars.api.errors import answers
+from regulars.api.inputs import RequestBody, RowId
 from regulars.domain.access import Scope
+from regulars.domain.bounds import MAX_ID
 from regulars.domain.feedback.cases import CaseStatus
 from regulars.domain.times import wire
 from regulars.services.api_keys import ApiKey
 from regulars.services.feedback import cases as case_service
 
-router = APIRouter(prefix="/v1/cases", tags=["follow-up cases"])
+router = APIRouter(prefix="/v1/cases", tags=["follow-up cases"], responses=answers(401, 403, 422))
 CASE_TIMES = ("opened_at", "due_at", "updated_at", "closed_at")
 
 
@@ -27,7 +30,7 @@ def _shown(case: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-class CaseUpdate(BaseModel):
+class CaseUpdate(RequestBody):
     status: CaseStatus | None = None
     owner: str | None = Field(default=None, max_length=200)
     note: str | None = Field(default=None, max_length=5000)
@@ -42,7 +45,7 @@ def list_cases(
     store: str | None = None,
     department: str | None = None,
     overdue: bool = False,
-    after: int = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="The last id of the page before")] = 0,
     limit: int = 100,
 ) -> dict[str, Any]:
     found = case_service.list_cases(
@@ -57,16 +60,20 @@ def list_cases(
     return {"cases": [_shown(c) for c in found], "next_after": found[-1]["id"] if found else None}
 
 
-@router.get("/{case_id}", summary="One case with its notes")
+@router.get("/{case_id}", summary="One case with its notes", responses=answers(404))
 def get_case(
-    case_id: int, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.ANALYST))]
+    case_id: RowId, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.ANALYST))]
 ) -> dict[str, Any]:
     return _shown(case_service.get_case(uow, case_id))
 
 
-@router.patch("/{case_id}", summary="Move a case, give it an owner, add a note")
+@router.patch(
+    "/{case_id}",
+    summary="Move a case, give it an owner, add a note",
+    responses=answers(400, 404),
+)
 def update_case(
-    case_id: int,
+    case_id: RowId,
     body: CaseUpdate,
     uow: UoW,
     _: Annotated[ApiKey, Depends(Authorized(Scope.POS))],

@@ -16,10 +16,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from regulars.api.deps import Authorized, UoW
+from regulars.api.errors import answers
 from regulars.api.idempotency import idempotent
+from regulars.api.inputs import (
+    FreeJson,
+    NonNegativeAmount,
+    Points,
+    PositivePoints,
+    Quantity,
+    RequestBody,
+)
 from regulars.api.times import wire_times
 from regulars.domain.access import Scope
 from regulars.domain.loyalty.earning import BasketLine
@@ -29,44 +38,47 @@ from regulars.services.loyalty import accounts as loyalty
 from regulars.services.loyalty import accrual as loyalty_accrual
 from regulars.services.loyalty import programs as loyalty_programs
 
-router = APIRouter(prefix="/v1", tags=["loyalty"])
+router = APIRouter(prefix="/v1", tags=["loyalty"], responses=answers(401, 403, 404, 422))
+WRITE = answers(400, 409)
+"""A write's further answers: an unparseable body, a conflict (an Idempotency-Key reused
+with another body, not enough points, a voucher already used, a referral loop)."""
 
 PosKey = Annotated[ApiKey, Depends(Authorized(Scope.POS))]
 AdminKey = Annotated[ApiKey, Depends(Authorized(Scope.ADMIN))]
 
 
-class QuoteLine(BaseModel):
+class QuoteLine(RequestBody):
     product: str = Field(min_length=1, max_length=64)
-    category: str | None = None
-    quantity: int = Field(default=1, ge=1)
-    amount: int = Field(ge=0, description="Minor units")
+    category: str | None = Field(default=None, max_length=64)
+    quantity: Quantity = 1
+    amount: NonNegativeAmount
 
 
-class QuoteIn(BaseModel):
-    member_id: str | None = None
-    store: str | None = None
-    channel: str | None = None
+class QuoteIn(RequestBody):
+    member_id: str | None = Field(default=None, max_length=64)
+    store: str | None = Field(default=None, max_length=64)
+    channel: str | None = Field(default=None, max_length=64)
     lines: list[QuoteLine] = Field(min_length=1, max_length=1000)
 
 
-class RedeemIn(BaseModel):
-    member_id: str
-    program: str
-    points: int = Field(gt=0)
-    order_amount: int | None = Field(default=None, ge=0)
+class RedeemIn(RequestBody):
+    member_id: str = Field(max_length=64)
+    program: str = Field(max_length=64)
+    points: PositivePoints
+    order_amount: NonNegativeAmount | None = None
     order_ref: str | None = Field(default=None, max_length=100)
 
 
-class AdjustIn(BaseModel):
-    member_id: str
-    program: str
-    points: int
+class AdjustIn(RequestBody):
+    member_id: str = Field(max_length=64)
+    program: str = Field(max_length=64)
+    points: Points
     reason: str = Field(min_length=1, max_length=1000)
 
 
-class ReferralIn(BaseModel):
-    referrer: str
-    referee: str
+class ReferralIn(RequestBody):
+    referrer: str = Field(max_length=64)
+    referee: str = Field(max_length=64)
 
 
 def _needs_key(key: str | None) -> str:
@@ -80,22 +92,33 @@ def get_programs(uow: UoW, _: PosKey) -> list[dict[str, Any]]:
     return wire_times(loyalty_programs.list_programs(uow))
 
 
-@router.post("/programs", summary="Install a program definition (new version if changed)")
-def post_program(
-    uow: UoW, _: AdminKey, definition: Annotated[dict[str, Any], Body()]
-) -> dict[str, Any]:
+@router.post(
+    "/programs",
+    summary="Install a program definition (new version if changed)",
+    responses=answers(400),
+)
+def post_program(uow: UoW, _: AdminKey, definition: Annotated[FreeJson, Body()]) -> dict[str, Any]:
     result = loyalty_programs.install_program(uow, definition)
     uow.commit()
     return wire_times(result)
 
 
-@router.post("/loyalty/quote", summary="Discount, points to earn, stamps, redeemable points")
+@router.post(
+    "/loyalty/quote",
+    summary="Discount, points to earn, stamps, redeemable points",
+    responses=answers(400),
+)
 def post_quote(body: QuoteIn, uow: UoW, _: PosKey) -> dict[str, Any]:
     lines = [BasketLine(x.product, x.category, x.quantity, x.amount) for x in body.lines]
     return wire_times(loyalty.quote(uow, body.member_id, lines, body.store, body.channel))
 
 
-@router.post("/loyalty/redeem", summary="Pay with points (soonest-expiring first)")
+@router.post(
+    "/loyalty/redeem",
+    summary="Pay with points (soonest-expiring first)",
+    status_code=201,
+    responses=WRITE,
+)
 def post_redeem(
     body: RedeemIn,
     request: Request,
@@ -121,7 +144,7 @@ def post_redeem(
     return idempotent(uow, token, key.id, "POST", request.url.path, body, run)
 
 
-@router.post("/loyalty/rewards/{code}/redeem", summary="Use a reward voucher once")
+@router.post("/loyalty/rewards/{code}/redeem", summary="Use a reward voucher once", responses=WRITE)
 def post_redeem_reward(
     code: str,
     request: Request,
@@ -137,7 +160,12 @@ def post_redeem_reward(
     return idempotent(uow, token, key.id, "POST", request.url.path, {"code": code}, run)
 
 
-@router.post("/loyalty/adjustments", summary="Manual correction with a reason (audited)")
+@router.post(
+    "/loyalty/adjustments",
+    summary="Manual correction with a reason (audited)",
+    status_code=201,
+    responses=WRITE,
+)
 def post_adjustment(
     body: AdjustIn,
     request: Request,
@@ -161,7 +189,7 @@ def post_adjustment(
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 
 
-@router.post("/loyalty/referrals", summary="Record a referral")
+@router.post("/loyalty/referrals", summary="Record a referral", responses=WRITE)
 def post_referral(body: ReferralIn, uow: UoW, _: PosKey) -> dict[str, Any]:
     result = loyalty_accrual.register_referral(uow, body.referrer, body.referee)
     uow.commit()

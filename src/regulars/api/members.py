@@ -7,11 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from regulars.api.batches import batch_answer, item_errors
+from regulars.api.batches import batch_answer, in_request_order, item_errors
 from regulars.api.deps import Authorized, UoW, regulars_app
+from regulars.api.errors import CREATED, answers
 from regulars.api.idempotency import idempotent
+from regulars.api.inputs import BatchItem, NonNegativeAmount, Rejected, RequestBody, split_batch
 from regulars.api.times import wire_times
 from regulars.bootstrap import App
 from regulars.domain.access import Scope
@@ -19,11 +21,16 @@ from regulars.domain.members import ContactChannel, Locale, Segment
 from regulars.services import members as member_service
 from regulars.services.api_keys import ApiKey
 from regulars.services.errors import Invalid
+from regulars.services.unit_of_work import UnitOfWork
+from regulars.store.members import MEMBER_FIELDS
 
-router = APIRouter(prefix="/v1/members", tags=["members"])
+router = APIRouter(prefix="/v1/members", tags=["members"], responses=answers(401, 403, 404, 422))
 
 
-class MemberIn(BaseModel):
+class MemberIn(RequestBody):
+    """A member's record. On an update, a field left out keeps its stored value and an
+    explicit ``null`` clears it."""
+
     member_id: str = Field(min_length=1, max_length=64, description="The business's own id")
     name: str | None = None
     email: str | None = None
@@ -34,7 +41,7 @@ class MemberIn(BaseModel):
     region: str | None = None
     signup_date: date | None = None
     acquisition_channel: str | None = None
-    acquisition_cost: int | None = Field(default=None, ge=0, description="Minor units")
+    acquisition_cost: NonNegativeAmount | None = None
     consent_email: bool | None = None
     consent_sms: bool | None = None
     consent_push: bool | None = None
@@ -42,11 +49,16 @@ class MemberIn(BaseModel):
     re_enrol: bool = Field(default=False, description="Enrol an erased member's id anew")
 
 
-class MemberBatch(BaseModel):
-    members: list[MemberIn] = Field(min_length=1, max_length=10_000)
+class MemberBatch(RequestBody):
+    members: list[BatchItem[MemberIn]] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="Each member is checked alone: an invalid one is rejected in the "
+        "answer's results while the others are written",
+    )
 
 
-class ConsentIn(BaseModel):
+class ConsentIn(RequestBody):
     channel: ContactChannel
     granted: bool
     source: str = Field(
@@ -57,7 +69,24 @@ class ConsentIn(BaseModel):
     )
 
 
-@router.post("", summary="Add or update one member")
+def _records(uow: UnitOfWork, bodies: list[MemberIn]) -> list[dict[str, Any]]:
+    """The bodies as full member records: a field a body left out of an update of a stored
+    member takes its stored value (so that it stays); an explicit null clears it."""
+    partial = [b for b in bodies if any(f not in b.model_fields_set for f in MEMBER_FIELDS)]
+    stored_ids = uow.members.ids_by_external_id([b.member_id for b in partial])
+    records = []
+    for body in bodies:
+        record = body.model_dump()
+        stored = uow.members.get(body.member_id) if body.member_id in stored_ids else None
+        if stored is not None:
+            for name in MEMBER_FIELDS:
+                if name not in body.model_fields_set:
+                    record[name] = stored[name]
+        records.append(record)
+    return records
+
+
+@router.post("", summary="Add or update one member", responses={**CREATED, **answers(400, 409)})
 def put_member(
     body: MemberIn,
     request: Request,
@@ -67,7 +96,7 @@ def put_member(
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     def run() -> tuple[int, Any]:
-        report = member_service.upsert_members(uow, [body.model_dump()], app.settings.timezone)
+        report = member_service.upsert_members(uow, _records(uow, [body]), app.settings.timezone)
         if report.errors:
             raise Invalid(str(report.sorted_errors()[0]).split(", ", 1)[1], item_errors(report)[1])
         member = member_service.get_member(uow, body.member_id)
@@ -76,7 +105,11 @@ def put_member(
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 
 
-@router.post("/batch", summary="Add or update many members; each is accepted or rejected alone")
+@router.post(
+    "/batch",
+    summary="Add or update many members; each is accepted or rejected alone",
+    responses=answers(400, 409),
+)
 def put_members(
     body: MemberBatch,
     request: Request,
@@ -86,15 +119,21 @@ def put_members(
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     def run() -> tuple[int, Any]:
-        records = [m.model_dump() for m in body.members]
-        report = member_service.upsert_members(uow, records, app.settings.timezone)
-        counts = {
-            "added": report.added,
-            "updated": report.updated,
-            "unchanged": report.already_present,
-        }
-        ids = [r["member_id"] for r in records]
-        return 200, batch_answer(counts, "member_id", ids, item_errors(report))
+        good, places, rejected = split_batch(body.members)
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        found: dict[int, Any] = {}
+        if good:
+            records = _records(uow, good)
+            report = member_service.upsert_members(uow, records, app.settings.timezone)
+            counts = {
+                "added": report.added,
+                "updated": report.updated,
+                "unchanged": report.already_present,
+            }
+            found = item_errors(report)
+        ids = [m.get("member_id") if isinstance(m, Rejected) else m.member_id for m in body.members]
+        errors = in_request_order(found, places, rejected)
+        return 200, batch_answer(counts, "member_id", ids, errors)
 
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 
@@ -116,7 +155,11 @@ def list_members(
     return wire_times(member_service.list_members(uow, after, max(1, min(limit, 1000))))
 
 
-@router.post("/{member_id}/consents", summary="Record a grant or withdrawal of consent")
+@router.post(
+    "/{member_id}/consents",
+    summary="Record a grant or withdrawal of consent",
+    responses=answers(400),
+)
 def post_consent(
     member_id: str, body: ConsentIn, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.POS))]
 ) -> dict[str, Any]:
@@ -134,7 +177,12 @@ def export_member(
     return wire_times(member_service.export_member(uow, member_id))
 
 
-@router.delete("/{member_id}", status_code=204, summary="Erase a member's personal data")
+@router.delete(
+    "/{member_id}",
+    status_code=204,
+    summary="Erase a member's personal data",
+    response_class=Response,
+)
 def erase_member(
     member_id: str, uow: UoW, _: Annotated[ApiKey, Depends(Authorized(Scope.ADMIN))]
 ) -> Response:

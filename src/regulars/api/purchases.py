@@ -7,11 +7,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from regulars.api.batches import batch_answer, item_errors
+from regulars.api.batches import batch_answer, in_request_order, item_errors
 from regulars.api.deps import Authorized, UoW, regulars_app
+from regulars.api.errors import CREATED, answers
 from regulars.api.idempotency import idempotent
+from regulars.api.inputs import (
+    Amount,
+    BatchItem,
+    LineNo,
+    Rejected,
+    RequestBody,
+    SignedQuantity,
+    split_batch,
+)
 from regulars.api.times import wire_times
 from regulars.bootstrap import App
 from regulars.domain.access import Scope
@@ -20,18 +30,20 @@ from regulars.services.api_keys import ApiKey
 from regulars.services.errors import Invalid
 from regulars.services.purchases import recording as purchase_service
 
-router = APIRouter(prefix="/v1/purchases", tags=["purchases"])
+router = APIRouter(
+    prefix="/v1/purchases", tags=["purchases"], responses=answers(401, 403, 404, 422)
+)
 
 
-class LineIn(BaseModel):
+class LineIn(RequestBody):
     product: str = Field(min_length=1, max_length=64)
     category: str | None = Field(default=None, max_length=64)
-    quantity: int = 1
-    amount: int = Field(description="Minor units; refunds may be written either sign")
-    line_no: int | None = Field(default=None, ge=1)
+    quantity: SignedQuantity = 1
+    amount: Amount = Field(description="Minor units; refunds may be written either sign")
+    line_no: LineNo | None = None
 
 
-class PurchaseIn(BaseModel):
+class PurchaseIn(RequestBody):
     purchase_id: str = Field(min_length=1, max_length=64)
     member_id: str | None = Field(default=None, description="Blank for an anonymous purchase")
     occurred_at: datetime
@@ -43,11 +55,20 @@ class PurchaseIn(BaseModel):
     lines: list[LineIn] = Field(min_length=1, max_length=1000)
 
 
-class PurchaseBatch(BaseModel):
-    purchases: list[PurchaseIn] = Field(min_length=1, max_length=10_000)
+class PurchaseBatch(RequestBody):
+    purchases: list[BatchItem[PurchaseIn]] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="Each purchase is checked alone: an invalid one is rejected in the "
+        "answer's results while the others are recorded",
+    )
 
 
-@router.post("", summary="Record one purchase (idempotent by purchase_id)")
+@router.post(
+    "",
+    summary="Record one purchase (idempotent by purchase_id)",
+    responses={**CREATED, **answers(400, 409)},
+)
 def post_purchase(
     body: PurchaseIn,
     request: Request,
@@ -70,7 +91,11 @@ def post_purchase(
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 
 
-@router.post("/batch", summary="Record many purchases; each is accepted or rejected alone")
+@router.post(
+    "/batch",
+    summary="Record many purchases; each is accepted or rejected alone",
+    responses=answers(400, 409),
+)
 def post_purchases(
     body: PurchaseBatch,
     request: Request,
@@ -80,11 +105,20 @@ def post_purchases(
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     def run() -> tuple[int, Any]:
-        records = [p.model_dump() for p in body.purchases]
-        report, owner = purchase_service.record_purchases(uow, records, app.settings.timezone)
-        counts = {"added": report.added, "already_present": report.already_present}
-        ids = [r["purchase_id"] for r in records]
-        return 200, batch_answer(counts, "purchase_id", ids, item_errors(report, owner))
+        good, places, rejected = split_batch(body.purchases)
+        records = [p.model_dump() for p in good]
+        found: dict[int, Any] = {}
+        counts = {"added": 0, "already_present": 0}
+        if records:
+            report, owner = purchase_service.record_purchases(uow, records, app.settings.timezone)
+            counts = {"added": report.added, "already_present": report.already_present}
+            found = item_errors(report, owner)
+        ids = [
+            p.get("purchase_id") if isinstance(p, Rejected) else p.purchase_id
+            for p in body.purchases
+        ]
+        errors = in_request_order(found, places, rejected)
+        return 200, batch_answer(counts, "purchase_id", ids, errors)
 
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 

@@ -9,11 +9,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from regulars.api.deps import Authorized, UoW, regulars_app
+from regulars.api.errors import CREATED, answers
 from regulars.api.idempotency import idempotent
+from regulars.api.inputs import FreeJson, RequestBody
 from regulars.bootstrap import App
 from regulars.domain.access import Scope
 from regulars.domain.feedback.surveys import DEFAULT_COOLDOWN, CsatTarget, QuestionKind
@@ -26,18 +28,20 @@ from regulars.services.feedback import responses as response_service
 from regulars.services.feedback import surveys as survey_service
 from regulars.services.imports import answers as feedback_import
 
-router = APIRouter(prefix="/v1/surveys", tags=["surveys"])
+router = APIRouter(prefix="/v1/surveys", tags=["surveys"], responses=answers(401, 403, 404, 422))
 
 
-class AnswerIn(BaseModel):
+class AnswerIn(RequestBody):
     question: QuestionKind
-    value: float | None = Field(default=None, description="The score, on the question's scale")
+    value: float | None = Field(
+        default=None, allow_inf_nan=False, description="The score, on the question's scale"
+    )
     text: str | None = Field(default=None, max_length=5000)
     driver: str | None = Field(default=None, max_length=30, description="For driver_* questions")
     target: CsatTarget | None = Field(default=None, description="For csat: what it rates")
 
 
-class ResponseIn(BaseModel):
+class ResponseIn(RequestBody):
     response_id: str | None = Field(
         default=None,
         max_length=64,
@@ -54,13 +58,19 @@ class ResponseIn(BaseModel):
     answers: list[AnswerIn] = Field(min_length=1, max_length=200)
 
 
-class InvitationsIn(BaseModel):
+class InvitationsIn(RequestBody):
     mode: Literal["after_purchase", "wave"]
     wave: str | None = Field(default=None, max_length=60, description="For a wave: its name")
-    segment: str | None = Field(default=None, description="For a wave: only this segment")
+    segment: str | None = Field(
+        default=None, max_length=64, description="For a wave: only this segment"
+    )
     lookback_days: float = Field(default=7, gt=0, le=90, description="After purchase: how far")
-    cooldown_days: float = Field(default=DEFAULT_COOLDOWN.days, ge=0)
-    base_url: str = Field(default="http://127.0.0.1:8000", description="Where /s/<token> is")
+    cooldown_days: float = Field(
+        default=DEFAULT_COOLDOWN.days, ge=0, le=3650, description="Days between two invitations"
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", max_length=500, description="Where /s/<token> is"
+    )
 
 
 @router.get("", summary="The surveys and the questions each asks")
@@ -77,10 +87,14 @@ def get_survey(
     return survey_service.describe(survey_service.definition(uow, code))
 
 
-@router.put("/{code}", summary="Create or replace a survey definition")
+@router.put(
+    "/{code}",
+    summary="Create or replace a survey definition",
+    responses={**CREATED, **answers(400)},
+)
 def put_survey(
     code: str,
-    body: dict[str, Any],
+    body: FreeJson,
     uow: UoW,
     _: Annotated[ApiKey, Depends(Authorized(Scope.ADMIN))],
 ) -> JSONResponse:
@@ -91,7 +105,11 @@ def put_survey(
     return JSONResponse(shown, status_code=201 if new else 200)
 
 
-@router.post("/{code}/responses", summary="Record one response (in-app, kiosk)")
+@router.post(
+    "/{code}/responses",
+    summary="Record one response (in-app, kiosk)",
+    responses={**CREATED, **answers(400, 409)},
+)
 def post_response(
     code: str,
     body: ResponseIn,
@@ -112,6 +130,16 @@ def post_response(
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 
 
+def _import_answers(app: App, body: bytes) -> Any:
+    """The file's import, off the event loop (it writes the body to disk and reads it)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "answers.csv"
+        path.write_bytes(body)
+        return feedback_import.import_answers_file(
+            path, app.run_committed, timezone=app.settings.timezone
+        )
+
+
 @router.post(
     "/answers/import",
     summary="Import answers from a CSV body (phone or SMS survey results)",
@@ -126,15 +154,7 @@ async def import_answers(
     body = await request.body()
     if not body.strip():
         raise Invalid("the request body must be a CSV file with a header line")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "answers.csv"
-        path.write_bytes(body)
-        report = await run_in_threadpool(
-            feedback_import.import_answers_file,
-            path,
-            app.run_committed,
-            timezone=app.settings.timezone,
-        )
+    report = await run_in_threadpool(_import_answers, app, body)
     return {
         "rows": report.rows,
         "answers_added": report.added,
@@ -147,7 +167,11 @@ async def import_answers(
     }
 
 
-@router.post("/{code}/invitations", summary="Invite members: after purchases or a wave")
+@router.post(
+    "/{code}/invitations",
+    summary="Invite members: after purchases or a wave",
+    responses=answers(400),
+)
 def post_invitations(
     code: str,
     body: InvitationsIn,

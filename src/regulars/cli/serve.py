@@ -13,13 +13,31 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    healthcheck_timeout: Annotated[
+        int,
+        typer.Option(help="Seconds a worker may take to answer the supervisor's health ping"),
+    ] = 30,
 ) -> None:
-    """Run the HTTP API (OpenAPI docs at /docs)."""
+    """Run the HTTP API (OpenAPI docs at /docs).
+
+    uvicorn serves; with ``--workers N`` its supervisor pings each worker and replaces one
+    that does not answer within ``--healthcheck-timeout`` seconds (uvicorn's own default is
+    5). Reports and model fits never run in a worker: they run in a report process beside
+    it (``regulars.api.report_pool``), so a busy worker still answers the ping at once; the
+    longer timeout only spares a worker on a machine loaded to its last core.
+    """
     import uvicorn
 
     wired()  # migrate once, before the workers start
     console.print(f"regulars API on http://{host}:{port}  (docs: /docs)")
-    uvicorn.run("regulars.api.asgi:api", host=host, port=port, workers=workers, log_level="warning")
+    uvicorn.run(
+        "regulars.api.asgi:api",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        timeout_worker_healthcheck=healthcheck_timeout,
+    )
 
 
 def migrate() -> None:

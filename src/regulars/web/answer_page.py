@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from regulars.bootstrap import App
+from regulars.domain.bounds import has_forbidden_character
 from regulars.domain.feedback.nps import NpsClass
 from regulars.domain.feedback.surveys import NO_SUBJECT, CsatTarget
 from regulars.services.feedback.links import (
@@ -56,6 +57,12 @@ MAX_FORM_BYTES = 64 * 1024
 def _language(request: Request, link: SurveyLink, chosen: str | None = None) -> str:
     wanted = chosen or request.query_params.get("lang")
     return wanted if wanted in LANGUAGES else link.language
+
+
+def _language_asked(request: Request, chosen: str | None = None) -> str:
+    """The language asked for, before any link is read (Korean unless English is asked)."""
+    wanted = chosen or request.query_params.get("lang")
+    return wanted if wanted in LANGUAGES else "ko"
 
 
 def _page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -125,6 +132,8 @@ def _app(request: Request) -> App:
 @router.get("/s/{token}", response_class=HTMLResponse)
 def show(token: str, request: Request) -> HTMLResponse:
     app = _app(request)
+    if has_forbidden_character(token):  # no link holds a NUL byte: a forged one
+        return _page("status", 404, t=Messages(_language_asked(request)), kind="forged")
     with app.unit_of_work() as uow:
         link = open_link(uow, token, app.settings.secret_key, datetime.now(UTC))
     language = _language(request, link)
@@ -144,6 +153,12 @@ def _record(app: App, token: str, form: dict[str, str]) -> LinkAnswer:
 async def submit(token: str, request: Request) -> HTMLResponse:
     body = await request.body()
     form = dict(parse_qsl(body[:MAX_FORM_BYTES].decode("utf-8", "replace"), keep_blank_values=True))
+    language = _language_asked(request, form.get("lang"))
+    if has_forbidden_character(token):  # no link holds a NUL byte: a forged one
+        return _page("status", 404, t=Messages(language), kind="forged")
+    if any(has_forbidden_character(f"{name}{value}") for name, value in form.items()):
+        # a NUL byte no browser sends and the store cannot keep: nothing is recorded
+        return _page("status", 400, t=Messages(language), kind="unreadable")
     result = await run_in_threadpool(_record, _app(request), token, form)
     language = _language(request, result.link, form.get("lang"))
     if result.link.status is not LinkStatus.OPEN:
