@@ -64,13 +64,18 @@ def below(minimum: int) -> str:
     return f"must be at least {minimum}"
 
 
+def beyond(maximum: int) -> str:
+    return f"must be between -{maximum:,} and {maximum:,}"
+
+
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: a rule is itself
 class Field:
     """One field of a record and the rules its value must keep.
 
     ``choices`` are lower-case words (a value is lower-cased before it is compared);
     ``default`` stands in for a blank value of a choice or a whole number; ``whole`` means
-    a whole number, with optional ``minimum`` and ``nonzero``; ``moment`` a date and time.
+    a whole number, with optional ``minimum``, ``maximum`` (a bound on its size, either
+    sign) and ``nonzero``; ``moment`` a date and time.
     """
 
     name: str
@@ -80,6 +85,7 @@ class Field:
     default: str | int | None = None
     whole: bool = False
     minimum: int | None = None
+    maximum: int | None = None
     nonzero: bool = False
     moment: bool = False
 
@@ -114,6 +120,9 @@ class Field:
         if self.minimum is not None:
             minimum = self.minimum
             bounds.append((below(minimum), lambda number: number < minimum))
+        if self.maximum is not None:
+            maximum = self.maximum
+            bounds.append((beyond(maximum), lambda number: abs(number) > maximum))
         if self.nonzero:
             bounds.append((ZERO, lambda number: number == 0))
         return bounds

@@ -34,6 +34,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from regulars.domain.bounds import MAX_AMOUNT, MAX_LINE_NO, MAX_QUANTITY, MIN_LINE_NO
 from regulars.domain.fields import Field
 
 
@@ -138,9 +139,9 @@ FIELDS = (
     ),
     Field("product", required=True, max_length=CODE),
     Field("category", max_length=CODE),
-    Field("quantity", whole=True, nonzero=True, default=1),
-    Field("amount", required=True, whole=True),
-    Field("line_no", whole=True, minimum=1),
+    Field("quantity", whole=True, maximum=MAX_QUANTITY, nonzero=True, default=1),
+    Field("amount", required=True, whole=True, maximum=MAX_AMOUNT),
+    Field("line_no", whole=True, minimum=MIN_LINE_NO, maximum=MAX_LINE_NO),
 )
 """Every field's own rules (their order matters: see ``fields.checks_in_order``)."""
 REQUIRED = tuple(f.name for f in FIELDS if f.required)

@@ -144,3 +144,41 @@ def test_parquet_is_read_like_csv(app: App, tmp_path: Path) -> None:
     report = import_file("purchases", path, app.run_committed, timezone=TZ)
     assert report.added == 2
     assert report.errors == []
+
+
+def test_amounts_beyond_the_bounds_or_badly_written_are_rejected_exactly(
+    app: App, tmp_path: Path
+) -> None:
+    """Numbers are read exactly: nothing beyond the stated bounds is stored (int64 overflow
+    used to store -9223372036854775808), badly grouped thousands are refused, and the good
+    purchase beside them is kept with its exact amount."""
+    import_file("members", _write(tmp_path, "m.csv", MEMBERS), app.run_committed, timezone=TZ)
+    text = (
+        "purchase_id,member_id,occurred_at,product,quantity,amount\n"
+        "B1,M1,2026-01-02T09:00:00,latte,1,1e20\n"
+        "B2,M1,2026-01-02T09:00:00,latte,1,100000000000000000000\n"
+        "B3,M1,2026-01-02T09:00:00,latte,1,9223372036854775807\n"
+        "B4,M1,2026-01-02T09:00:00,latte,1,9000000000000000000\n"
+        "B4,M1,2026-01-02T09:00:00,muffin,1,9000000000000000000\n"
+        "B5,M1,2026-01-02T09:00:00,latte,1,9007199254740993\n"
+        'B6,M1,2026-01-02T09:00:00,latte,1,"12,34,5"\n'
+        "B7,M1,2026-01-02T09:00:00,latte,2000000,4500\n"
+        'G1,M1,2026-01-02T09:00:00,latte,1,"1,000,000,000,000"\n'
+        "G1,M1,2026-01-02T09:00:00,muffin,1,4500.0\n"
+    )
+    report = import_file(
+        "purchases", _write(tmp_path, "p.csv", text), app.run_committed, timezone=TZ
+    )
+
+    assert report.added == 1
+    rejected = {e.value: e.reason for e in report.errors if e.field in ("amount", "quantity")}
+    for value in ("100000000000000000000", "9223372036854775807", "9000000000000000000",
+                  "9007199254740993"):  # fmt: skip
+        assert rejected[value] == "must be between -1,000,000,000,000 and 1,000,000,000,000"
+    assert rejected["1e20"] == rejected["12,34,5"] == "is not a whole number"
+    assert rejected["2000000"] == "must be between -1,000,000 and 1,000,000"
+    with app.engine.connect() as connection:
+        amounts = sorted(connection.execute(select(purchase_lines.c.amount)).scalars())
+        totals = list(connection.execute(select(purchases.c.external_id)).scalars())
+    assert amounts == [4500, 10**12]
+    assert totals == ["G1"]

@@ -250,7 +250,11 @@ def every_rule() -> list[Any]:
             cases.append(([{**GOOD, name: "nope"}], name, fields.not_one_of(spec.choices)))
         elif check is fields.Check.WHOLE:
             for reason, broken_by in spec.bounds():
-                value = next(v for v in (0, -1, (spec.minimum or 0) - 1) if broken_by(v))
+                value = next(
+                    v
+                    for v in (0, -1, (spec.minimum or 0) - 1, (spec.maximum or 0) + 1)
+                    if broken_by(v)
+                )
                 cases.append(([{**GOOD, name: value}], name, reason))
         # times given as text are read by the vectorised runner only (see rows.readable)
     for rule in rules.LINE_RULES:

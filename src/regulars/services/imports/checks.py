@@ -24,6 +24,9 @@ from regulars.domain.bounds import DATE_MAX, DATE_MIN
 from regulars.domain.fields import Check, Field, checks_in_order, text_value
 from regulars.services.imports.tabular import ROW
 
+WHOLE_NUMBER = r"^[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.0*)?$"
+"""A whole number as a file may write it (see :meth:`RowChecks.integer`)."""
+
 
 @dataclass(frozen=True)
 class RowError:
@@ -87,36 +90,39 @@ class RowChecks:
         return column.astype(object).where(column.notna(), None)
 
     def integer(
-        self, field: str, *, minimum: int | None = None, nonzero: bool = False
+        self,
+        field: str,
+        *,
+        minimum: int | None = None,
+        maximum: int | None = None,
+        nonzero: bool = False,
     ) -> pd.Series:
-        """Parse whole numbers (``"1,200"`` is accepted); flag fractions and words."""
+        """Parse whole numbers exactly: digits, thousands separators in groups of three
+        (``"1,200"``; ``"12,34,5"`` is refused), an optional zero fraction (``"4500.0"``).
+        Exponents (``"1e20"``) and fractions are flagged; ``maximum`` bounds the size (either
+        sign) so that every number kept is exact in the float64 column it returns (the
+        bounds of :mod:`regulars.domain.bounds` are far below 2**53)."""
         if field not in self.frame:
             return pd.Series(np.nan, index=self.frame.index)
         text = self.frame[field]
-        try:  # the common case, a clean column: one Arrow cast
-            number = pd.Series(
-                pc.cast(pa.array(text, type=pa.string(), from_pandas=True), pa.float64()),
-                index=text.index,
-                dtype="float64",
-                copy=True,  # Arrow's buffer is read-only; fractions are blanked below
-            )
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            number = pd.to_numeric(text, errors="coerce")
-            retry = number.isna().to_numpy() & text.notna().to_numpy()
-            if retry.any():  # thousands separators, only where plain parsing failed
-                number[retry] = pd.to_numeric(
-                    text[retry].str.replace(",", "", regex=False), errors="coerce"
-                )
-        unparsed = text.notna().to_numpy() & number.isna().to_numpy()
-        not_whole = unparsed | (number.fillna(0) % 1 != 0).to_numpy()
-        self.flag(not_whole, field, rules.NOT_WHOLE)
-        number[not_whole] = np.nan
+        cells = pa.array(text, type=pa.string(), from_pandas=True)
+        written = pc.match_substring_regex(cells, WHOLE_NUMBER).to_numpy(zero_copy_only=False)
+        given = text.notna().to_numpy()
+        malformed = given & ~np.asarray(written, dtype=bool)
+        self.flag(malformed, field, rules.NOT_WHOLE)
+        digits = pc.replace_substring(cells, ",", "")
+        digits = pc.if_else(pa.array(malformed), pa.scalar(None, pa.string()), digits)
+        number = pd.Series(
+            pc.cast(digits, pa.float64()).to_numpy(zero_copy_only=False),
+            index=text.index,
+            dtype="float64",
+            copy=True,
+        )
+        kept = number.notna().to_numpy()
         if minimum is not None:
-            self.flag(
-                number.notna().to_numpy() & (number < minimum).to_numpy(),
-                field,
-                rules.below(minimum),
-            )
+            self.flag(kept & (number < minimum).to_numpy(), field, rules.below(minimum))
+        if maximum is not None:
+            self.flag(kept & (number.abs() > maximum).to_numpy(), field, rules.beyond(maximum))
         if nonzero:
             self.flag((number == 0).to_numpy(), field, rules.ZERO)
         return number
@@ -181,7 +187,9 @@ class RowChecks:
                 default = None if spec.default is None else str(spec.default)
                 values[spec.name] = self.one_of(spec.name, spec.choices, default=default)
             elif check is Check.WHOLE:
-                number = self.integer(spec.name, minimum=spec.minimum, nonzero=spec.nonzero)
+                number = self.integer(
+                    spec.name, minimum=spec.minimum, maximum=spec.maximum, nonzero=spec.nonzero
+                )
                 values[spec.name] = number if spec.default is None else number.fillna(spec.default)
             else:
                 values[spec.name] = self.timestamp(spec.name, timezone)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from regulars.domain.bounds import MAX_AMOUNT
 from regulars.domain.members import ContactChannel, Locale, Segment
 from regulars.services.imports.checks import RowChecks, RowError
 from regulars.services.imports.report import ImportReport
@@ -87,7 +88,7 @@ def check_members(frame: pd.DataFrame, timezone: str) -> tuple[pd.DataFrame, lis
     out["segment"] = checks.one_of("segment", [v.value for v in Segment], default="individual")
     out["birth_date"] = checks.date("birth_date")
     out["signup_date"] = checks.date("signup_date")
-    out["acquisition_cost"] = checks.integer("acquisition_cost", minimum=0)
+    out["acquisition_cost"] = checks.integer("acquisition_cost", minimum=0, maximum=MAX_AMOUNT)
     for channel in ContactChannel:
         column = f"consent_{channel.value}"
         checks.one_of(column, YES + NO)
