@@ -85,19 +85,28 @@ class Purchase:
 
 
 def signed(kind: PurchaseKind | str, value: int) -> int:
-    """The stored value of a quantity or amount: negative for refunds and returns.
+    """The stored quantity of a line: negative for refunds and returns, positive on a sale.
 
-    Files from POS systems write refunds either way round; both are accepted. A sale's
-    lines are stored positive whatever sign they came with (a negative line on a sale is
-    flipped today; discounts are to keep their sign, which will change this one function).
-    The rule decides a sign only: the runners ask it once per kind and sign of value.
+    Files from POS systems write refunds either way round; both are accepted. The rule
+    decides a sign only: the runners ask it once per kind and sign of value.
 
-    >>> signed(PurchaseKind.REFUND, 4500), signed(PurchaseKind.REFUND, -4500)
-    (-4500, -4500)
-    >>> signed(PurchaseKind.SALE, 4500), signed("sale", -4500)
-    (4500, 4500)
+    >>> signed(PurchaseKind.REFUND, 2), signed(PurchaseKind.REFUND, -2), signed("sale", -2)
+    (-2, -2, 2)
     """
     return -abs(value) if PurchaseKind(kind).undoes_a_sale else abs(value)
+
+
+def signed_amount(kind: PurchaseKind | str, value: int) -> int:
+    """The stored amount of a line: a sale's line keeps the sign the POS gave it (a negative
+    line is a discount or a coupon, and lowers the sale's total and what it earns); a refund
+    or return line is stored negative whichever way round the file wrote it.
+
+    >>> signed_amount("sale", 4500), signed_amount("sale", -500)
+    (4500, -500)
+    >>> signed_amount(PurchaseKind.REFUND, 4500), signed_amount(PurchaseKind.RETURN, -4500)
+    (-4500, -4500)
+    """
+    return -abs(value) if PurchaseKind(kind).undoes_a_sale else value
 
 
 def written_after_sales(kind: str) -> bool:

@@ -141,6 +141,31 @@ def test_purchase_earns_pending_points_released_after_the_return_window(app: App
     assert_ledger_adds_up(app)
 
 
+def test_a_discount_line_lowers_the_sale_and_what_it_earns(app: App) -> None:
+    """A negative line on a sale is a discount (a coupon): it is stored negative, the sale's
+    total is what the member paid, and points are earned on that, pro rata over the lines.
+    It used to be stored positive, turning a discount into revenue that earned points."""
+    setup(app)
+    buy(
+        app,
+        "P1",
+        "M1",
+        DAY1,
+        [
+            ("americano", "coffee", 2, 9000),  # 5 points per 100: 450
+            ("beans_250g", "beans", 1, 18000),  # beans earn double: 1800
+            ("coupon", "discount", 1, -1000),
+        ],
+    )
+    with app.unit_of_work() as uow:
+        sale = purchases.get_purchase(uow, "P1")
+    assert [line["amount"] for line in sale["lines"]] == [9000, 18000, -1000]
+    assert sale["total_amount"] == 26000
+    # 2,250 points on 27,000 of list prices, of which the member paid 26,000: floor(2,166.7)
+    assert account(app, "M1")["pending"] == 2250 * 26000 // 27000 == 2166
+    assert_ledger_adds_up(app)
+
+
 def test_one_run_of_the_jobs_releases_and_expires_every_account_in_batches(app: App) -> None:
     members = tuple(f"M{i}" for i in range(1, 8))
     setup(app, members)

@@ -165,6 +165,7 @@ def test_amounts_beyond_the_bounds_or_badly_written_are_rejected_exactly(
         "B7,M1,2026-01-02T09:00:00,latte,2000000,4500\n"
         'G1,M1,2026-01-02T09:00:00,latte,1,"1,000,000,000,000"\n'
         "G1,M1,2026-01-02T09:00:00,muffin,1,4500.0\n"
+        "G1,M1,2026-01-02T09:00:00,coupon,1,-500\n"  # a discount keeps its sign
     )
     report = import_file(
         "purchases", _write(tmp_path, "p.csv", text), app.run_committed, timezone=TZ
@@ -180,5 +181,5 @@ def test_amounts_beyond_the_bounds_or_badly_written_are_rejected_exactly(
     with app.engine.connect() as connection:
         amounts = sorted(connection.execute(select(purchase_lines.c.amount)).scalars())
         totals = list(connection.execute(select(purchases.c.external_id)).scalars())
-    assert amounts == [4500, 10**12]
+    assert amounts == [-500, 4500, 10**12]
     assert totals == ["G1"]

@@ -91,12 +91,15 @@ def points_for(program: Program, basket: Basket, tier: Tier | None = None) -> Ea
     if tier is not None:
         head *= _factor(rules, "tier", tier.code) * Fraction(tier.earn_multiplier)
     campaigns = [c for c in program.campaigns if c.active(basket.at)]
+    # Discount lines (negative amounts) lower what every other line earns, pro rata: the
+    # points are earned on what the member paid, not on the list prices.
+    paid = Fraction(basket.total, sum(line.amount for line in basket.lines if line.amount > 0))
     total = Fraction(0)
     base = Fraction(0)
     for line in basket.lines:
         if line.amount <= 0:
             continue
-        value = line.amount * rate
+        value = line.amount * paid * rate
         value *= _factor(rules, "category", line.category) * _factor(rules, "product", line.product)
         value *= head
         base += value

@@ -19,7 +19,7 @@ its own — the rules are the domain's data, read here — and writes through
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -94,8 +94,8 @@ def check_purchases(frame: pd.DataFrame, timezone: str) -> tuple[pd.DataFrame, l
             "channel": checked["channel"],
             "kind": kind,
             "line_no": numbered,
-            "quantity": _signed(kind, checked["quantity"]),
-            "amount": _signed(kind, checked["amount"].fillna(0)),
+            "quantity": _signed(kind, checked["quantity"], rules.signed),
+            "amount": _signed(kind, checked["amount"].fillna(0), rules.signed_amount),
         }
     )
     errors = _whole_purchases(frame, checks)
@@ -126,14 +126,17 @@ def _holds(condition: Condition, line: dict[str, pd.Series]) -> np.ndarray[Any, 
     raise TypeError(f"unknown condition {condition!r}")
 
 
-def _signed(kind: pd.Series, values: pd.Series) -> np.ndarray[Any, Any]:
-    """:func:`~regulars.domain.purchases.signed` on a column: the rule is asked once per
-    kind and sign, and its sign applied to the magnitudes (rejected kinds keep theirs)."""
+def _signed(
+    kind: pd.Series, values: pd.Series, rule: Callable[[str, int], int]
+) -> np.ndarray[Any, Any]:
+    """A sign rule of :mod:`regulars.domain.purchases` (``signed``, ``signed_amount``) on a
+    column: the rule is asked once per kind and sign, and its sign applied to the magnitudes
+    (rejected kinds keep theirs)."""
     plus: dict[str, int] = {}
     minus: dict[str, int] = {}
     for k in kind.dropna().unique():
         if k in KINDS:  # other kinds are rejected lines
-            plus[k], minus[k] = rules.signed(k, 1), rules.signed(k, -1)
+            plus[k], minus[k] = rule(k, 1), rule(k, -1)
     number = values.to_numpy(dtype="float64")
     sign = np.where(
         number >= 0,

@@ -126,7 +126,7 @@ def check_lines(lines: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list
                 "kind": kind,
                 "line_no": numbered[row],
                 "quantity": rules.signed(kind, checked["quantity"][row]),
-                "amount": rules.signed(kind, checked["amount"][row]),
+                "amount": rules.signed_amount(kind, checked["amount"][row]),
             }
         )
     return good, checking.errors
