@@ -221,5 +221,5 @@ def loyalty_index(
 
 
 def loyalty_index_summary(index: pd.DataFrame) -> dict[str, float]:
-    mean, low, high = mean_interval(index["loyalty_index"].to_numpy(dtype=float))
+    mean, low, high = mean_interval(index["loyalty_index"].to_numpy(dtype=float), bounds=(0, 100))
     return {"n": int(index["loyalty_index"].notna().sum()), "mean": mean, "low": low, "high": high}
