@@ -135,21 +135,30 @@ def usable_drivers(responses: pd.DataFrame, outcome: str = "ltr") -> tuple[list[
     would leave no complete answer at all. While the answers that rated every kept driver
     (and gave the 0-10 score) are too few to estimate the weights (at most ``k + 1`` for
     ``k`` drivers), the driver whose removal leaves the most complete answers is left out
-    (ties: the one rated least often). Returns ``(kept, left_out)``, each in column order;
+    (ties: the one rated least often); so is a driver that every complete answer rated
+    alike (no variance, no correlation). Returns ``(kept, left_out)``, each in column order;
     ``kept`` is empty when not even one driver has enough answers.
     """
     names = driver_names(responses)
     if not names or outcome not in responses:
         return [], names
     answered = responses[responses[outcome].notna()]
-    ratings = answered[[f"sat_{d}" for d in names]].notna().to_numpy()
+    values = answered[[f"sat_{d}" for d in names]].to_numpy(dtype=float)
+    ratings = ~np.isnan(values)
     rated = ratings.sum(axis=0)
     keep = list(range(len(names)))
-    while keep and _complete(ratings, keep) <= len(keep) + 1:
-        drop = max(
-            keep,
-            key=lambda j: (_complete(ratings, [i for i in keep if i != j]), -int(rated[j])),
-        )
+    while keep:
+        if _complete(ratings, keep) <= len(keep) + 1:
+            drop = max(
+                keep,
+                key=lambda j: (_complete(ratings, [i for i in keep if i != j]), -int(rated[j])),
+            )
+        else:  # a driver everyone rated alike explains nothing (and has no correlation)
+            rows = ratings[:, keep].all(axis=1)
+            flat = [j for j in keep if np.ptp(values[rows, j]) == 0]
+            if not flat:
+                break
+            drop = flat[0]
         keep.remove(drop)
     kept = [names[i] for i in keep]
     return kept, [d for d in names if d not in kept]

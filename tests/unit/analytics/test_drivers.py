@@ -133,3 +133,13 @@ def test_a_driver_few_answers_rated_is_left_out_not_everything() -> None:
     with pytest.raises(ValueError, match="too few complete answers"):
         driver_importance(frame, drivers=["price", "quality", "staff", "attitude"])
     assert usable_drivers(frame.head(2)) == ([], ["price", "quality", "staff", "attitude"])
+
+
+def test_a_driver_everyone_rated_alike_is_left_out() -> None:
+    rng = np.random.default_rng(6)
+    n = 200
+    frame = pd.DataFrame({f"sat_{d}": rng.integers(1, 6, n).astype(float) for d in "abc"})
+    frame["ltr"] = (frame.sum(axis=1) * 0.6 + rng.normal(size=n)).clip(0, 10)
+    frame["sat_flat"] = 4.0
+    assert usable_drivers(frame) == (["a", "b", "c"], ["flat"])
+    assert set(driver_importance(frame)["driver"]) == {"a", "b", "c"}
