@@ -27,6 +27,9 @@ def test_scores_compute_at_risk_and_validate_on_the_command_line(
     listed = regulars(store_url, "scores", "at-risk", "--limit", "5", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.count("\n│ M0") == 5
+    lost = regulars(store_url, "scores", "at-risk", "--view", "lost", cwd=tmp_path)
+    assert lost.returncode == 0, lost.stderr
+    assert "past value" in lost.stdout
     validated = regulars(
         store_url,
         "scores",
@@ -75,3 +78,9 @@ def test_scores_over_the_api(
     assert missing.json()["error"]["code"] == "not_found"
     assert client.get("/v1/scores/at-risk", headers=pos).status_code == 403
     assert client.get("/v1/scores/at-risk?limit=0", headers=analyst).status_code == 422
+    lost = client.get("/v1/scores/at-risk?view=lost&limit=1000", headers=analyst)
+    assert lost.status_code == 200, lost.text
+    for member in lost.json()["members"]:
+        assert member["probability_alive"] < 0.05
+        assert member["past_value"] > 0
+    assert client.get("/v1/scores/at-risk?view=gone", headers=analyst).status_code == 422

@@ -190,3 +190,31 @@ def test_acquisition_shows_the_predicted_lifetime_value_once_members_are_scored(
     for name, value in expected.items():
         assert table.loc[name, "clv"] == pytest.approx(value)
     assert table["clv_to_cost"].notna().any()
+
+
+def test_a_survey_with_another_driver_set_leaves_the_drivers_analysed(
+    business: tuple[App, DemoBusiness, pd.DataFrame],
+) -> None:
+    """A second survey that adds ``attitude`` (a few answers rate it beside the others, too
+    few to weigh seven drivers): the drivers every survey asks are still weighed, the
+    loyalty index is still there, and the report says what was left out and why."""
+    app, _, answers = business
+    other = {**SURVEY, "code": "after-visit", "drivers": [*DRIVERS, "attitude"]}
+    with app.unit_of_work() as uow:
+        surveys.define_survey(uow, other, NOW)
+        uow.commit()
+    extra = answers[answers["response_id"].isin(answers["response_id"].unique()[:5])].copy()
+    extra["response_id"] = "X" + extra["response_id"]
+    extra["survey"] = "after-visit"
+    attitude = extra[extra["question"] == "nps"].assign(question="driver_rating", driver="attitude")
+    attitude["value"] = [1, 3, 4, 5, 2]
+    extra = pd.concat([extra, attitude], ignore_index=True)
+    report = import_answers_frame(extra, app.run_committed, timezone="Asia/Seoul", now=NOW)
+    assert not report.errors, report.errors[:3]
+    with app.unit_of_work() as uow:
+        sections = analytics_service.report(uow)
+        rows = analytics_service.driver_analysis(uow)
+    assert set(sections["drivers"]["driver"]) == set(DRIVERS)
+    assert sections["loyalty_index"]["n"] > 0
+    assert "attitude" in sections["notes"]["drivers"]
+    assert {row["driver"] for row in rows} == set(DRIVERS)  # `regulars drivers` and the API

@@ -13,6 +13,7 @@ from regulars.bootstrap import App
 from regulars.cli.demo import load, write_files
 from regulars.demo.business import DRIVERS, WEIGHTS, generate
 from regulars.demo.loyalty import run_programs
+from regulars.services.loyalty.verify import verify_ledger
 from regulars.services.overview import overview
 from regulars.store.tables import ledger_entries, loyalty_accounts, points_lots
 
@@ -101,3 +102,7 @@ def test_demo_programs_earn_spend_and_add_up(app: App, tmp_path: Path) -> None:
     assert again["programs"][0]["points_by_kind"] == moved
     assert again["bonuses"] == {"signup": 0, "birthday": 0, "referral": 0}
     assert again["vouchers_used"] == 0
+    with app.unit_of_work() as uow:  # `regulars ledger verify`: every cached number holds
+        report = verify_ledger(uow)
+    assert report["clean"], report
+    assert report["entries"] > 0

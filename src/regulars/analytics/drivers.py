@@ -124,6 +124,46 @@ def lmg(frame: pd.DataFrame, outcome: str, drivers: Sequence[str]) -> pd.DataFra
     return pd.DataFrame({"driver": list(drivers), "lmg": shares, "lmg_share": 100 * shares / total})
 
 
+def _complete(ratings: np.ndarray, keep: list[int]) -> int:
+    return int(ratings[:, keep].all(axis=1).sum()) if keep else 0
+
+
+def usable_drivers(responses: pd.DataFrame, outcome: str = "ltr") -> tuple[list[str], list[str]]:
+    """The drivers that enough answers rated together, and those left out.
+
+    Surveys may ask different driver sets (one adds ``attitude``): requiring every driver
+    would leave no complete answer at all. While the answers that rated every kept driver
+    (and gave the 0-10 score) are too few to estimate the weights (at most ``k + 1`` for
+    ``k`` drivers), the driver whose removal leaves the most complete answers is left out
+    (ties: the one rated least often); so is a driver that every complete answer rated
+    alike (no variance, no correlation). Returns ``(kept, left_out)``, each in column order;
+    ``kept`` is empty when not even one driver has enough answers.
+    """
+    names = driver_names(responses)
+    if not names or outcome not in responses:
+        return [], names
+    answered = responses[responses[outcome].notna()]
+    values = answered[[f"sat_{d}" for d in names]].to_numpy(dtype=float)
+    ratings = ~np.isnan(values)
+    rated = ratings.sum(axis=0)
+    keep = list(range(len(names)))
+    while keep:
+        if _complete(ratings, keep) <= len(keep) + 1:
+            drop = max(
+                keep,
+                key=lambda j: (_complete(ratings, [i for i in keep if i != j]), -int(rated[j])),
+            )
+        else:  # a driver everyone rated alike explains nothing (and has no correlation)
+            rows = ratings[:, keep].all(axis=1)
+            flat = [j for j in keep if np.ptp(values[rows, j]) == 0]
+            if not flat:
+                break
+            drop = flat[0]
+        keep.remove(drop)
+    kept = [names[i] for i in keep]
+    return kept, [d for d in names if d not in kept]
+
+
 def driver_importance(
     responses: pd.DataFrame, outcome: str = "ltr", drivers: Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -133,9 +173,12 @@ def driver_importance(
     (``sat_<driver>`` ratings, optionally ``imp_<driver>`` stated importance). Returns one
     row per driver, most important first: ``raw_weight``, ``share``, ``lmg``,
     ``lmg_share``, ``stated_importance`` (mean, when asked), ``satisfaction`` (mean rating),
-    ``n`` (complete answers used) and ``r_squared``.
+    ``n`` (complete answers used) and ``r_squared``. Without ``drivers``, the drivers
+    enough answers rated together (:func:`usable_drivers`) are analysed.
     """
-    names = list(drivers) if drivers is not None else driver_names(responses)
+    names = list(drivers) if drivers is not None else usable_drivers(responses, outcome)[0]
+    if not names:
+        raise ValueError("too few answers rated the same drivers to weigh them")
     columns = [f"sat_{d}" for d in names]
     frame = responses[[*columns, outcome]].rename(columns=dict(zip(columns, names, strict=True)))
     table = relative_weights(frame, outcome, names)
@@ -221,5 +264,5 @@ def loyalty_index(
 
 
 def loyalty_index_summary(index: pd.DataFrame) -> dict[str, float]:
-    mean, low, high = mean_interval(index["loyalty_index"].to_numpy(dtype=float))
+    mean, low, high = mean_interval(index["loyalty_index"].to_numpy(dtype=float), bounds=(0, 100))
     return {"n": int(index["loyalty_index"].notna().sum()), "mean": mean, "low": low, "high": high}

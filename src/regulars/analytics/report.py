@@ -81,16 +81,27 @@ def compute_report(
             if ratings[column].notna().any():
                 out[f"csat_by_{column}"] = satisfaction.csat_table(ratings, by=column)
     names = driver_names(responses)
+    notes: dict[str, str] = {}
     if names:
         out["driver_ratings"] = satisfaction.driver_ratings(responses)
-        try:
-            importance = drivers.driver_importance(responses)
-        except ValueError:
-            importance = None
-        if importance is not None:
+        kept, left_out = drivers.usable_drivers(responses)
+        if kept:
+            importance = drivers.driver_importance(responses, drivers=kept)
             out["drivers"] = drivers.importance_satisfaction(importance)
             index = drivers.loyalty_index(responses, importance)
             out["loyalty_index"] = drivers.loyalty_index_summary(index)
+        if left_out:
+            notes["drivers"] = (
+                f"left out {', '.join(left_out)}: too few answers rated "
+                f"{'them' if len(left_out) > 1 else 'it'} together with the other drivers"
+                if kept
+                else "too few answers rated the same drivers and gave a 0-10 score "
+                "(more than one per driver, plus two, are needed)"
+            )
+    else:
+        notes["drivers"] = "no driver ratings yet"
+    if "drivers" in notes and "loyalty_index" not in out:
+        notes["loyalty_index"] = "needs the driver weights: " + notes["drivers"]
     if "why" in responses and responses["why"].notna().any():
         out["themes"] = themes.themes_by_language(
             responses, top=options.themes, min_answers=options.theme_min_answers
@@ -136,6 +147,7 @@ def compute_report(
     out["loyalty_types"] = stages.loyalty_types(member_stages)
     out["wallet_bands"] = stages.wallet_band_table(member_stages)
     out["acquisition"] = acquisition_by_channel(members, summary, clv)
+    out["notes"] = notes
     return out
 
 

@@ -37,6 +37,7 @@ TITLES = {
     "loyalty_types": "Loyalty types (attachment x repeat frequency)",
     "wallet_bands": "Share of wallet",
     "acquisition": "Acquisition cost beside customer value",
+    "notes": "Why a section is missing or partial",
 }
 
 NOTES = {
@@ -243,7 +244,7 @@ def render_page(report: dict[str, Any], template: str) -> str:
     figures = charts(report)
     sections = []
     for name, section in report.items():
-        if name in ("meta", "nps"):
+        if name in ("meta", "nps") or (isinstance(section, dict) and not section):
             continue
         block: dict[str, Any] = {
             "name": name,

@@ -1,7 +1,11 @@
 """CSAT and mean ratings, each with its interval.
 
 CSAT is the share of answers of 4 or 5 on a 1-5 scale, with an adjusted-Wald
-(Agresti-Coull) interval; a mean rating comes with a Student-t interval.
+(Agresti-Coull) interval; a mean rating comes with a Student-t interval clipped to the
+scale's bounds (a mean of ratings between 1 and 5 cannot lie outside [1, 5], so the parts of
+the t interval beyond them carry no probability: clipping keeps the stated coverage and
+only removes impossible values; [2] ch. 3 recommends the t interval for rating means and
+the same truncation is what [1] does for proportions at 0 and 1).
 
 References
 ----------
@@ -23,6 +27,9 @@ from scipy import stats
 from regulars.analytics.nps import z_value
 from regulars.analytics.responses import driver_names
 
+SCALE = (1.0, 5.0)
+"""The bounds of a satisfaction rating (CSAT and driver questions ask 1-5)."""
+
 
 def proportion_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """The adjusted-Wald (Agresti-Coull) interval of a proportion, clipped to [0, 1]."""
@@ -41,7 +48,7 @@ def csat(ratings: pd.Series, confidence: float = 0.95) -> dict[str, float]:
     n = int(values.size)
     satisfied = int((values >= 4).sum())
     low, high = proportion_interval(satisfied, n, confidence)
-    mean, mean_low, mean_high = mean_interval(values, confidence)
+    mean, mean_low, mean_high = mean_interval(values, confidence, bounds=SCALE)
     return {
         "n": n,
         "csat": 100 * satisfied / n if n else float("nan"),
@@ -59,9 +66,15 @@ def _t_value(confidence: float, degrees: int) -> float:
 
 
 def mean_interval(
-    values: np.ndarray | pd.Series, confidence: float = 0.95
+    values: np.ndarray | pd.Series,
+    confidence: float = 0.95,
+    bounds: tuple[float, float] | None = None,
 ) -> tuple[float, float, float]:
-    """Mean and Student-t interval (NaN bounds with fewer than two values)."""
+    """Mean and Student-t interval (NaN bounds with fewer than two values).
+
+    With ``bounds`` (the scale's least and greatest value) the interval is clipped to them:
+    ratings 1, 4 give a mean of 2.5 whose raw t interval is [-16.56, 21.56]; on a 1-5 scale
+    it is reported as [1, 5]."""
     data = np.asarray(values, dtype=float)
     data = data[~np.isnan(data)]
     if data.size == 0:
@@ -71,7 +84,10 @@ def mean_interval(
         return mean, float("nan"), float("nan")
     sem = float(data.std(ddof=1) / math.sqrt(data.size))
     t = _t_value(confidence, int(data.size) - 1)
-    return mean, mean - t * sem, mean + t * sem
+    low, high = mean - t * sem, mean + t * sem
+    if bounds is not None:
+        low, high = max(float(bounds[0]), low), min(float(bounds[1]), high)
+    return mean, low, high
 
 
 def csat_table(

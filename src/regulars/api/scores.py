@@ -33,8 +33,9 @@ def at_risk(
     _: Annotated[ApiKey, Depends(Authorized(Scope.ANALYST))],
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     min_probability_lost: Annotated[float, Query(ge=0, le=1)] = 0.0,
+    view: Literal["value", "lost"] = "value",  # lost: recently lost, by past value
 ) -> dict[str, Any]:
-    members = score_service.at_risk(uow, limit, min_probability_lost)
+    members = score_service.at_risk_view(uow, view, limit, min_probability_lost)
     return {"members": wire_times(members)}
 
 

@@ -12,7 +12,18 @@ import sys
 
 import typer
 
-from regulars.cli import analytics, data, demo, feedback, keys, members, programs, scores, serve
+from regulars.cli import (
+    analytics,
+    data,
+    demo,
+    feedback,
+    keys,
+    ledger,
+    members,
+    programs,
+    scores,
+    serve,
+)
 from regulars.cli.root import app
 
 __all__ = ["app", "main"]
@@ -26,6 +37,7 @@ app.add_typer(programs.loyalty_app, name="loyalty")
 app.add_typer(scores.app, name="scores")
 app.add_typer(members.members_app, name="members")
 app.add_typer(members.privacy_app, name="privacy")
+app.add_typer(ledger.app, name="ledger")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("migrate")(serve.migrate)

@@ -123,12 +123,13 @@ def jobs(now: NowOpt = None) -> None:
 
 @loyalty_app.command("bonuses")
 def bonuses(now: NowOpt = None) -> None:
-    """Grant signup bonuses and today's birthday bonuses (idempotent)."""
+    """Grant signup bonuses and today's birthday bonuses (today in REGULARS_TIMEZONE;
+    idempotent)."""
     from regulars.services.loyalty import accrual as loyalty_accrual
 
     app = wired()
     with app.unit_of_work() as uow:
-        result = loyalty_accrual.grant_bonuses(uow, _now(now))
+        result = loyalty_accrual.grant_bonuses(uow, _now(now), timezone=app.settings.timezone)
         uow.commit()
     console.print(f"signup bonuses: {result['signup']:,}, birthday bonuses: {result['birthday']:,}")
 

@@ -70,17 +70,23 @@ def at_risk(
     min_probability_lost: Annotated[
         float, typer.Option(help="Only members at least this likely to be lost")
     ] = 0.0,
+    view: Annotated[
+        str, typer.Option(help="value: by value at risk; lost: recently lost, by past value")
+    ] = "value",
 ) -> None:
-    """Members ranked by value at risk (CLV × P(lost)), most first."""
+    """Members ranked by value at risk (CLV × P(lost)), most first; ``--view lost``: the
+    recently lost (P(alive) < 0.05, last purchase within the horizon) by past value."""
     from regulars.services import scores as score_service
     from regulars.services.errors import ServiceError
 
     with wired().unit_of_work() as uow:
         try:
-            rows = score_service.at_risk(uow, limit, min_probability_lost)
+            rows = score_service.at_risk_view(uow, view, limit, min_probability_lost)
         except ServiceError as error:
             raise fail(error.message, 2) from None
     table = Table("member", "name", "P(alive)", "CLV", "value at risk", "expected loss", "computed")
+    if view == "lost":
+        table.add_column("past value")
     for row in rows:
         loss = row["expected_loss_at"]
         table.add_row(
@@ -91,6 +97,7 @@ def at_risk(
             f"{row['value_at_risk']:,}",
             loss[:10] if loss else "",  # ISO 8601 in UTC, as the API answers
             row["computed_at"][:16].replace("T", " "),
+            *([f"{row['past_value']:,}"] if view == "lost" else []),
         )
     console.print(table)
 

@@ -74,7 +74,7 @@ def run_programs(
     loyalty_accrual.accrue_all(committing(unit_of_work), ACCRUAL_BATCH, progress)
     vouchers = _use_vouchers(unit_of_work, business, seed)
     with unit_of_work() as uow:
-        bonuses = loyalty_accrual.grant_bonuses(uow, now)
+        bonuses = loyalty_accrual.grant_bonuses(uow, now, timezone=timezone)
         jobs = loyalty_jobs.run_all(uow, now)
         uow.commit()
     redemptions = _redeem_points(unit_of_work, business, seed, now)

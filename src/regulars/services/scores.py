@@ -9,8 +9,14 @@ per member, with the time of the computation:
 * ``expected_purchases`` — purchase days expected over the horizon;
 * ``clv`` — discounted value of the horizon (monthly steps, an annual discount rate), in minor
   units;
-* ``value_at_risk`` — ``clv × (1 - probability_alive)``: the value of the member weighted by
-  the chance they are already lost — the first to win back;
+* ``value_at_risk`` — ``clv × (1 - probability_alive)``: the member's *future* value (over the
+  horizon) weighted by the chance they are already lost. It ranks the members still worth
+  winning back; by definition it is near 0 for a member almost surely lost (their CLV is near
+  0 too: 51 past purchase days and P(alive) 9e-11 give 0), so the **lost** view completes it:
+  members whose P(alive) is below a threshold (default 0.05) and whose last purchase lies
+  within the horizon of the computation, ranked by *past* value (net spend to date) —
+  recently lost, high past value (:func:`lost`; ``regulars scores at-risk --view lost``,
+  ``GET /v1/scores/at-risk?view=lost``);
 * ``expected_loss_at`` — when P(alive) reaches one half (now, if it already has; empty when it
   stays above for longer than a century).
 
@@ -168,6 +174,39 @@ def at_risk(
         raise Invalid("min_probability_lost must be between 0 and 1")
     rows = score_store.at_risk(uow.connection, max(1, limit), min_probability_lost)
     return [_scores(r) for r in rows]
+
+
+LOST_BELOW = 0.05
+"""P(alive) under which the ``lost`` view counts a member as lost."""
+
+
+def lost(
+    uow: UnitOfWork,
+    limit: int = 100,
+    below: float = LOST_BELOW,
+    within_days: int | None = None,
+) -> list[dict[str, Any]]:
+    """Members recently lost with high past value: P(alive) below ``below``, last purchase
+    within ``within_days`` of the computation (default: its horizon), ranked by net spend to
+    date, most first. Each row also has ``past_value`` and ``days_since_last_purchase``."""
+    if not 0 < below <= 1:
+        raise Invalid("below must be above 0 and at most 1")
+    if within_days is not None and within_days < 0:
+        raise Invalid("within_days must not be negative")
+    rows = score_store.lost(uow.connection, max(1, limit), below, within_days)
+    return [_scores(r) for r in rows]
+
+
+def at_risk_view(
+    uow: UnitOfWork, view: str, limit: int = 100, min_probability_lost: float = 0.0
+) -> list[dict[str, Any]]:
+    """The at-risk views: ``value`` (by value at risk, :func:`at_risk`) or ``lost``
+    (recently lost, by past value, :func:`lost`)."""
+    if view == "value":
+        return at_risk(uow, limit, min_probability_lost)
+    if view == "lost":
+        return lost(uow, limit)
+    raise Invalid(f"view must be 'value' or 'lost', not {view!r}")
 
 
 def member_scores(uow: UnitOfWork, external_id: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from regulars.store.tables import member_scores, members
+from regulars.store.tables import member_scores, members, purchases
 
 BATCH_ROWS = 20_000
 
@@ -67,6 +67,36 @@ def at_risk(
             member_scores.c.clv.desc(),
             members.c.external_id,
         )
+        .limit(limit)
+    )
+    return [dict(r) for r in connection.execute(query).mappings()]
+
+
+def lost(
+    connection: Connection, limit: int, below: float, within_days: int | None
+) -> list[dict[str, Any]]:
+    """Members recently lost with the most past value first: P(alive) below ``below``, last
+    purchase at most ``within_days`` (default: the scores' horizon) before the computation;
+    ``past_value`` is their net spend to date (sales less refunds, minor units)."""
+    spend = (
+        select(purchases.c.member_id, func.sum(purchases.c.total_amount).label("past_value"))
+        .where(purchases.c.member_id.is_not(None))
+        .group_by(purchases.c.member_id)
+        .subquery("spend")
+    )
+    since_last = member_scores.c.age_days - member_scores.c.recency_days
+    window = member_scores.c.horizon_days if within_days is None else within_days
+    query = (
+        _with_member()
+        .add_columns(
+            func.coalesce(spend.c.past_value, 0).label("past_value"),
+            since_last.label("days_since_last_purchase"),
+        )
+        .outerjoin(spend, spend.c.member_id == member_scores.c.member_id)
+        .where(members.c.erased_at.is_(None))
+        .where(member_scores.c.probability_alive < below)
+        .where(since_last <= window)
+        .order_by(func.coalesce(spend.c.past_value, 0).desc(), members.c.external_id)
         .limit(limit)
     )
     return [dict(r) for r in connection.execute(query).mappings()]

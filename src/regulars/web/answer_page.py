@@ -28,6 +28,8 @@ from regulars.services.feedback.links import (
     LinkStatus,
     SurveyLink,
     answer_link,
+    asked,
+    minutes_to_answer,
     open_link,
 )
 from regulars.web.messages import LANGUAGES, Messages
@@ -105,16 +107,14 @@ def _form(
         key = f"category_{category}"
         return t(key) if t.has(key) else category
 
-    questions = [
-        {"kind": q.kind.value, "subject": q.subject, "key": q.key}
-        for q in link.definition.questions()
-        if q.kind.value != "csat" or q.subject != NO_SUBJECT
-    ]
+    shown = [q for q in asked(link) if q.kind.value != "csat" or q.subject != NO_SUBJECT]
+    questions = [{"kind": q.kind.value, "subject": q.subject, "key": q.key} for q in shown]
     return _page(
         "form",
         422 if problems else 200,
         t=t,
         questions=questions,
+        minutes=minutes_to_answer(shown),
         values=values,
         problems=problems,
         place=place(),

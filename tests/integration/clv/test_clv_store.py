@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import func, select
 from tests.clv_store_data import END, seed_store
 
 from regulars.analytics.clv import (
@@ -22,6 +23,7 @@ from regulars.bootstrap import App
 from regulars.services import scores as score_service
 from regulars.services.errors import Invalid, NotFound
 from regulars.store.reads.clv_summary import StoreEngine
+from regulars.store.tables import members, purchases
 
 KST = 9.0
 
@@ -108,3 +110,41 @@ def test_too_little_history_and_unknown_members_are_business_errors(app: App) ->
         score_service.compute_scores(uow, END)
     with app.unit_of_work() as uow, pytest.raises(NotFound):
         score_service.member_scores(uow, "nobody")
+
+
+def test_the_lost_view_shows_the_recently_lost_with_high_past_value(app: App) -> None:
+    """Value at risk is future value × P(lost): near 0 for a member almost surely lost. The
+    lost view lists exactly those: P(alive) below the threshold, last purchase within the
+    horizon, ranked by net spend to date."""
+    seed_store(app)
+    with app.unit_of_work() as uow:
+        score_service.compute_scores(uow, END, horizon_days=180, timezone="Asia/Seoul")
+        uow.commit()
+    with app.unit_of_work() as uow:
+        everyone = score_service.at_risk(uow, limit=1000)
+        lost = score_service.lost(uow, limit=1000, below=0.2)
+        spend = dict(
+            uow.connection.execute(
+                select(members.c.external_id, func.sum(purchases.c.total_amount))
+                .join(purchases, purchases.c.member_id == members.c.id)
+                .group_by(members.c.external_id)
+            ).all()
+        )
+        via_view = score_service.at_risk_view(uow, "lost", limit=1000)
+    assert lost, "the simulated business has recently lost members"
+    for row in lost:
+        assert row["probability_alive"] < 0.2
+        assert row["days_since_last_purchase"] == row["age_days"] - row["recency_days"] <= 180
+        assert row["past_value"] == spend[row["member"]]
+    values = [row["past_value"] for row in lost]
+    assert values == sorted(values, reverse=True)
+    expected = {
+        r["member"]
+        for r in everyone
+        if r["probability_alive"] < 0.2 and r["age_days"] - r["recency_days"] <= 180
+    }
+    assert {row["member"] for row in lost} == expected
+    # The members the value-at-risk ranking puts last are exactly some of these.
+    assert all(row["probability_alive"] < 0.05 for row in via_view)
+    with app.unit_of_work() as uow, pytest.raises(Invalid):
+        score_service.at_risk_view(uow, "nobody", limit=10)

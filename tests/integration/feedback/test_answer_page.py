@@ -4,6 +4,7 @@ server error), answers land once, in the member's language."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -254,3 +255,29 @@ def test_a_link_answer_stores_the_rows_of_the_checked_path(
         follow_ups
         == {"3": ["feedback.case_opened"], "8": [], "10": ["feedback.referral_invite"]}[score]
     )
+
+
+def test_only_questions_whose_subject_exists_are_asked_for_a_truthful_time(
+    client: TestClient, links: dict[str, str], business: App
+) -> None:
+    """A visit without an employee is not asked to rate "the employee" under the store's
+    name, a posted answer to that question is not kept, and the page's stated length
+    follows from its questions (19 questions are not "about a minute")."""
+    with_employee = client.get(links["en"]).text
+    assert 'name="csat.employee"' in with_employee
+    with business.unit_of_work() as uow:
+        uow.connection.execute(update(survey_invitations).values(employee_id=None))
+        uow.commit()
+    page = client.get(links["en"]).text
+    assert 'name="csat.employee"' not in page
+    assert 'name="csat.department"' not in page
+    asked = len(set(re.findall(r'<(?:input|textarea)[^>]*name="([^"]+)"', page)) - {"lang"})
+    # nps, why, to 10, 1 CSAT, 5 drivers x (rating + importance), wallet, rebuy, opt-in = 17
+    assert asked == 17
+    assert "It takes about 3 minutes." in page  # 15 choices x 6 s + 2 comments x 30 s
+    assert "about a minute" not in page
+    answer = {"nps": "9", "csat.touchpoint": "5", "csat.employee": "1", "lang": "en"}
+    assert client.post(links["en"], data=answer).status_code == 200
+    with business.unit_of_work() as uow:
+        frame = feedback.answers_frame(uow.connection)
+    assert sorted(frame["question"]) == ["csat", "nps"]  # the employee's rating was not asked

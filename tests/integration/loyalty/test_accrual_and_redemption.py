@@ -333,7 +333,7 @@ def test_signup_birthday_and_referral_bonuses_are_granted_once(app: App) -> None
     birthday = datetime(2026, 1, 20, 8, tzinfo=UTC)
     for _ in range(2):
         with app.unit_of_work() as uow:
-            loyalty_accrual.grant_bonuses(uow, birthday)
+            loyalty_accrual.grant_bonuses(uow, birthday, timezone="UTC")
             uow.commit()
     assert account(app, "M3")["balance"] == 1000 + 3000
     assert account(app, "M1")["balance"] == 4000  # no referral bonus before a purchase
@@ -341,10 +341,37 @@ def test_signup_birthday_and_referral_bonuses_are_granted_once(app: App) -> None
     buy(app, "P2", "M2", DAY1, [("americano", "coffee", 1, 4500)])
     for _ in range(2):
         with app.unit_of_work() as uow:
-            loyalty_accrual.grant_bonuses(uow, birthday + timedelta(days=1))
+            loyalty_accrual.grant_bonuses(uow, birthday + timedelta(days=1), timezone="UTC")
             uow.commit()
     assert account(app, "M1")["balance"] == 4000 + 2000
     assert account(app, "M2")["balance"] == 4000 + 1000
+    assert_ledger_adds_up(app)
+
+
+def test_the_birthday_is_a_day_in_the_business_time_zone(app: App) -> None:
+    """At 03:23 KST on 2 December (18:23 UTC on the 1st) the 2-December birthdays are paid,
+    not the 1-December ones."""
+    with app.unit_of_work() as uow:
+        install_demo_programs(uow)
+        upsert_members(
+            uow,
+            [
+                {"member_id": "DEC1", "birth_date": "1990-12-01"},
+                {"member_id": "DEC2", "birth_date": "1990-12-02"},
+            ],
+            TZ,
+        )
+        uow.commit()
+    seoul_night = datetime(2026, 12, 1, 18, 23, tzinfo=UTC)  # 2026-12-02 03:23 in Seoul
+    with app.unit_of_work() as uow:
+        loyalty_accrual.grant_bonuses(uow, seoul_night, timezone=TZ)
+        uow.commit()
+    signup = account(app, "DEC1")["balance"]
+    assert account(app, "DEC2")["balance"] == signup + 3000
+    with app.unit_of_work() as uow:  # the same instant in UTC is still the 1st there
+        assert loyalty_accrual.grant_bonuses(uow, seoul_night, timezone="UTC")["birthday"] == 1
+        uow.commit()
+    assert account(app, "DEC1")["balance"] == signup + 3000
     assert_ledger_adds_up(app)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from regulars.bootstrap import App
 from regulars.services.loyalty import accounts as loyalty
 from regulars.services.loyalty.programs import install_program
+from regulars.services.loyalty.verify import verify_ledger
 from regulars.services.members import upsert_members
 from regulars.store.database import connect
 from regulars.store.tables import ledger_entries, ledger_transactions, points_lots
@@ -81,3 +82,6 @@ def test_64_concurrent_redemptions_never_overspend(app: App) -> None:
         assert redeemed == BALANCE // COST
         assert c.execute(select(func.sum(ledger_entries.c.points))).scalar() == 0
         assert c.execute(select(func.min(points_lots.c.remaining))).scalar() >= 0
+    with app.unit_of_work() as uow:  # the invariant check finance runs: no drift anywhere
+        report = verify_ledger(uow)
+    assert report["clean"], report

@@ -50,6 +50,7 @@ from regulars.domain.times import as_utc
 from regulars.services.loyalty import accounts as loyalty
 from regulars.services.loyalty import accrual, posting
 from regulars.services.loyalty.programs import RunningProgram, install_program, running_program
+from regulars.services.loyalty.verify import verify_ledger
 from regulars.services.members import upsert_members
 from regulars.store.loyalty import accounts as account_store
 from regulars.store.loyalty.accounts import Account
@@ -382,6 +383,10 @@ class LedgerMachine(RuleBasedStateMachine):
         assert account["available"] == sum(lot.remaining for lot in held if lot.released)
         assert account["pending"] == sum(lot.remaining for lot in held if not lot.released)
         assert min(account["available"], account["pending"], account["debt"]) >= 0
+        # `regulars ledger verify` (the same invariants, in SQL) agrees: no drift.
+        with self.app.unit_of_work() as uow:
+            report = verify_ledger(uow)
+        assert report["clean"], report
 
 
 def test_the_ledger_adds_up_whatever_happens(app: App) -> None:

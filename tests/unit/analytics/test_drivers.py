@@ -14,6 +14,7 @@ from regulars.analytics.drivers import (
     lmg,
     loyalty_index,
     relative_weights,
+    usable_drivers,
 )
 
 
@@ -114,3 +115,31 @@ def test_driver_importance_and_loyalty_index_on_wide_responses() -> None:
     assert index["loyalty_index"].between(0, 100).all()
     everyone_top = responses.assign(**{f"sat_{d}": 5.0 for d in "abcd"})
     assert np.allclose(loyalty_index(everyone_top, table)["loyalty_index"], 100.0)
+
+
+def test_a_driver_few_answers_rated_is_left_out_not_everything() -> None:
+    rng = np.random.default_rng(5)
+    n = 300
+    frame = pd.DataFrame(
+        {f"sat_{d}": rng.integers(1, 6, n).astype(float) for d in ("price", "quality", "staff")}
+    )
+    frame["ltr"] = (frame.sum(axis=1) * 0.6 + rng.normal(size=n)).clip(0, 10)
+    frame["sat_attitude"] = np.nan
+    frame.loc[:3, "sat_attitude"] = [1.0, 3.0, 5.0, 4.0]  # a second survey: four answers
+    assert usable_drivers(frame) == (["price", "quality", "staff"], ["attitude"])
+    table = driver_importance(frame)
+    assert set(table["driver"]) == {"price", "quality", "staff"}
+    assert table["n"].iloc[0] == n
+    with pytest.raises(ValueError, match="too few complete answers"):
+        driver_importance(frame, drivers=["price", "quality", "staff", "attitude"])
+    assert usable_drivers(frame.head(2)) == ([], ["price", "quality", "staff", "attitude"])
+
+
+def test_a_driver_everyone_rated_alike_is_left_out() -> None:
+    rng = np.random.default_rng(6)
+    n = 200
+    frame = pd.DataFrame({f"sat_{d}": rng.integers(1, 6, n).astype(float) for d in "abc"})
+    frame["ltr"] = (frame.sum(axis=1) * 0.6 + rng.normal(size=n)).clip(0, 10)
+    frame["sat_flat"] = 4.0
+    assert usable_drivers(frame) == (["a", "b", "c"], ["flat"])
+    assert set(driver_importance(frame)["driver"]) == {"a", "b", "c"}

@@ -22,6 +22,8 @@ from regulars.domain.feedback.surveys import (
     NO_SUBJECT,
     SERVICE_CONTEXT,
     AnswerSource,
+    CsatTarget,
+    Question,
     QuestionKind,
     SurveyDefinition,
     value_problem,
@@ -115,6 +117,36 @@ def open_link(uow: UnitOfWork, token: str, secret: str, now: datetime) -> Survey
     )
 
 
+def asked(link: SurveyLink) -> list[Question]:
+    """The questions an open link's page asks: the survey's, less the CSAT questions about a
+    department or an employee the visit did not have (a purchase with no employee is not
+    asked to rate "the employee" under the store's name)."""
+    assert link.definition is not None
+    missing = {
+        target.value
+        for target in (CsatTarget.DEPARTMENT, CsatTarget.EMPLOYEE)
+        if not link.context.get(target.value)
+    }
+    return [
+        q
+        for q in link.definition.questions()
+        if not (q.kind is QuestionKind.CSAT and q.subject in missing)
+    ]
+
+
+SECONDS_PER_QUESTION = {QuestionKind.NPS_WHY: 30, QuestionKind.NPS_TO_10: 30}
+"""Time to answer a free-text question; every other (a choice on a scale) takes
+:data:`SECONDS_PER_CHOICE`."""
+SECONDS_PER_CHOICE = 6
+
+
+def minutes_to_answer(questions: list[Question]) -> int:
+    """A truthful estimate of the page's length, in whole minutes (at least one): about six
+    seconds a rating and half a minute a comment."""
+    seconds = sum(SECONDS_PER_QUESTION.get(q.kind, SECONDS_PER_CHOICE) for q in questions)
+    return max(1, -(-seconds // 60))
+
+
 class SubmittedForm(NamedTuple):
     """A submitted page read: its answers, the problems keyed by form field (values are
     message ids), and the class of its NPS answer (None when there is none)."""
@@ -124,13 +156,16 @@ class SubmittedForm(NamedTuple):
     nps_class: NpsClass | None
 
 
-def form_answers(definition: SurveyDefinition, form: dict[str, str]) -> SubmittedForm:
-    """The answers in a submitted form, each ``{"question", "value" | "text", "driver"?,
-    "target"?}``; a promoter's "what would make it a 10" is not kept."""
+def form_answers(
+    definition: SurveyDefinition, form: dict[str, str], questions: list[Question] | None = None
+) -> SubmittedForm:
+    """The answers in a submitted form to ``questions`` (default: all of the survey's),
+    each ``{"question", "value" | "text", "driver"?, "target"?}``; a promoter's "what would
+    make it a 10" is not kept."""
     answers: list[dict[str, Any]] = []
     problems: dict[str, str] = {}
     score: float | None = None
-    for question in definition.questions():
+    for question in definition.questions() if questions is None else questions:
         raw = (form.get(question.key) or "").strip()
         if question.kind in (QuestionKind.NPS_WHY, QuestionKind.NPS_TO_10):
             if raw:
@@ -222,7 +257,7 @@ def answer_link(
     link = open_link(uow, token, secret, now)
     if link.status is not LinkStatus.OPEN or link.definition is None or link.invited is None:
         return LinkAnswer(link)
-    submitted = form_answers(link.definition, form)
+    submitted = form_answers(link.definition, form, asked(link))
     if submitted.problems:
         return LinkAnswer(link, submitted.problems)
     assert link.invitation_id is not None

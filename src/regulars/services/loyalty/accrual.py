@@ -25,8 +25,9 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from regulars.domain.loyalty import earning
 from regulars.domain.loyalty.ledger import refund_share
@@ -349,10 +350,15 @@ def accrue_all(
     return done
 
 
-def grant_bonuses(uow: UnitOfWork, today: datetime) -> dict[str, int]:
+def grant_bonuses(uow: UnitOfWork, now: datetime, *, timezone: str) -> dict[str, int]:
     """Signup bonuses (once per member and program), birthday bonuses (once a year, on the
     birthday; 29 February is celebrated on the 28th in other years) and referral bonuses
-    (referrer and referee, once the referee has bought). Idempotent: each bonus has a key."""
+    (referrer and referee, once the referee has bought). Idempotent: each bonus has a key.
+
+    A birthday is a day in the business's time zone (``timezone``, the ``REGULARS_TIMEZONE``
+    of the caller): at 03:23 on 2 December in Seoul (18:23 UTC on the 1st) it is the
+    2-December birthdays that are paid."""
+    today = as_utc(now).astimezone(ZoneInfo(timezone)).date()
     connection = uow.connection
     granted = {"signup": 0, "birthday": 0, "referral": 0}
     people = bonus_store.members_for_bonuses(connection)
@@ -379,7 +385,7 @@ def grant_bonuses(uow: UnitOfWork, today: datetime) -> dict[str, int]:
                     key = f"referral:{rp.id}:{referee}:{role}"
                     wanted.append((member, rp.id, "referral", points, key))
     # Lock first, then look for bonuses already granted: a concurrent run waits, then sees them.
-    accounts = account_store.lock_many(connection, [(m, p) for m, p, *_ in wanted], today)
+    accounts = account_store.lock_many(connection, [(m, p) for m, p, *_ in wanted], now)
     done = transaction_store.keys_taken(connection, [key for *_, key in wanted])
     todo = [item for item in wanted if item[4] not in done]
     w = Writer(connection)
@@ -390,19 +396,19 @@ def grant_bonuses(uow: UnitOfWork, today: datetime) -> dict[str, int]:
             programs[program],
             points,
             kind="bonus",
-            at=today,
+            at=now,
             source_key=key,
             detail={"bonus": name},
         )
         granted[name] += name != "referral"
     w.flush()
     if referrals:
-        bonus_store.mark_rewarded(connection, [r[0] for r in referrals], today)
+        bonus_store.mark_rewarded(connection, [r[0] for r in referrals], now)
     granted["referral"] = len(referrals)
     return granted
 
 
-def _is_birthday(birth: Any, today: datetime) -> bool:
+def _is_birthday(birth: Any, today: date) -> bool:
     if (birth.month, birth.day) == (today.month, today.day):
         return True
     leap = today.year % 4 == 0 and (today.year % 100 != 0 or today.year % 400 == 0)
