@@ -9,7 +9,18 @@ from __future__ import annotations
 
 import typer
 
-from regulars.cli import analytics, data, demo, feedback, keys, programs, scores, serve
+from regulars.cli import (
+    analytics,
+    data,
+    deliver,
+    demo,
+    feedback,
+    keys,
+    programs,
+    scores,
+    serve,
+    webhooks,
+)
 from regulars.cli.root import app
 
 __all__ = ["app", "main"]
@@ -21,6 +32,8 @@ app.add_typer(feedback.app, name="feedback")
 app.add_typer(programs.programs_app, name="programs")
 app.add_typer(programs.loyalty_app, name="loyalty")
 app.add_typer(scores.app, name="scores")
+app.add_typer(deliver.app, name="deliver")
+app.add_typer(webhooks.app, name="webhooks")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("migrate")(serve.migrate)

@@ -1,0 +1,340 @@
+"""The delivery worker: every outbox event leaves the system, at least once.
+
+One batch is a round of three steps (``Worker.run_batch``):
+
+1. **Claim**, in one short transaction: due outbox events are locked (``FOR UPDATE SKIP
+   LOCKED`` on PostgreSQL) and handed to the :class:`~.composing.Composer`, whose answer
+   becomes delivery rows (or a hold, or a skip); then up to ``batch`` due deliveries are
+   leased to this worker (``claimed_until``), again skipping rows other workers hold.
+2. **Send**, outside any transaction, through the channel each delivery names. Every
+   attempt carries the event's key (``evt_<id>``) as its idempotency key.
+3. **Book**, in a second transaction: sent rows in one statement, failures with their next
+   attempt (full-jitter backoff, :mod:`.retries`) or, after ``max_attempts`` or a failure
+   for good, ``dead``; webhook endpoints' runs of failures (disabled at the limit); and
+   events whose deliveries are all sent get their ``sent_at``.
+
+Delivery is at least once: a worker killed between sending and booking leaves its rows
+leased; when the lease ends another worker sends them again with the same key, so the
+receiver can drop the duplicate. On the happy path no message is sent twice, however many
+workers run (PostgreSQL; a SQLite store takes one worker at a time).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from regulars.channels.base import Channel, Delivery, Outcome
+from regulars.services.engagement.composing import Composer, Event, Hold, Planned, Skip
+from regulars.services.engagement.retries import Policy
+from regulars.services.engagement.webhooks import EndpointBook
+from regulars.store.engagement import deliveries as store
+from regulars.store.engagement import webhooks as endpoint_store
+from regulars.store.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+REASON_CHARS = 1000
+
+
+@dataclass
+class BatchReport:
+    """What one batch (or a run of batches) did."""
+
+    events: int = 0
+    held: int = 0
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    dead: int = 0
+    disabled_endpoints: list[int] = field(default_factory=list)
+
+    def add(self, other: BatchReport) -> None:
+        self.events += other.events
+        self.held += other.held
+        self.claimed += other.claimed
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.dead += other.dead
+        self.disabled_endpoints += other.disabled_endpoints
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    event_id: int
+    channel: str
+    endpoint_id: int | None
+    attempts: int
+    delivery: Delivery
+
+
+class Worker:
+    """Claims, sends and books deliveries; see the module's docstring.
+
+    ``unit_of_work`` opens a transaction (the worker commits its own two per batch: it is an
+    edge, like a CLI command). ``channels`` maps channel names (``webhook``, ``broker``,
+    ``email``, ``sms``) to channels; ``book`` is the endpoint directory the webhook channel
+    looks endpoints up in. ``clock`` and ``uniform`` are for tests.
+    """
+
+    def __init__(
+        self,
+        unit_of_work: Callable[[], UnitOfWork],
+        channels: Mapping[str, Channel],
+        composer: Composer,
+        book: EndpointBook,
+        policy: Policy | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        uniform: Callable[[], float] | None = None,
+    ) -> None:
+        self.unit_of_work = unit_of_work
+        self.channels = dict(channels)
+        self.composer = composer
+        self.book = book
+        self.policy = policy or Policy()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._uniform = uniform
+
+    # --- the round ------------------------------------------------------------------------
+
+    def run_batch(self) -> BatchReport:
+        """Claim, send and book one batch; a report of what happened."""
+        report = BatchReport()
+        claimed = self._claim(report)
+        if not claimed:
+            return report
+        results = [(item, self._send(item)) for item in claimed]
+        self._book(results, report)
+        return report
+
+    def drain(self, stop: threading.Event | None = None) -> BatchReport:
+        """Deliver everything due now (batch after batch) and return the total."""
+        total = BatchReport()
+        while stop is None or not stop.is_set():
+            report = self.run_batch()
+            total.add(report)
+            if report.claimed == 0 and report.events == 0:
+                break
+        return total
+
+    def run(self, stop: threading.Event, poll_seconds: float = 1.0) -> BatchReport:
+        """Deliver until ``stop`` is set; the batch in flight is finished first. Sent rows
+        past the retention period are pruned once an hour."""
+        total = BatchReport()
+        pruned_at: datetime | None = None
+        while not stop.is_set():
+            now = self.clock()
+            if pruned_at is None or now - pruned_at > timedelta(hours=1):
+                self.prune()
+                pruned_at = now
+            report = self.run_batch()
+            total.add(report)
+            if report.claimed == 0 and report.events == 0:
+                stop.wait(poll_seconds)
+        return total
+
+    def prune(self) -> tuple[int, int]:
+        """Delete sent deliveries (and finished events) older than the retention period."""
+        before = self.clock() - timedelta(days=self.policy.retention_days)
+        with self.unit_of_work() as uow:
+            gone = store.prune(uow.connection, before)
+            uow.commit()
+        return gone
+
+    def close(self) -> None:
+        for channel in self.channels.values():
+            channel.close()
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.close()
+
+    # --- 1. claim ---------------------------------------------------------------------------
+
+    def _claim(self, report: BatchReport) -> list[_Claimed]:
+        now = self.clock()
+        with self.unit_of_work() as uow:
+            self.book.refresh(uow, now)
+            self._dispatch(uow, now, report)
+            rows = store.claim_due(
+                uow.connection,
+                now,
+                now + timedelta(seconds=self.policy.lease_seconds),
+                self.policy.batch,
+            )
+            found = store.events(uow.connection, (row["event_id"] for row in rows))
+            uow.commit()
+        claimed = []
+        for row in rows:
+            event = found.get(int(row["event_id"]))
+            claimed.append(
+                _Claimed(
+                    int(row["id"]),
+                    int(row["event_id"]),
+                    row["channel"],
+                    None if row["endpoint_id"] is None else int(row["endpoint_id"]),
+                    int(row["attempts"]),
+                    _delivery(row, event),
+                )
+            )
+        report.claimed = len(claimed)
+        return claimed
+
+    def _dispatch(self, uow: UnitOfWork, now: datetime, report: BatchReport) -> None:
+        """Turn due outbox events into deliveries, as the composer says."""
+        rows = store.claim_events(uow.connection, now, self.policy.batch)
+        planned: list[dict[str, Any]] = []
+        dispatched: list[int] = []
+        done: list[int] = []
+        for row in rows:
+            event = Event.from_row(row)
+            answer = self.composer.compose(uow, event, now)
+            if isinstance(answer, Hold):
+                store.hold(uow.connection, event.id, answer.until, answer.reason)
+                report.held += 1
+            elif isinstance(answer, Skip):
+                store.mark_done(uow.connection, [event.id], now, answer.reason)
+            elif answer:
+                planned.extend(_row(event, item) for item in answer)
+                dispatched.append(event.id)
+            else:
+                done.append(event.id)
+        store.add(uow.connection, planned, now)
+        store.mark_dispatched(uow.connection, dispatched, now)
+        store.mark_done(uow.connection, done, now)
+        report.events = len(rows)
+
+    # --- 2. send ----------------------------------------------------------------------------
+
+    def _send(self, item: _Claimed) -> Outcome:
+        channel = self.channels.get(item.channel)
+        if channel is None:
+            return Outcome.retry(f"no {item.channel} channel is configured here")
+        try:
+            return channel.send(item.delivery)
+        except Exception as error:  # a bug in a channel must not lose the batch's booking
+            log.exception("channel %s raised on delivery %s", item.channel, item.id)
+            return Outcome.retry(f"the {item.channel} channel raised {type(error).__name__}")
+
+    # --- 3. book ----------------------------------------------------------------------------
+
+    def _book(self, results: list[tuple[_Claimed, Outcome]], report: BatchReport) -> None:
+        now = self.clock()
+        sent: list[int] = []
+        failed: list[dict[str, Any]] = []
+        runs: dict[int, tuple[bool, int]] = {}
+        for item, outcome in results:
+            if item.endpoint_id is not None:
+                succeeded, failures = runs.get(item.endpoint_id, (False, 0))
+                runs[item.endpoint_id] = (True, 0) if outcome.ok else (succeeded, failures + 1)
+            if outcome.ok:
+                sent.append(item.id)
+                continue
+            attempts = item.attempts + 1
+            final = not outcome.retryable or attempts >= self.policy.max_attempts
+            wait = 0.0 if final else self._backoff(attempts, outcome.retry_after)
+            failed.append(
+                {
+                    "id": item.id,
+                    "state": "dead" if final else "failed",
+                    "next_attempt_at": now + timedelta(seconds=wait),
+                    "last_error": (outcome.reason or outcome.status.value)[:REASON_CHARS],
+                    "peer_status": outcome.peer_status,
+                }
+            )
+            if final:
+                report.dead += 1
+                log.warning(
+                    "delivery %s (%s) is dead after %d attempts: %s",
+                    item.id, item.channel, attempts, outcome.reason,
+                )  # fmt: skip
+            else:
+                report.retrying += 1
+        # Endpoints at zero failures with only successes now need no write (the happy path).
+        runs = {
+            endpoint: run
+            for endpoint, run in runs.items()
+            if run != (True, 0) or self.book.failures(endpoint) != 0
+        }
+        with self.unit_of_work() as uow:
+            store.record_sent(uow.connection, sent, now)
+            store.record_attempts(uow.connection, failed)
+            if runs:
+                report.disabled_endpoints = endpoint_store.record_failures(
+                    uow.connection, runs, disable_after=self.policy.disable_after, now=now
+                )
+            store.finish_events(
+                uow.connection, (item.event_id for item, outcome in results if outcome.ok), now
+            )
+            uow.commit()
+        report.sent = len(sent)
+        for endpoint in report.disabled_endpoints:
+            log.warning("webhook endpoint %s disabled after repeated failures", endpoint)
+
+    def _backoff(self, attempts: int, retry_after: float | None) -> float:
+        if self._uniform is None:
+            return self.policy.backoff(attempts, retry_after)
+        return self.policy.backoff(attempts, retry_after, self._uniform)
+
+
+def _row(event: Event, planned: Planned) -> dict[str, Any]:
+    delivery = planned.delivery
+    target = delivery.recipient
+    return {
+        "event_id": event.id,
+        "channel": planned.channel,
+        "target": target,
+        "endpoint_id": int(target) if planned.channel == "webhook" else None,
+        "content": _content(event, delivery),
+    }
+
+
+MESSAGE_FIELDS = ("subject", "text", "html", "headers", "unsubscribe_url", "marketing")
+
+
+def _content(event: Event, delivery: Delivery) -> str | None:
+    """A rendered message as JSON; None when the delivery is the event itself."""
+    message = {
+        "subject": delivery.subject,
+        "text": delivery.text,
+        "html": delivery.html,
+        "headers": dict(delivery.headers),
+        "unsubscribe_url": delivery.unsubscribe_url,
+        "marketing": delivery.marketing,
+    }
+    plain = not any(message.values()) and dict(delivery.data) == event.payload
+    if plain:
+        return None
+    return json.dumps({**message, "data": dict(delivery.data)}, ensure_ascii=False, default=str)
+
+
+def _delivery(row: Any, event_row: Any) -> Delivery:
+    """The delivery a claimed row stands for, rebuilt from its event (and message)."""
+    if event_row is None:  # the event was deleted under it: send what is known
+        return Delivery(f"evt_{row['event_id']}", "", recipient=row["target"])
+    event = Event.from_row(event_row)
+    if row["content"] is None:
+        return event.delivery(row["target"])
+    message = json.loads(row["content"])
+    return Delivery(
+        event.key,
+        event.topic,
+        recipient=row["target"],
+        data=message.get("data", event.payload),
+        subject=message.get("subject", ""),
+        text=message.get("text", ""),
+        html=message.get("html"),
+        headers=message.get("headers") or {},
+        unsubscribe_url=message.get("unsubscribe_url"),
+        marketing=bool(message.get("marketing")),
+        occurred_at=event.created_at,
+    )
