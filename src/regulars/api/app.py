@@ -5,7 +5,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from regulars import __version__
-from regulars.api import analytics, cases, errors, loyalty, members, purchases, scores, surveys
+from regulars.api import (
+    analytics,
+    cases,
+    deliveries,
+    errors,
+    loyalty,
+    members,
+    purchases,
+    scores,
+    surveys,
+    webhooks,
+)
 from regulars.bootstrap import App
 from regulars.web import answer_page
 
@@ -17,6 +28,8 @@ ROUTERS = (
     scores.router,
     surveys.router,
     cases.router,
+    webhooks.router,
+    deliveries.router,
     answer_page.router,
 )
 

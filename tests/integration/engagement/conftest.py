@@ -7,10 +7,13 @@ import dataclasses
 from collections.abc import Iterator
 
 import pytest
+from tests.integration.channels.conftest import amqp_url
 from tests.integration.channels.peers import HttpReceiver
 from tests.integration.engagement.outbox_events import Clock
 
 from regulars.bootstrap import App
+
+__all__ = ["amqp_url"]  # the real RabbitMQ, as the channel tests reach it
 
 
 @pytest.fixture
