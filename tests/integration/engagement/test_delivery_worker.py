@@ -6,6 +6,7 @@ Signatures are checked by the channel tests' independent implementation of the s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from datetime import timedelta
@@ -259,3 +260,23 @@ def test_sent_rows_are_pruned_after_the_retention_period(
     assert running.prune() == (2, 2)
     running.close()
     assert status(delivering) == {}
+
+
+def test_a_slow_receiver_does_not_outlast_the_lease(
+    delivering: App, receiver: HttpReceiver, clock: Clock
+) -> None:
+    """A worker stops sending before its claim runs out and gives the rest back."""
+    register(delivering, receiver.url)
+    enqueue(delivering, 6)
+    receiver.answer_next(*[Answer(200, delay=0.25)] * 6)
+    running = worker(delivering, clock)
+    running.policy = dataclasses.replace(running.policy, lease_seconds=1.0)
+    first = running.run_batch()
+    assert 0 < first.sent < 6
+    with delivering.unit_of_work() as uow:
+        assert deliveries.status(uow)["channels"]["webhook"]["pending"] == 6 - first.sent
+    running.drain()
+    running.close()
+    ids = Counter(request.headers["webhook-id"] for request in receiver.requests)
+    assert len(ids) == 6
+    assert set(ids.values()) == {1}

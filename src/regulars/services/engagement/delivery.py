@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ from regulars.store.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 REASON_CHARS = 1000
+LEASE_SHARE = 0.8  # of its lease a worker spends sending one batch
 
 
 @dataclass
@@ -110,8 +112,16 @@ class Worker:
         claimed = self._claim(report)
         if not claimed:
             return report
-        results = [(item, self._send(item)) for item in claimed]
-        self._book(results, report)
+        # Stop sending well before the lease ends (slow peers): past it another worker could
+        # take the same rows. What is left goes back unsent, due at once.
+        deadline = time.monotonic() + self.policy.lease_seconds * LEASE_SHARE
+        results: list[tuple[_Claimed, Outcome]] = []
+        for item in claimed:
+            if time.monotonic() > deadline:
+                break
+            results.append((item, self._send(item)))
+        unsent = [item.id for item in claimed[len(results) :]]
+        self._book(results, report, unsent)
         return report
 
     def drain(self, stop: threading.Event | None = None) -> BatchReport:
@@ -227,7 +237,12 @@ class Worker:
 
     # --- 3. book ----------------------------------------------------------------------------
 
-    def _book(self, results: list[tuple[_Claimed, Outcome]], report: BatchReport) -> None:
+    def _book(
+        self,
+        results: list[tuple[_Claimed, Outcome]],
+        report: BatchReport,
+        unsent: list[int] | None = None,
+    ) -> None:
         now = self.clock()
         sent: list[int] = []
         failed: list[dict[str, Any]] = []
@@ -268,6 +283,7 @@ class Worker:
         with self.unit_of_work() as uow:
             store.record_sent(uow.connection, sent, now)
             store.record_attempts(uow.connection, failed)
+            store.release(uow.connection, unsent or [])
             if runs:
                 report.disabled_endpoints = endpoint_store.record_failures(
                     uow.connection, runs, disable_after=self.policy.disable_after, now=now

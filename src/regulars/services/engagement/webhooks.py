@@ -27,7 +27,7 @@ from typing import Any
 from regulars.channels.base import Channel, Delivery, Outcome
 from regulars.channels.destinations import RefusedDestination, check_destination
 from regulars.channels.webhook import WebhookEndpoint, active_secrets, new_secret
-from regulars.domain.times import as_utc
+from regulars.domain.times import as_utc, wire
 from regulars.services.engagement.sealing import Sealer, UnreadableSecret
 from regulars.services.errors import Conflict, Invalid, NotFound
 from regulars.store.engagement import webhooks as store
@@ -78,8 +78,6 @@ class Endpoint:
     created_at: datetime
 
     def as_dict(self) -> dict[str, Any]:
-        from regulars.domain.times import wire
-
         return {
             "id": self.id,
             "url": self.url,
@@ -121,11 +119,11 @@ def add(
     allow_private: bool = False,
 ) -> tuple[Endpoint, str]:
     """Register an endpoint; return it and its secret (shown once, stored sealed)."""
+    patterns = parse_events(events)
     try:
         check_destination(url, allow_private=allow_private)
     except RefusedDestination as error:
         raise Invalid(str(error), [{"field": "url", "value": url}]) from None
-    patterns = parse_events(events)
     secret = new_secret()
     endpoint_id = store.insert(
         uow.connection,
