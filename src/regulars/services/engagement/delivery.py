@@ -26,9 +26,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from regulars.channels.base import Channel, Delivery, Outcome
 from regulars.services.engagement.composing import Composer, Event, Hold, Planned, Skip
@@ -39,6 +40,7 @@ from regulars.store.engagement import webhooks as endpoint_store
 from regulars.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 REASON_CHARS = 1000
 LEASE_SHARE = 0.8  # of its lease a worker spends sending one batch
@@ -64,6 +66,25 @@ class BatchReport:
         self.retrying += other.retrying
         self.dead += other.dead
         self.disabled_endpoints += other.disabled_endpoints
+
+
+@dataclass(frozen=True)
+class _Batch:
+    claimed: list[_Claimed]
+    report: BatchReport
+    deadline: float  # time.monotonic() after which no more of it is sent
+
+
+class _InTurn(Executor):
+    """Runs each task at once on the caller's thread (SQLite: one connection at a time)."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:
+            future.set_exception(error)
+        return future
 
 
 @dataclass(frozen=True)
@@ -103,35 +124,52 @@ class Worker:
         self.policy = policy or Policy()
         self.clock = clock or (lambda: datetime.now(UTC))
         self._uniform = uniform
+        self._fresh: dict[int, Any] = {}  # the events just dispatched, by id
 
     # --- the round ------------------------------------------------------------------------
 
     def run_batch(self) -> BatchReport:
         """Claim, send and book one batch; a report of what happened."""
-        report = BatchReport()
-        claimed = self._claim(report)
-        if not claimed:
-            return report
-        # Stop sending well before the lease ends (slow peers): past it another worker could
-        # take the same rows. What is left goes back unsent, due at once.
-        deadline = time.monotonic() + self.policy.lease_seconds * LEASE_SHARE
-        results: list[tuple[_Claimed, Outcome]] = []
-        for item in claimed:
-            if time.monotonic() > deadline:
-                break
-            results.append((item, self._send(item)))
-        unsent = [item.id for item in claimed[len(results) :]]
-        self._book(results, report, unsent)
-        return report
+        batch = self._take()
+        if batch.claimed:
+            self._book(*self._send_batch(batch), batch.report)
+        return batch.report
 
     def drain(self, stop: threading.Event | None = None) -> BatchReport:
-        """Deliver everything due now (batch after batch) and return the total."""
+        """Deliver everything due now, batch after batch, and return the total.
+
+        On PostgreSQL the database work overlaps the sending: while one batch is being sent,
+        a second connection books the batch before it and claims the next (still one
+        request in flight at a time). When ``stop`` is set, the batch in flight is sent
+        and booked, and no other is claimed.
+        """
+        reports: list[BatchReport] = []
+        with self._database_thread() as database:
+            batch = self._take()
+            booking: Future[None] | None = None
+            while batch.claimed or batch.report.events:
+                reports.append(batch.report)
+                stopping = stop is not None and stop.is_set()
+                following = None if stopping else database.submit(self._take)
+                results, unsent = self._send_batch(batch)
+                if booking is not None:
+                    booking.result()
+                booking = database.submit(self._book, results, unsent, batch.report)
+                if following is None:
+                    break
+                batch = following.result()
+                if stop is not None and stop.is_set():  # claimed, not yet in flight: give back
+                    reports.append(batch.report)
+                    booking.result()
+                    booking = database.submit(
+                        self._book, [], [item.id for item in batch.claimed], batch.report
+                    )
+                    break
+            if booking is not None:
+                booking.result()
         total = BatchReport()
-        while stop is None or not stop.is_set():
-            report = self.run_batch()
+        for report in reports:
             total.add(report)
-            if report.claimed == 0 and report.events == 0:
-                break
         return total
 
     def run(self, stop: threading.Event, poll_seconds: float = 1.0) -> BatchReport:
@@ -144,11 +182,16 @@ class Worker:
             if pruned_at is None or now - pruned_at > timedelta(hours=1):
                 self.prune()
                 pruned_at = now
-            report = self.run_batch()
-            total.add(report)
-            if report.claimed == 0 and report.events == 0:
-                stop.wait(poll_seconds)
+            total.add(self.drain(stop))
+            stop.wait(poll_seconds)
         return total
+
+    def _database_thread(self) -> Executor:
+        """A thread for the database work on PostgreSQL; on SQLite (one writer) the work
+        runs in turn, on the caller's thread."""
+        if self.unit_of_work().dialect == "postgresql":
+            return ThreadPoolExecutor(1, thread_name_prefix="delivery-store")
+        return _InTurn()
 
     def prune(self) -> tuple[int, int]:
         """Delete sent deliveries (and finished events) older than the retention period."""
@@ -170,6 +213,14 @@ class Worker:
 
     # --- 1. claim ---------------------------------------------------------------------------
 
+    def _take(self) -> _Batch:
+        report = BatchReport()
+        claimed = self._claim(report)
+        # Sending stops well before the lease ends (slow peers): past it another worker could
+        # take the same rows. What is left goes back unsent, due at once.
+        deadline = time.monotonic() + self.policy.lease_seconds * LEASE_SHARE
+        return _Batch(claimed, report, deadline)
+
     def _claim(self, report: BatchReport) -> list[_Claimed]:
         now = self.clock()
         with self.unit_of_work() as uow:
@@ -181,7 +232,10 @@ class Worker:
                 now + timedelta(seconds=self.policy.lease_seconds),
                 self.policy.batch,
             )
-            found = store.events(uow.connection, (row["event_id"] for row in rows))
+            fresh = self._fresh
+            found = {**fresh, **store.events(
+                uow.connection, (r["event_id"] for r in rows if r["event_id"] not in fresh)
+            )}  # fmt: skip
             uow.commit()
         claimed = []
         for row in rows:
@@ -202,6 +256,7 @@ class Worker:
     def _dispatch(self, uow: UnitOfWork, now: datetime, report: BatchReport) -> None:
         """Turn due outbox events into deliveries, as the composer says."""
         rows = store.claim_events(uow.connection, now, self.policy.batch)
+        self._fresh = {int(row["id"]): row for row in rows}
         planned: list[dict[str, Any]] = []
         dispatched: list[int] = []
         done: list[int] = []
@@ -225,6 +280,14 @@ class Worker:
 
     # --- 2. send ----------------------------------------------------------------------------
 
+    def _send_batch(self, batch: _Batch) -> tuple[list[tuple[_Claimed, Outcome]], list[int]]:
+        results: list[tuple[_Claimed, Outcome]] = []
+        for item in batch.claimed:
+            if time.monotonic() > batch.deadline:
+                break
+            results.append((item, self._send(item)))
+        return results, [item.id for item in batch.claimed[len(results) :]]
+
     def _send(self, item: _Claimed) -> Outcome:
         channel = self.channels.get(item.channel)
         if channel is None:
@@ -238,10 +301,7 @@ class Worker:
     # --- 3. book ----------------------------------------------------------------------------
 
     def _book(
-        self,
-        results: list[tuple[_Claimed, Outcome]],
-        report: BatchReport,
-        unsent: list[int] | None = None,
+        self, results: list[tuple[_Claimed, Outcome]], unsent: list[int], report: BatchReport
     ) -> None:
         now = self.clock()
         sent: list[int] = []
@@ -283,7 +343,7 @@ class Worker:
         with self.unit_of_work() as uow:
             store.record_sent(uow.connection, sent, now)
             store.record_attempts(uow.connection, failed)
-            store.release(uow.connection, unsent or [])
+            store.release(uow.connection, unsent)
             if runs:
                 report.disabled_endpoints = endpoint_store.record_failures(
                     uow.connection, runs, disable_after=self.policy.disable_after, now=now

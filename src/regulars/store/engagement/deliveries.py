@@ -35,12 +35,13 @@ from sqlalchemy import (
     update,
 )
 
-from regulars.store.bulk import among
-from regulars.store.dialect import upsert_insert
+from regulars.domain.times import as_utc
+from regulars.store.bulk import among, insert_ignoring_conflicts
 from regulars.store.tables import deliveries, outbox, webhook_endpoints
 
 STATES = ("pending", "sent", "failed", "dead")
 DUE_STATES = ("pending", "failed")
+BULK_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"  # UTC, as store.bulk takes timestamps
 
 
 def claim_events(connection: Connection, now: datetime, limit: int) -> list[RowMapping]:
@@ -65,28 +66,24 @@ def claim_events(connection: Connection, now: datetime, limit: int) -> list[RowM
 
 def add(connection: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> None:
     """Write deliveries (``event_id``, ``channel``, ``target``, ``endpoint_id``,
-    ``content``), due now; one that exists already is left as it is."""
+    ``content``), due now, in one statement; one that exists already is left as it is."""
     if not rows:
         return
-    statement = upsert_insert(connection, deliveries).on_conflict_do_nothing(
-        index_elements=[deliveries.c.event_id, deliveries.c.channel, deliveries.c.target]
-    )
-    connection.execute(
-        statement,
-        [
-            {
-                "event_id": row["event_id"],
-                "channel": row["channel"],
-                "target": row["target"],
-                "endpoint_id": row.get("endpoint_id"),
-                "content": row.get("content"),
-                "state": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for row in rows
-        ],
+    moment = as_utc(now).strftime(BULK_TIMESTAMP)
+    insert_ignoring_conflicts(
+        connection,
+        deliveries,
+        {
+            "event_id": [row["event_id"] for row in rows],
+            "channel": [row["channel"] for row in rows],
+            "target": [row["target"] for row in rows],
+            "endpoint_id": [row.get("endpoint_id") for row in rows],
+            "content": [row.get("content") for row in rows],
+            "state": ["pending"] * len(rows),
+            "attempts": [0] * len(rows),
+            "next_attempt_at": [moment] * len(rows),
+            "created_at": [moment] * len(rows),
+        },
     )
 
 
