@@ -13,6 +13,10 @@ One batch is a round of three steps (``Worker.run_batch``):
    for good, ``dead``; webhook endpoints' runs of failures (disabled at the limit); and
    events whose deliveries are all sent get their ``sent_at``.
 
+``drain`` (``regulars deliver``) runs these rounds back to back; on PostgreSQL it books one
+batch and claims the next on a second connection while the current one is being sent, so
+the database costs little wall time (one request is in flight at a time either way).
+
 Delivery is at least once: a worker killed between sending and booking leaves its rows
 leased; when the lease ends another worker sends them again with the same key, so the
 receiver can drop the duplicate. On the happy path no message is sent twice, however many
