@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from bench_accrual import create_database, drop_database  # scratch databases, made alike
 from regulars.config import Settings, normalise_database_url
 
 PROCESSES = 2
@@ -113,25 +114,6 @@ def free_port() -> int:
 
 
 # --- the database ---------------------------------------------------------------------------
-
-
-def admin_url(url: str) -> str:
-    return url.rsplit("/", 1)[0] + "/postgres"
-
-
-def create_database(url: str, name: str) -> str:
-    engine = create_engine(admin_url(url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return url.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_database(url: str, name: str) -> None:
-    engine = create_engine(admin_url(url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def enqueue(url: str, events: int) -> None:

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import pytest
-from tests.integration.channels.peers import HttpReceiver
+from tests.integration.channels.conftest import receiver
 
 from regulars.bootstrap import App
+
+__all__ = ["receiver"]  # an HTTP receiver on 127.0.0.1, as the channel tests have it
 
 
 @pytest.fixture
 def app(app: App) -> App:
     app.settings = dataclasses.replace(app.settings, webhook_allow_private=True)
     return app
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    server = HttpReceiver()
-    yield server
-    server.close()

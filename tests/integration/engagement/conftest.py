@@ -4,23 +4,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import pytest
-from tests.integration.channels.conftest import amqp_url
-from tests.integration.channels.peers import HttpReceiver
+from tests.integration.channels.conftest import amqp_url, receiver
 from tests.integration.engagement.outbox_events import Clock
 
 from regulars.bootstrap import App
 
-__all__ = ["amqp_url"]  # the real RabbitMQ, as the channel tests reach it
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    server = HttpReceiver()
-    yield server
-    server.close()
+__all__ = ["amqp_url", "receiver"]  # RabbitMQ and an HTTP receiver, as the channel tests have them
 
 
 @pytest.fixture

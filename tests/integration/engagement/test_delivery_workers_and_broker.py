@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 
@@ -13,11 +12,14 @@ import pika
 import pytest
 from tests.conftest import _empty_postgres
 from tests.integration.channels.peers import HttpReceiver
+from tests.integration.channels.test_broker_publishing import exchange
 from tests.integration.engagement.outbox_events import START, enqueue
 
 from regulars.bootstrap import App, build
 from regulars.config import Settings
 from regulars.services.engagement import deliveries, webhooks
+
+__all__ = ["exchange"]  # a fixture: a topic exchange of its own, deleted afterwards
 
 
 @pytest.fixture
@@ -61,15 +63,6 @@ def test_two_workers_on_postgresql_send_every_message_exactly_once(
     assert min(sent.values()) > 0  # both took part
     with postgres_app.unit_of_work() as uow:
         assert deliveries.status(uow)["channels"]["webhook"]["sent"] == events
-
-
-@pytest.fixture
-def exchange(amqp_url: str) -> Iterator[str]:
-    name = f"regulars.events.test-{uuid.uuid4().hex[:8]}"
-    yield name
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    connection.channel().exchange_delete(name)
-    connection.close()
 
 
 def test_every_event_reaches_the_broker_when_it_is_configured(
