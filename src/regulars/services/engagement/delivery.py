@@ -25,7 +25,6 @@ workers run (PostgreSQL; a SQLite store takes one worker at a time).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -36,8 +35,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from regulars.channels.base import Channel, Delivery, Outcome
-from regulars.services.engagement.composing import Composer, Event, Hold, Planned, Skip
+from regulars.services.engagement.composing import Composer, Event, Hold, Skip
 from regulars.services.engagement.retries import Policy
+from regulars.services.engagement.stored import rebuilt, stored
 from regulars.services.engagement.webhooks import EndpointBook
 from regulars.store.engagement import deliveries as store
 from regulars.store.engagement import webhooks as endpoint_store
@@ -251,7 +251,7 @@ class Worker:
                     row["channel"],
                     None if row["endpoint_id"] is None else int(row["endpoint_id"]),
                     int(row["attempts"]),
-                    _delivery(row, event),
+                    rebuilt(row, event),
                 )
             )
         report.claimed = len(claimed)
@@ -273,7 +273,7 @@ class Worker:
             elif isinstance(answer, Skip):
                 store.mark_done(uow.connection, [event.id], now, answer.reason)
             elif answer:
-                planned.extend(_row(event, item) for item in answer)
+                planned.extend(stored(event, item) for item in answer)
                 dispatched.append(event.id)
             else:
                 done.append(event.id)
@@ -364,57 +364,3 @@ class Worker:
         if self._uniform is None:
             return self.policy.backoff(attempts, retry_after)
         return self.policy.backoff(attempts, retry_after, self._uniform)
-
-
-def _row(event: Event, planned: Planned) -> dict[str, Any]:
-    delivery = planned.delivery
-    target = delivery.recipient
-    return {
-        "event_id": event.id,
-        "channel": planned.channel,
-        "target": target,
-        "endpoint_id": int(target) if planned.channel == "webhook" else None,
-        "content": _content(event, delivery),
-    }
-
-
-MESSAGE_FIELDS = ("subject", "text", "html", "headers", "unsubscribe_url", "marketing")
-
-
-def _content(event: Event, delivery: Delivery) -> str | None:
-    """A rendered message as JSON; None when the delivery is the event itself."""
-    message = {
-        "subject": delivery.subject,
-        "text": delivery.text,
-        "html": delivery.html,
-        "headers": dict(delivery.headers),
-        "unsubscribe_url": delivery.unsubscribe_url,
-        "marketing": delivery.marketing,
-    }
-    plain = not any(message.values()) and dict(delivery.data) == event.payload
-    if plain:
-        return None
-    return json.dumps({**message, "data": dict(delivery.data)}, ensure_ascii=False, default=str)
-
-
-def _delivery(row: Any, event_row: Any) -> Delivery:
-    """The delivery a claimed row stands for, rebuilt from its event (and message)."""
-    if event_row is None:  # the event was deleted under it: send what is known
-        return Delivery(f"evt_{row['event_id']}", "", recipient=row["target"])
-    event = Event.from_row(event_row)
-    if row["content"] is None:
-        return event.delivery(row["target"])
-    message = json.loads(row["content"])
-    return Delivery(
-        event.key,
-        event.topic,
-        recipient=row["target"],
-        data=message.get("data", event.payload),
-        subject=message.get("subject", ""),
-        text=message.get("text", ""),
-        html=message.get("html"),
-        headers=message.get("headers") or {},
-        unsubscribe_url=message.get("unsubscribe_url"),
-        marketing=bool(message.get("marketing")),
-        occurred_at=event.created_at,
-    )
