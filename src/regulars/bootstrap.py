@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from regulars.config import Settings
 from regulars.services.unit_of_work import RunCommitted
@@ -17,6 +17,13 @@ from regulars.store.database import Engine, connect, migrate
 from regulars.store.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from regulars.channels.base import Channel
+    from regulars.services.engagement.composing import Composer
+    from regulars.services.engagement.delivery import Worker
+    from regulars.services.engagement.sealing import Sealer
+    from regulars.services.engagement.webhooks import EndpointBook
 
 
 @dataclass
@@ -37,6 +44,66 @@ class App:
         """Run ``work`` in a unit of work of its own and commit it. An edge hands this to a
         job that commits batch by batch (an import), so that the job itself never commits."""
         return committing(self.unit_of_work)(work)
+
+    # --- delivery (issue 13): channels and the worker, built on demand ----------------------
+
+    @cached_property
+    def sealer(self) -> Sealer:
+        """Seals stored secrets (webhook signing secrets) under REGULARS_SECRET_KEY."""
+        from regulars.services.engagement.sealing import Sealer
+
+        return Sealer(self.settings.secret_key)
+
+    def webhook_channel(self, book: EndpointBook) -> Channel:
+        from regulars.channels.webhook import WebhookChannel
+
+        return WebhookChannel(
+            book.lookup,
+            allow_private=self.settings.webhook_allow_private,
+            timeout=self.settings.webhook_timeout_seconds,
+        )
+
+    def channels(self, book: EndpointBook) -> dict[str, Channel]:
+        """The channels configured by the settings: webhooks always, the broker when
+        ``REGULARS_AMQP_URL`` is set. (E-mail and SMS join here with member messages.)"""
+        channels = {"webhook": self.webhook_channel(book)}
+        if self.settings.amqp_url:
+            from regulars.channels.broker import BrokerChannel
+
+            channels["broker"] = BrokerChannel(self.settings.amqp_url, self.settings.amqp_exchange)
+        return channels
+
+    def composer(self, book: EndpointBook) -> Composer:
+        """What an outbox event becomes. Member messages plug in here (see CONTRIBUTING)."""
+        from regulars.services.engagement.composing import FanOut
+
+        return FanOut(book, broker=bool(self.settings.amqp_url))
+
+    def delivery_worker(
+        self, channels: dict[str, Channel] | None = None, composer: Composer | None = None
+    ) -> Worker:
+        from regulars.services.engagement.delivery import Worker
+        from regulars.services.engagement.retries import Policy
+        from regulars.services.engagement.webhooks import EndpointBook
+
+        settings = self.settings
+        book = EndpointBook(self.sealer)
+        policy = Policy(
+            max_attempts=settings.delivery_max_attempts,
+            backoff_seconds=settings.delivery_backoff_seconds,
+            backoff_max_seconds=settings.delivery_backoff_max_seconds,
+            lease_seconds=settings.delivery_lease_seconds,
+            batch=settings.delivery_batch,
+            disable_after=settings.webhook_disable_after,
+            retention_days=settings.delivery_retention_days,
+        )
+        return Worker(
+            self.unit_of_work,
+            channels if channels is not None else self.channels(book),
+            composer or self.composer(book),
+            book,
+            policy,
+        )
 
 
 def committing(unit_of_work: Callable[[], UnitOfWork]) -> RunCommitted:

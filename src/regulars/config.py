@@ -44,6 +44,20 @@ class Settings:
     """Answers' free text and case reasons and notes older than this are removed (None: kept)."""
     retention_delivery_days: int | None = None
     """Payloads of messages sent longer ago than this are removed (None: kept)."""
+    # Delivery (issue 13): where events go and how hard the worker tries.
+    amqp_url: str | None = None
+    amqp_exchange: str = "regulars.events"
+    webhook_allow_private: bool = False
+    webhook_disable_after: int = 10
+    webhook_rotation_hours: float = 24.0
+    webhook_timeout_seconds: float = 10.0
+    delivery_max_attempts: int = 8
+    delivery_backoff_seconds: float = 30.0
+    delivery_backoff_max_seconds: float = 3600.0
+    delivery_retention_days: int = 30
+    delivery_batch: int = 500
+    delivery_lease_seconds: float = 300.0
+    delivery_poll_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -63,6 +77,21 @@ class Settings:
             alert_language=env.get("REGULARS_ALERT_LANGUAGE") or "ko",
             retention_free_text_days=_days(env, "REGULARS_RETENTION_FREE_TEXT_DAYS"),
             retention_delivery_days=_days(env, "REGULARS_RETENTION_DELIVERY_DAYS"),
+            amqp_url=env.get("REGULARS_AMQP_URL") or None,
+            amqp_exchange=env.get("REGULARS_AMQP_EXCHANGE") or "regulars.events",
+            webhook_allow_private=_flag(env.get("REGULARS_WEBHOOK_ALLOW_PRIVATE")),
+            webhook_disable_after=int(env.get("REGULARS_WEBHOOK_DISABLE_AFTER") or 10),
+            webhook_rotation_hours=float(env.get("REGULARS_WEBHOOK_ROTATION_HOURS") or 24),
+            webhook_timeout_seconds=float(env.get("REGULARS_WEBHOOK_TIMEOUT_SECONDS") or 10),
+            delivery_max_attempts=int(env.get("REGULARS_DELIVERY_MAX_ATTEMPTS") or 8),
+            delivery_backoff_seconds=float(env.get("REGULARS_DELIVERY_BACKOFF_SECONDS") or 30),
+            delivery_backoff_max_seconds=float(
+                env.get("REGULARS_DELIVERY_BACKOFF_MAX_SECONDS") or 3600
+            ),
+            delivery_retention_days=int(env.get("REGULARS_DELIVERY_RETENTION_DAYS") or 30),
+            delivery_batch=int(env.get("REGULARS_DELIVERY_BATCH") or 500),
+            delivery_lease_seconds=float(env.get("REGULARS_DELIVERY_LEASE_SECONDS") or 300),
+            delivery_poll_seconds=float(env.get("REGULARS_DELIVERY_POLL_SECONDS") or 1),
         )
 
 
@@ -78,6 +107,11 @@ def _days(env: dict[str, str], name: str) -> int | None:
     if not raw.isdigit() or int(raw) < 1:
         raise ValueError(f"{name} must be a whole number of days (1 or more), not {raw!r}")
     return int(raw)
+
+
+def _flag(value: str | None) -> bool:
+    """An on/off setting: ``1``, ``true``, ``yes`` or ``on`` (any case) mean on."""
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def normalise_database_url(url: str) -> str:

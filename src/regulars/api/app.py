@@ -7,7 +7,18 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from regulars import __version__
-from regulars.api import analytics, cases, errors, loyalty, members, purchases, scores, surveys
+from regulars.api import (
+    analytics,
+    cases,
+    deliveries,
+    errors,
+    loyalty,
+    members,
+    purchases,
+    scores,
+    surveys,
+    webhooks,
+)
 from regulars.api.inputs import storable_parameters
 from regulars.bootstrap import App
 from regulars.web import answer_page, optout
@@ -20,6 +31,8 @@ API_ROUTERS = (
     scores.router,
     surveys.router,
     cases.router,
+    webhooks.router,
+    deliveries.router,
 )
 
 EVERY_ANSWER = {"X-Content-Type-Options": "nosniff"}

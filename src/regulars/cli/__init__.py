@@ -15,6 +15,7 @@ import typer
 from regulars.cli import (
     analytics,
     data,
+    deliver,
     demo,
     feedback,
     keys,
@@ -23,6 +24,7 @@ from regulars.cli import (
     programs,
     scores,
     serve,
+    webhooks,
 )
 from regulars.cli.root import app
 
@@ -38,6 +40,8 @@ app.add_typer(scores.app, name="scores")
 app.add_typer(members.members_app, name="members")
 app.add_typer(members.privacy_app, name="privacy")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(deliver.app, name="deliver")
+app.add_typer(webhooks.app, name="webhooks")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("migrate")(serve.migrate)

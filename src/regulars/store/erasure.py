@@ -57,6 +57,7 @@ from regulars.store.tables import (
     loyalty_rewards,
     member_consents,
     member_scores,
+    deliveries,
     members,
     outbox,
     survey_answers,
@@ -76,6 +77,7 @@ ERASED_OR_PSEUDONYMISED = frozenset(
         "feedback_cases",
         "feedback_case_notes",
         "outbox",
+        "deliveries",
         "ledger_transactions",
         "loyalty_rewards",
         "loyalty_referrals",
@@ -88,7 +90,7 @@ KEPT_FOR_THE_BOOKS = frozenset(
 )
 NOTHING_PERSONAL = frozenset(
     {"stores", "departments", "employees", "categories", "products", "api_keys", "surveys"}
-    | {"loyalty_programs", "loyalty_program_versions", "erased_member_ids"}
+    | {"loyalty_programs", "loyalty_program_versions", "erased_member_ids", "webhook_endpoints"}
 )
 PSEUDONYM_PREFIX = "erased-"
 _SENT_PAYLOAD = json.dumps({"erased": True})
@@ -246,6 +248,14 @@ def _erase_outbox(
     connection: Connection, member_id: int, exact: dict[str, str], inside: list[str]
 ) -> None:
     mine = outbox.c.member_id == member_id
+    # What was sent or is to be sent to the member (the rendered message, the address) goes
+    # whole: a delivery is bookkeeping of a message, and the message is theirs.
+    connection.execute(
+        delete(deliveries).where(deliveries.c.event_id.in_(select(outbox.c.id).where(mine)))
+    )
+    _redact_column(connection, deliveries, "content", exact, inside)
+    _redact_column(connection, deliveries, "target", exact, inside)
+    _redact_column(connection, deliveries, "last_error", exact, inside)
     connection.execute(delete(outbox).where(mine, outbox.c.sent_at.is_(None)))
     connection.execute(update(outbox).where(mine).values(payload=_SENT_PAYLOAD, last_error=None))
     _redact_column(connection, outbox, "payload", exact, inside)

@@ -1,5 +1,6 @@
 """The transactional outbox: events and messages written in the same transaction as the
-change that caused them, delivered later by a worker (see ``regulars.engagement``).
+change that caused them, delivered later by the delivery worker
+(``regulars.services.engagement.delivery``; its queries are in ``store/engagement/``).
 
 A ``dedupe_key`` makes enqueuing idempotent: the same key is enqueued once.
 """
@@ -10,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import Connection, RowMapping, select
 
 from regulars.store.dialect import upsert_insert
 from regulars.store.tables import outbox
@@ -44,30 +45,6 @@ def enqueue(
         .execution_options(preserve_rowcount=True)  # psycopg reports -1 otherwise
     )
     return connection.execute(statement).rowcount == 1
-
-
-def pending(connection: Connection, now: datetime, limit: int = 100) -> list[RowMapping]:
-    """Events due for delivery, oldest first."""
-    return list(
-        connection.execute(
-            select(outbox)
-            .where(outbox.c.sent_at.is_(None), outbox.c.available_at <= now)
-            .order_by(outbox.c.id)
-            .limit(limit)
-        ).mappings()
-    )
-
-
-def mark_sent(connection: Connection, event_id: int, now: datetime) -> None:
-    connection.execute(update(outbox).where(outbox.c.id == event_id).values(sent_at=now))
-
-
-def mark_failed(connection: Connection, event_id: int, error: str, retry_at: datetime) -> None:
-    connection.execute(
-        update(outbox)
-        .where(outbox.c.id == event_id)
-        .values(attempts=outbox.c.attempts + 1, last_error=error, available_at=retry_at)
-    )
 
 
 def topics(connection: Connection, member_id: int | None = None) -> list[RowMapping]:

@@ -217,7 +217,61 @@ outbox = Table(
     Column("sent_at", DateTime(timezone=True)),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
+    # When the delivery worker turned the event into deliveries (issue 13); ``sent_at`` is set
+    # once every one of them was delivered (at once when the event had nowhere to go).
+    Column("dispatched_at", DateTime(timezone=True)),
     Index("ix_outbox_pending", "sent_at", "available_at"),
+    Index("ix_outbox_undispatched", "dispatched_at", "id"),
+)
+
+
+# --- Delivery: webhook endpoints and the deliveries of every event (issue 13) ---------------
+# An endpoint's signing secrets are stored encrypted (Fernet, key derived from
+# REGULARS_SECRET_KEY); ``events`` holds comma-separated type patterns (``points.*``, ``*``).
+# During a rotation the old secret stays valid until ``previous_valid_until``.
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    _id(),
+    Column("url", String(2000), nullable=False),
+    Column("events", String(1000), nullable=False),
+    Column("description", String(200)),
+    Column("secret", Text, nullable=False),
+    Column("previous_secret", Text),
+    Column("previous_valid_until", DateTime(timezone=True)),
+    Column("enabled", Boolean, nullable=False),
+    Column("disabled_reason", Text),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per event and target: a webhook endpoint (``endpoint_id``), the broker, or a
+# member's address (``target``). ``content`` holds a rendered message as JSON (NULL: the
+# event itself). A worker claims due rows by setting ``claimed_until`` (a lease: a killed
+# worker's rows come back when it passes) and sends outside any transaction.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    _id(),
+    Column("event_id", Id, nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("target", String(320), nullable=False),
+    Column("endpoint_id", Id, ForeignKey("webhook_endpoints.id", ondelete="CASCADE")),
+    Column("content", Text),
+    Column("state", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_until", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("peer_status", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    UniqueConstraint("event_id", "channel", "target"),
+    CheckConstraint("state IN ('pending', 'sent', 'failed', 'dead')", name="state"),
+    Index("ix_deliveries_due", "state", "next_attempt_at"),
+    Index("ix_deliveries_endpoint_id", "endpoint_id"),
 )
 
 
