@@ -64,24 +64,50 @@ class App:
         )
 
     def channels(self, book: EndpointBook) -> dict[str, Channel]:
-        """The channels configured by the settings: webhooks always, the broker when
-        ``REGULARS_AMQP_URL`` is set. (E-mail and SMS join here with member messages.)"""
-        channels = {"webhook": self.webhook_channel(book)}
-        if self.settings.amqp_url:
+        """The channels configured by the settings: webhooks and staff-alert webhooks always,
+        the broker when ``REGULARS_AMQP_URL`` is set, e-mail when ``REGULARS_SMTP_URL`` is,
+        SMS when ``REGULARS_SMS_URL`` is."""
+        from regulars.services.engagement.alerts import alert_webhook_channel
+
+        settings = self.settings
+        channels = {
+            "webhook": self.webhook_channel(book),
+            "alert_webhook": alert_webhook_channel(
+                settings.secret_key, allow_private=settings.webhook_allow_private
+            ),
+        }
+        if settings.amqp_url:
             from regulars.channels.broker import BrokerChannel
 
-            channels["broker"] = BrokerChannel(self.settings.amqp_url, self.settings.amqp_exchange)
+            channels["broker"] = BrokerChannel(settings.amqp_url, settings.amqp_exchange)
+        if settings.smtp_url:
+            from regulars.channels.email import EmailChannel
+
+            channels["email"] = EmailChannel(settings.smtp_url, settings.smtp_sender)
+        if settings.sms_url:
+            from regulars.channels.sms import SmsChannel, SmsGateway
+
+            channels["sms"] = SmsChannel(
+                SmsGateway(
+                    settings.sms_url,
+                    settings.sms_sender,
+                    auth_header=settings.sms_auth_header,
+                    auth_value=settings.sms_auth_value,
+                )
+            )
         return channels
 
     def composer(self, book: EndpointBook) -> Composer:
-        """What an outbox event becomes. Member messages plug in here (see CONTRIBUTING)."""
+        """What an outbox event becomes: the fan-out plus member messages and staff alerts."""
         from regulars.services.engagement.composing import FanOut
+        from regulars.services.engagement.outbound import Outbound
 
-        return FanOut(book, broker=bool(self.settings.amqp_url))
+        return Outbound(FanOut(book, broker=bool(self.settings.amqp_url)), self.settings)
 
     def delivery_worker(
         self, channels: dict[str, Channel] | None = None, composer: Composer | None = None
     ) -> Worker:
+        from regulars.services.engagement.alerts import overdue_alerts
         from regulars.services.engagement.delivery import Worker
         from regulars.services.engagement.retries import Policy
         from regulars.services.engagement.webhooks import EndpointBook
@@ -103,6 +129,7 @@ class App:
             composer or self.composer(book),
             book,
             policy,
+            periodic=overdue_alerts,
         )
 
 

@@ -58,6 +58,13 @@ class Settings:
     delivery_batch: int = 500
     delivery_lease_seconds: float = 300.0
     delivery_poll_seconds: float = 1.0
+    # Member messages go out by e-mail and SMS when these are set (channels/email.py, sms.py).
+    smtp_url: str | None = None
+    smtp_sender: str = "regulars@localhost"
+    sms_url: str | None = None
+    sms_sender: str = ""
+    sms_auth_header: str = "Authorization"
+    sms_auth_value: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -92,6 +99,12 @@ class Settings:
             delivery_batch=int(env.get("REGULARS_DELIVERY_BATCH") or 500),
             delivery_lease_seconds=float(env.get("REGULARS_DELIVERY_LEASE_SECONDS") or 300),
             delivery_poll_seconds=float(env.get("REGULARS_DELIVERY_POLL_SECONDS") or 1),
+            smtp_url=env.get("REGULARS_SMTP_URL") or None,
+            smtp_sender=env.get("REGULARS_SMTP_FROM") or "regulars@localhost",
+            sms_url=env.get("REGULARS_SMS_URL") or None,
+            sms_sender=env.get("REGULARS_SMS_FROM") or "",
+            sms_auth_header=env.get("REGULARS_SMS_AUTH_HEADER") or "Authorization",
+            sms_auth_value=env.get("REGULARS_SMS_AUTH_VALUE") or "",
         )
 
 

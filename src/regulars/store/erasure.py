@@ -47,6 +47,7 @@ from sqlalchemy import Connection, Table, delete, or_, select, update
 
 from regulars.store.dialect import upsert_insert
 from regulars.store.tables import (
+    deliveries,
     erased_member_ids,
     feedback_case_notes,
     feedback_cases,
@@ -57,7 +58,6 @@ from regulars.store.tables import (
     loyalty_rewards,
     member_consents,
     member_scores,
-    deliveries,
     members,
     outbox,
     survey_answers,

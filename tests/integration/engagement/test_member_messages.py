@@ -15,7 +15,7 @@ from email.message import EmailMessage
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.integration.channels.peers import HttpReceiver, Mailbox
+from tests.integration.channels.peers import HttpReceiver, Mailbox, smtp_server
 from tests.integration.engagement import mail_peers
 from tests.integration.feedback.conftest import business  # noqa: F401 - the fixture
 
@@ -290,3 +290,26 @@ def test_an_invitation_enqueued_before_links_were_rebuilt_still_goes_with_its_li
     plan = _compose(shop, event, INVITED_AT)
     assert isinstance(plan, Send)
     assert f"{URL}/s/old.token" in plan.deliveries[0].delivery.text
+
+
+def test_the_delivery_worker_sends_member_messages_through_the_configured_smtp_server(
+    shop: App, mailbox: Mailbox
+) -> None:
+    """The production wiring: ``REGULARS_SMTP_URL`` gives the worker an e-mail channel and
+    ``App.composer`` renders each member's message at send time, beside the fan-out."""
+    links = _invite(shop)
+    with smtp_server(mailbox) as port:
+        shop.settings = dataclasses.replace(
+            shop.settings, smtp_url=f"smtp://127.0.0.1:{port}", smtp_sender=mail_peers.SENDER
+        )
+        with shop.delivery_worker() as worker:
+            worker.clock = lambda: INVITED_AT + timedelta(hours=3)
+            report = worker.drain()
+    assert report.events >= 2
+    recipients = sorted(to for arrived in mailbox.arrived for to in arrived.rcpt_tos)
+    assert recipients == ["m1@example.com", "m2@example.com"]
+    bodies = [_body(arrived.message, "plain") for arrived in mailbox.arrived]
+    assert all(any(link in body for link in links) for body in bodies)
+    with shop.unit_of_work() as uow:
+        rows = outbox.topics(uow.connection)
+    assert all(row["sent_at"] is not None for row in rows if row["topic"] == "survey.invitation")

@@ -107,7 +107,9 @@ class Worker:
     ``unit_of_work`` opens a transaction (the worker commits its own two per batch: it is an
     edge, like a CLI command). ``channels`` maps channel names (``webhook``, ``broker``,
     ``email``, ``sms``) to channels; ``book`` is the endpoint directory the webhook channel
-    looks endpoints up in. ``clock`` and ``uniform`` are for tests.
+    looks endpoints up in. ``periodic(uow, now)``, if given, runs at most once a minute
+    before a drain (the overdue-case alerts enqueue there). ``clock`` and ``uniform`` are
+    for tests.
     """
 
     def __init__(
@@ -120,6 +122,7 @@ class Worker:
         *,
         clock: Callable[[], datetime] | None = None,
         uniform: Callable[[], float] | None = None,
+        periodic: Callable[[UnitOfWork, datetime], object] | None = None,
     ) -> None:
         self.unit_of_work = unit_of_work
         self.channels = dict(channels)
@@ -129,6 +132,8 @@ class Worker:
         self.clock = clock or (lambda: datetime.now(UTC))
         self._uniform = uniform
         self._fresh: dict[int, Any] = {}  # the events just dispatched, by id
+        self.periodic = periodic
+        self._periodic_at: datetime | None = None
 
     # --- the round ------------------------------------------------------------------------
 
@@ -147,6 +152,7 @@ class Worker:
         request in flight at a time). When ``stop`` is set, the batch in flight is sent
         and booked, and no other is claimed.
         """
+        self._run_periodic()
         reports: list[BatchReport] = []
         with self._database_thread() as database:
             batch = self._take()
@@ -189,6 +195,17 @@ class Worker:
             total.add(self.drain(stop))
             stop.wait(poll_seconds)
         return total
+
+    def _run_periodic(self) -> None:
+        now = self.clock()
+        if self.periodic is None or (
+            self._periodic_at is not None and now - self._periodic_at < timedelta(minutes=1)
+        ):
+            return
+        with self.unit_of_work() as uow:
+            self.periodic(uow, now)
+            uow.commit()
+        self._periodic_at = now
 
     def _database_thread(self) -> Executor:
         """A thread for the database work on PostgreSQL; on SQLite (one writer) the work

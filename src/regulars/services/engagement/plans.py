@@ -1,20 +1,26 @@
-"""The composer's answers, and the event it reads (shared by :mod:`.messages` and
-:mod:`.alerts`)."""
+"""The answers of a member-message composer (:mod:`.messages`, :mod:`.alerts`).
+
+The event, the planned delivery, ``Hold`` and ``Skip`` are the worker's own
+(:mod:`.composing`); ``Send`` wraps what a message composer plans so that its caller can
+tell "send these" from "not a message". :class:`OutboxEvent` is what a composer reads.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from regulars.channels.base import Delivery
-from regulars.domain.times import as_utc
+from regulars.services.engagement.composing import Event, Hold, Skip
+from regulars.services.engagement.composing import Planned as MessageDelivery
+from regulars.services.engagement.composing import event_key as delivery_id
+
+__all__ = ["Event", "Hold", "MessageDelivery", "OutboxEvent", "Plan", "Send", "Skip", "delivery_id"]
 
 
 class OutboxEvent(Protocol):
-    """An outbox event as the worker holds it (the worker's own event class fits)."""
+    """An outbox event as the worker holds it (:class:`~.composing.Event` fits)."""
 
     @property
     def id(self) -> int: ...
@@ -29,54 +35,8 @@ class OutboxEvent(Protocol):
 
 
 @dataclass(frozen=True)
-class Event:
-    """An outbox row read for composing (:meth:`from_row` takes ``store.outbox`` rows)."""
-
-    id: int
-    topic: str
-    payload: Mapping[str, Any]
-    member_id: int | None
-    created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Event:
-        payload = row["payload"]
-        return cls(
-            id=int(row["id"]),
-            topic=row["topic"],
-            payload=json.loads(payload) if isinstance(payload, str) else dict(payload),
-            member_id=row.get("member_id"),
-            created_at=as_utc(row["created_at"]),
-        )
-
-
-def delivery_id(event_id: int) -> str:
-    """The idempotency key of every delivery of an event: the worker's ``evt_<id>``."""
-    return f"evt_{event_id}"
-
-
-@dataclass(frozen=True)
-class MessageDelivery:
-    """One delivery for the channel called ``channel``."""
-
-    channel: str
-    delivery: Delivery
-
-
-@dataclass(frozen=True)
 class Send:
     deliveries: list[MessageDelivery] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Hold:
-    until: datetime
-    reason: str
-
-
-@dataclass(frozen=True)
-class Skip:
-    reason: str
 
 
 Plan = Send | Hold | Skip
