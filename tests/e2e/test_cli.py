@@ -128,3 +128,11 @@ def test_demo_ends_with_a_report_a_person_can_open(tmp_path: Path) -> None:
     assert "Plotly" in html
     assert '<script src="http' not in html
     assert (tmp_path / "demo-output" / "report" / "report.json").exists()
+    # everything the demo decided was delivered: events to its webhook receiver, member
+    # messages to the mailbox folder, nothing failed
+    received = dict(re.findall(r"│ ([a-z_.]+) +│ +([\d,]+) │", out))
+    assert int(received["points.earned"].replace(",", "")) > 1000
+    assert "reward.issued" in received
+    mailbox = tmp_path / "demo-output" / "mailbox"
+    assert len(list((mailbox / "email").glob("*.txt"))) > 100
+    assert re.search(r"webhook [\d,]+\s+sent / 0 failed", out), out

@@ -42,6 +42,7 @@ def demo(
     activity = run_activity(app, business, seed)
     show_activity(activity)
     paths = report(app, out / "report")
+    show_deliveries(app, business, out / "mailbox")
     console.print(
         f"done in {time.monotonic() - started:.1f} s — store: "
         f"{app.engine.url.render_as_string(hide_password=True)}"
@@ -72,6 +73,35 @@ def run_activity(app: App, business: DemoBusiness, seed: int) -> dict[str, Any]:
         scores = score_service.compute_scores(uow, now, timezone=timezone)
         uow.commit()
     return {"programs": programs, "answers": answers, "scores": scores}
+
+
+def show_deliveries(app: App, business: DemoBusiness, mailbox: Path) -> None:
+    """Send what the demo decided (events to a local webhook receiver, member messages to a
+    mailbox folder) through the delivery worker, and show what arrived by kind."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from regulars.demo.delivery import deliver_everything
+    from regulars.demo.loyalty import as_of
+
+    zone = ZoneInfo(app.settings.timezone)
+    day = as_of(business, app.settings.timezone).astimezone(zone).date()
+    with console.status("delivering events and member messages…"):
+        sent = deliver_everything(app, mailbox, datetime.combine(day, time(12), zone))
+    table = Table(title="delivered (a local webhook receiver; member messages in a folder)")
+    table.add_column("event type")
+    table.add_column("webhook", justify="right")
+    for topic, count in sorted(sent["webhook"].items(), key=lambda item: -item[1]):
+        table.add_row(topic, f"{count:,}")
+    console.print(table)
+    states = ", ".join(
+        f"{channel} {counts['sent']:,} sent / {counts['dead'] + counts['failed']:,} failed"
+        for channel, counts in sorted(sent["status"]["channels"].items())
+    )
+    console.print(
+        f"member messages: {sent['mailbox']['email']:,} e-mails and {sent['mailbox']['sms']:,} "
+        f"SMS written to [bold]{mailbox}/[/]; deliveries: {states}"
+    )
 
 
 def report(app: App, out: Path) -> dict[str, Path]:
