@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from regulars.cli.root import console, errors, fail, progress_bar, wired
+from regulars.cli.root import EXIT_REJECTED, console, errors, fail, progress_bar, wired
 from regulars.domain.feedback.surveys import DEFAULT_COOLDOWN
 
 app = typer.Typer(
@@ -149,7 +149,8 @@ def import_answers(
         if len(shown) > 20:
             console.print(f"  … and {len(shown) - 20:,} more")
         console.print(f"rejected rows written to {rejects}")
-    elif rejects.exists():
+        raise typer.Exit(EXIT_REJECTED)  # good rows kept, some refused: like the other imports
+    if rejects.exists():
         rejects.unlink()
 
 
