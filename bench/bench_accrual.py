@@ -149,7 +149,7 @@ def prepare(url: str, members: int, count: int) -> None:
         purchase_store.insert_lines(c, columns(purchase_store.LINE_COLUMNS, rows))
         uow.commit()
     with app.unit_of_work() as uow:  # the signup bonus opens every member's account
-        grant_bonuses(uow, start)
+        grant_bonuses(uow, start, timezone="Asia/Seoul")
         uow.commit()
     app.engine.dispose()
 

@@ -114,7 +114,7 @@ def _load(url: str, *files: Path) -> None:
     app = _app(url)
     for path in files:
         kind = "members" if path.stem == "members" else "purchases"
-        report = import_file(kind, path, app.unit_of_work, timezone=TZ)
+        report = import_file(kind, path, app.run_committed, timezone=TZ)
         assert not report.errors
     app.engine.dispose()
 
