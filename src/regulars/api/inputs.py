@@ -153,11 +153,14 @@ def split_batch(items: Sequence[Item | Rejected]) -> tuple[list[Item], list[int]
 
 
 def storable_parameters(request: Request) -> None:
-    """Refuse a path or query parameter holding a NUL byte, naming it (``path.member_id``).
+    """Refuse a path or query parameter holding a NUL byte, naming it (``path.member_id``),
+    and a query parameter the operation does not take (``GET /v1/members?phone=…`` would
+    otherwise answer every member as if the filter had been applied).
 
     A dependency of every ``/v1`` router (``api/app.py``), so that no parameter of any
     operation can carry a NUL byte to the store, where PostgreSQL would fail the request.
     """
+    _refuse_unknown_query(request)
     places = [("path", name, value) for name, value in request.path_params.items()]
     places += [("query", name, value) for name, value in request.query_params.multi_items()]
     for where, name, value in places:
@@ -165,3 +168,36 @@ def storable_parameters(request: Request) -> None:
             field = f"{where}.{name}".replace("\x00", "\\u0000")
             detail = {"field": field, "value": None, "reason": NUL_REASON}
             raise Invalid(f"{field}: {NUL_REASON}", [detail])
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Any) -> frozenset[str]:
+    names: set[str] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        names.update(str(getattr(p, "alias", p.name)) for p in current.query_params)
+        pending.extend(current.dependencies)
+    return frozenset(names)
+
+
+def _refuse_unknown_query(request: Request) -> None:
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = _QUERY_NAMES.get(id(route))
+    if known is None:
+        known = _QUERY_NAMES[id(route)] = _query_names(dependant)
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        takes = ", ".join(sorted(known)) or "none"
+        details = [
+            {"field": f"query.{name}", "value": None, "reason": "not a parameter of this operation"}
+            for name in unknown
+        ]
+        raise Invalid(
+            f"query.{unknown[0]}: not a parameter of this operation (it takes: {takes})", details
+        )

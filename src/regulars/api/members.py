@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
@@ -42,6 +42,12 @@ class MemberIn(RequestBody):
     signup_date: date | None = None
     acquisition_channel: str | None = None
     acquisition_cost: NonNegativeAmount | None = None
+    card_id: str | None = Field(
+        default=None,
+        max_length=80,
+        description="A loyalty card number (spaces and dashes "
+        "as printed are ignored); one member's at a time",
+    )
     consent_email: bool | None = None
     consent_sms: bool | None = None
     consent_push: bool | None = None
@@ -136,6 +142,33 @@ def put_members(
         return 200, batch_answer(counts, "member_id", ids, errors)
 
     return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
+
+
+@router.get(
+    "/lookup",
+    summary="Find members by phone, e-mail, card number or id (a till, the console)",
+    responses=answers(400),
+)
+def lookup_members(
+    uow: UoW,
+    _: Annotated[ApiKey, Depends(Authorized(Scope.POS))],
+    phone: Annotated[
+        str | None,
+        Query(max_length=40, description="Any Korean format: 010-1234-5678, 01012345678, +82…"),
+    ] = None,
+    email: Annotated[str | None, Query(max_length=320, description="Case is ignored")] = None,
+    card: Annotated[
+        str | None, Query(max_length=80, description="A loyalty card number, as printed")
+    ] = None,
+    member_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    """Every criterion given must match; erased members are never found. At least one is
+    needed (422 otherwise)."""
+    found = member_service.find_members(
+        uow, phone=phone, email=email, card=card, member_id=member_id, limit=limit
+    )
+    return {"members": [wire_times(m) for m in found]}
 
 
 @router.get("/{member_id}", summary="One member, with the consent in force")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from regulars.domain.members import ContactChannel
+from regulars.domain.members import ContactChannel, card_key, email_key, phone_key
 from regulars.domain.times import as_utc, wire
 from regulars.services.errors import Invalid, NotFound
 from regulars.services.imports import members as member_import
@@ -29,15 +29,7 @@ def upsert_members(uow: UnitOfWork, records: list[dict[str, Any]], timezone: str
 def get_member(uow: UnitOfWork, external_id: str) -> dict[str, Any]:
     """A member as the API shows it, with the consent in force on each channel."""
     row = _member(uow, external_id)
-    consent = uow.members.consent_state([row["id"]])
-    return {
-        "member_id": row["external_id"],
-        **{f: row[f] for f in MEMBER_FIELDS},
-        "consent": {c.value: consent.get((row["id"], c.value), False) for c in ContactChannel},
-        "erased": row["erased_at"] is not None,
-        "created_at": wire(row["created_at"]),
-        "updated_at": wire(row["updated_at"]),
-    }
+    return _shown(row, uow.members.consent_state([row["id"]]))
 
 
 def _member(uow: UnitOfWork, external_id: str) -> dict[str, Any]:
@@ -148,3 +140,50 @@ def list_members(uow: UnitOfWork, after: str | None, limit: int) -> dict[str, An
     rows = uow.members.page(after_id, limit)
     items = [{"member_id": r["external_id"], **{f: r[f] for f in MEMBER_FIELDS}} for r in rows]
     return {"members": items, "next": items[-1]["member_id"] if len(items) == limit else None}
+
+
+LOOKUP_LIMIT = 20
+
+
+def find_members(
+    uow: UnitOfWork,
+    *,
+    phone: str | None = None,
+    email: str | None = None,
+    card: str | None = None,
+    member_id: str | None = None,
+    limit: int = LOOKUP_LIMIT,
+) -> list[dict[str, Any]]:
+    """The members a till or the console is looking for, each as :func:`get_member` shows it.
+
+    Every criterion given must match: ``phone`` written in any Korean format (``010-1234-5678``,
+    ``01012345678``, ``+82 10 1234 5678``: compared by ``domain.members.phone_key``),
+    ``email`` without regard to case, ``card`` as printed (spaces and dashes ignored),
+    ``member_id`` exactly. Erased members are never found. At least one criterion is needed.
+    """
+    keys = {
+        "phone": phone_key(phone) if phone is not None else None,
+        "email": email_key(email) if email is not None else None,
+        "card": card_key(card) if card is not None else None,
+        "external_id": member_id,
+    }
+    given = {"phone": phone, "email": email, "card": card, "member_id": member_id}
+    if all(v is None for v in given.values()):
+        raise Invalid("give a phone, an e-mail, a card or a member id to look a member up")
+    for name, key in (("phone", "phone"), ("email", "email"), ("card", "card")):
+        if given[name] is not None and keys[key] is None:
+            raise Invalid(f"{name} {given[name]!r} has nothing to look up by")
+    rows = uow.members.find(**keys, limit=max(1, min(limit, 100)))
+    consent = uow.members.consent_state([r["id"] for r in rows])
+    return [_shown(row, consent) for row in rows]
+
+
+def _shown(row: dict[str, Any], consent: dict[tuple[int, str], bool]) -> dict[str, Any]:
+    return {
+        "member_id": row["external_id"],
+        **{f: row[f] for f in MEMBER_FIELDS},
+        "consent": {c.value: consent.get((row["id"], c.value), False) for c in ContactChannel},
+        "erased": row["erased_at"] is not None,
+        "created_at": wire(row["created_at"]),
+        "updated_at": wire(row["updated_at"]),
+    }

@@ -50,6 +50,18 @@ class MemberRepository(Protocol):
 
     def get(self, external_id: str) -> dict[str, Any] | None: ...
 
+    def find(
+        self,
+        *,
+        phone: str | None = None,
+        email: str | None = None,
+        card: str | None = None,
+        external_id: str | None = None,
+        limit: int = 20,
+    ) -> list[dict[str, Any]]: ...
+
+    def card_holders(self, cards: Iterable[str]) -> dict[str, str]: ...
+
     def page(self, after_id: int, limit: int) -> list[dict[str, Any]]: ...
 
     def consent_state(self, member_ids: Iterable[int]) -> dict[tuple[int, str], bool]: ...

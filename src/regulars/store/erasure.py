@@ -10,8 +10,8 @@ the old history.
 Table by table (``store/tables.py``; a new table with personal data belongs here, and
 ``tests/integration/privacy/test_erasure_walks_every_table.py`` fails until it is):
 
-- ``members``: name, email, phone, birth date, region, signup date, acquisition channel
-  cleared; ``external_id`` pseudonymised; ``erased_at`` set.
+- ``members``: name, email, phone (and their lookup keys), card number, birth date, region,
+  signup date, acquisition channel cleared; ``external_id`` pseudonymised; ``erased_at`` set.
 - ``member_consents``, ``member_scores``, ``survey_invitations``, ``loyalty_referrals``
   (either side): deleted.
 - ``survey_answers``: free-text-only rows deleted, the text of the others cleared, the
@@ -179,7 +179,7 @@ def erase_member(connection: Connection, member_id: int, now: datetime) -> str |
         exact[row["birth_date"].isoformat()] = ERASED
     inside = [
         str(row[f])
-        for f in ("name", "email", "phone", "region")
+        for f in ("name", "email", "phone", "region", "card_id")
         if row[f] and len(str(row[f])) >= 3
     ]
     connection.execute(
@@ -190,6 +190,9 @@ def erase_member(connection: Connection, member_id: int, now: datetime) -> str |
             name=None,
             email=None,
             phone=None,
+            phone_key=None,
+            email_key=None,
+            card_id=None,
             birth_date=None,
             region=None,
             signup_date=None,

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
 
+from regulars.domain.members import email_key, phone_key
 from regulars.domain.times import as_utc
 from regulars.store import erasure
 from regulars.store.bulk import ids_by_key
@@ -30,6 +31,7 @@ MEMBER_FIELDS = (
     "signup_date",
     "acquisition_channel",
     "acquisition_cost",
+    "card_id",
 )
 
 
@@ -54,13 +56,17 @@ def upsert(
         statement = upsert_insert(connection, members).on_conflict_do_nothing(
             index_elements=[members.c.external_id]
         )
-        connection.execute(statement, [{**r, "created_at": now, "updated_at": now} for r in new])
+        connection.execute(
+            statement,
+            [{**r, **_lookup_keys(r), "created_at": now, "updated_at": now} for r in new],
+        )
     if changed:
         connection.execute(
             update(members).where(members.c.external_id == bindparam("_external_id")),
             [
                 {
                     **{f: r[f] for f in MEMBER_FIELDS},
+                    **_lookup_keys(r),
                     "_external_id": r["external_id"],
                     "updated_at": now,
                 }
@@ -68,6 +74,11 @@ def upsert(
             ],
         )
     return len(new), len(changed)
+
+
+def _lookup_keys(row: dict[str, Any]) -> dict[str, str | None]:
+    """The columns a member is looked up by, derived from the row's phone and e-mail."""
+    return {"phone_key": phone_key(row.get("phone")), "email_key": email_key(row.get("email"))}
 
 
 def _fields(row: dict[str, Any] | RowMapping) -> tuple[Any, ...]:
@@ -93,6 +104,41 @@ def get(connection: Connection, external_id: str) -> RowMapping | None:
         .mappings()
         .first()
     )
+
+
+def find(
+    connection: Connection,
+    *,
+    phone: str | None = None,
+    email: str | None = None,
+    card: str | None = None,
+    external_id: str | None = None,
+    limit: int = 20,
+) -> list[RowMapping]:
+    """Members (not erased) matching every criterion given, by id: ``phone`` and ``email``
+    in their lookup form (``domain.members.phone_key`` / ``email_key``), ``card`` as
+    ``card_key`` stores it. Each criterion is an indexed equality."""
+    query = select(members).where(members.c.erased_at.is_(None))
+    for column, value in (
+        (members.c.phone_key, phone),
+        (members.c.email_key, email),
+        (members.c.card_id, card),
+        (members.c.external_id, external_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    return list(connection.execute(query.order_by(members.c.id).limit(limit)).mappings())
+
+
+def card_holders(connection: Connection, cards: Iterable[str]) -> dict[str, str]:
+    """The member (external id) holding each of these card numbers, for those held."""
+    wanted = sorted({c for c in cards if c})
+    held: dict[str, str] = {}
+    for start in range(0, len(wanted), 5_000):
+        chunk = wanted[start : start + 5_000]
+        query = select(members.c.card_id, members.c.external_id).where(members.c.card_id.in_(chunk))
+        held.update({str(card): str(member) for card, member in connection.execute(query)})
+    return held
 
 
 def page(connection: Connection, after_id: int, limit: int) -> list[RowMapping]:
@@ -224,6 +270,30 @@ class Members:
     def get(self, external_id: str) -> dict[str, Any] | None:
         row = get(self.connection, external_id)
         return None if row is None else _member(row)
+
+    def find(
+        self,
+        *,
+        phone: str | None = None,
+        email: str | None = None,
+        card: str | None = None,
+        external_id: str | None = None,
+        limit: int = 20,
+    ) -> list[dict[str, Any]]:
+        """Members not erased matching every key given (lookup forms), by id."""
+        rows = find(
+            self.connection,
+            phone=phone,
+            email=email,
+            card=card,
+            external_id=external_id,
+            limit=limit,
+        )
+        return [_member(r) for r in rows]
+
+    def card_holders(self, cards: Iterable[str]) -> dict[str, str]:
+        """Card number -> the external id of the member holding it."""
+        return card_holders(self.connection, cards)
 
     def page(self, after_id: int, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` members whose id follows ``after_id``, in id order."""

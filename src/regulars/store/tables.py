@@ -62,8 +62,16 @@ members = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("erased_at", DateTime(timezone=True)),
+    # How a till or the console finds a member (migration 0010): a loyalty card number as
+    # stored by ``domain.members.card_key``, and the phone and e-mail in the form they are
+    # looked up by (``phone_key``, ``email_key``), written with every member write.
+    Column("card_id", String(80), unique=True),
+    Column("phone_key", String(40)),
+    Column("email_key", String(320)),
     CheckConstraint("locale in ('ko', 'en')", name="locale"),
     CheckConstraint("segment in ('individual', 'business', 'vip')", name="segment"),
+    Index("ix_members_phone_key", "phone_key"),
+    Index("ix_members_email_key", "email_key"),
 )
 
 # Erased members' ids, as HMAC-SHA256 digests keyed with the installation's secret

@@ -23,6 +23,9 @@ EXTERNAL_ID = "CARD-8143-7558"
 NAME = "윤지호"
 EMAIL = "jiho.yoon.4417@example.com"
 PHONE = "010-8143-7558"
+PHONE_KEY = "01081437558"  # how the phone is stored to be looked up by
+CARD = "9410-4417-2290"
+CARD_KEY = "941044172290"  # how the card number is stored
 BIRTH = "1991-04-17"
 REGION = "망원동 4417번지"
 COMMENT = "커피가 식어서 나왔어요 — marker-comment-4417"
@@ -33,6 +36,8 @@ MARKERS = (
     NAME,
     EMAIL,
     PHONE,
+    PHONE_KEY,
+    CARD_KEY,
     BIRTH,
     REGION,
     "marker-comment-4417",
@@ -95,6 +100,7 @@ def business(app: App) -> Iterator[Business]:
             "name": NAME,
             "email": EMAIL,
             "phone": PHONE,
+            "card_id": CARD,
             "birth_date": BIRTH,
             "region": REGION,
             "locale": "ko",

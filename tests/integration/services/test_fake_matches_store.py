@@ -58,6 +58,7 @@ def member(external_id: str, **fields: Any) -> dict[str, Any]:
         "signup_date": None,
         "acquisition_channel": None,
         "acquisition_cost": None,
+        "card_id": None,
     }
     return {**row, **fields}
 
@@ -183,6 +184,33 @@ def test_members_upsert_read_page_consent_and_erase(begin: Begin) -> None:
         uow.commit()
     with begin() as uow:
         assert uow.members.consent_state([ids["M2"]]) == {(ids["M2"], "email"): False}
+
+
+def test_members_are_found_by_phone_email_card_and_id_but_not_once_erased(begin: Begin) -> None:
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    with begin() as uow:
+        uow.members.upsert(
+            [
+                member("M1", phone="010-1234-5678", email="Kim@Example.com", card_id="C1"),
+                member("M2", phone="+82 10 1234 5678"),  # the same number, another way
+                member("M3", phone="02-555-0100", email="other@example.com"),
+            ],
+            now,
+        )
+        found = [r["external_id"] for r in uow.members.find(phone="01012345678")]
+        assert found == ["M1", "M2"]
+        assert [r["external_id"] for r in uow.members.find(phone="01012345678", limit=1)] == ["M1"]
+        assert [r["external_id"] for r in uow.members.find(email="kim@example.com")] == ["M1"]
+        assert [r["external_id"] for r in uow.members.find(card="C1")] == ["M1"]
+        assert [r["external_id"] for r in uow.members.find(external_id="M3")] == ["M3"]
+        assert uow.members.find(phone="01012345678", email="other@example.com") == []
+        assert uow.members.card_holders(["C1", "C9"]) == {"C1": "M1"}
+        uow.members.upsert([member("M1", phone="010-9999-0000", card_id="C1")], now)
+        assert [r["external_id"] for r in uow.members.find(phone="01012345678")] == ["M2"]
+        ids = uow.members.ids_by_external_id(["M2"])
+        uow.members.erase(ids["M2"], now)
+        assert uow.members.find(phone="01012345678") == []
+        uow.commit()
 
 
 def test_an_answer_is_remembered_once_and_seen_by_others_when_committed(begin: Begin) -> None:

@@ -19,6 +19,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from regulars.domain.members import email_key, phone_key
 from regulars.domain.times import as_utc
 from regulars.store.api_keys import StoredApiKey
 from regulars.store.erasure import new_pseudonym
@@ -33,6 +34,7 @@ PERSONAL_FIELDS = (
     "region",
     "signup_date",
     "acquisition_channel",
+    "card_id",
 )
 HOLDINGS = (
     "loyalty_accounts",
@@ -122,6 +124,38 @@ class FakeMembers:
     def get(self, external_id: str) -> dict[str, Any] | None:
         row = next((r for r in self.rows.values() if r["external_id"] == external_id), None)
         return None if row is None else dict(row)
+
+    def find(
+        self,
+        *,
+        phone: str | None = None,
+        email: str | None = None,
+        card: str | None = None,
+        external_id: str | None = None,
+        limit: int = 20,
+    ) -> list[dict[str, Any]]:
+        wanted = [
+            (phone_key, "phone", phone),
+            (email_key, "email", email),
+            (lambda v: v, "card_id", card),
+            (lambda v: v, "external_id", external_id),
+        ]
+        found = [
+            dict(self.rows[i])
+            for i in sorted(self.rows)
+            if self.rows[i]["erased_at"] is None
+            and all(
+                value is None or key(self.rows[i].get(field)) == value
+                for key, field, value in wanted
+            )
+        ]
+        return found[:limit]
+
+    def card_holders(self, cards: Iterable[str]) -> dict[str, str]:
+        wanted = set(cards)
+        return {
+            r["card_id"]: r["external_id"] for r in self.rows.values() if r.get("card_id") in wanted
+        }
 
     def page(self, after_id: int, limit: int) -> list[dict[str, Any]]:
         return [dict(self.rows[i]) for i in sorted(self.rows) if i > after_id][:limit]

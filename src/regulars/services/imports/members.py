@@ -2,8 +2,9 @@
 
 File columns (only ``member_id`` is required): member_id, name, email, phone, birth_date,
 locale (ko | en), segment (individual | business | vip), region, signup_date,
-acquisition_channel, acquisition_cost, consent_email, consent_sms, consent_push
-(yes / no; blank leaves the consent as it is), consent_at, consent_source, re_enrol.
+acquisition_channel, acquisition_cost, card_id (a loyalty card number, one member's at a
+time), consent_email, consent_sms, consent_push (yes / no; blank leaves the consent as it
+is), consent_at, consent_source, re_enrol.
 
 A member erased on request cannot come back by accident (a stale file, a till that still
 knows the card): a row with an erased member's id is refused unless its ``re_enrol`` is
@@ -19,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from regulars.domain.bounds import MAX_AMOUNT
-from regulars.domain.members import ContactChannel, Locale, Segment
+from regulars.domain.members import CARD_ID, ContactChannel, Locale, Segment, card_key
 from regulars.services.imports.checks import RowChecks, RowError
 from regulars.services.imports.report import ImportReport
 from regulars.services.unit_of_work import UnitOfWork
@@ -36,6 +37,7 @@ COLUMNS = (
     "signup_date",
     "acquisition_channel",
     "acquisition_cost",
+    "card_id",
     "consent_email",
     "consent_sms",
     "consent_push",
@@ -62,6 +64,7 @@ def check_members(frame: pd.DataFrame, timezone: str) -> tuple[pd.DataFrame, lis
         ("name", 200),
         ("email", 320),
         ("phone", 40),
+        ("card_id", 80),
         ("region", 100),
         ("acquisition_channel", 50),
         ("consent_source", 100),
@@ -81,7 +84,14 @@ def check_members(frame: pd.DataFrame, timezone: str) -> tuple[pd.DataFrame, lis
         "phone",
         "is not a phone number",
     )
+    card = frame["card_id"]
+    checks.flag(
+        card.notna().to_numpy() & ~card.fillna("").str.fullmatch(CARD_ID.pattern).to_numpy(),
+        "card_id",
+        "is not a card number (letters, digits, spaces and dashes, at most 80)",
+    )
     out = pd.DataFrame({"_row": frame["_row"], "external_id": frame["member_id"]})
+    out["card_id"] = [card_key(v) if isinstance(v, str) else None for v in card]
     for name in ("name", "email", "phone", "region", "acquisition_channel"):
         out[name] = frame[name]
     out["locale"] = checks.one_of("locale", [v.value for v in Locale], default="ko")
@@ -100,6 +110,8 @@ def check_members(frame: pd.DataFrame, timezone: str) -> tuple[pd.DataFrame, lis
     out["re_enrol"] = [v in YES for v in frame["re_enrol"].str.lower()]
     duplicated = frame["member_id"].notna() & frame["member_id"].duplicated(keep="first")
     checks.flag(duplicated, "member_id", "appears more than once in the file; the first is kept")
+    shared = out["card_id"].notna() & out["card_id"].duplicated(keep="first")
+    checks.flag(shared.to_numpy(), "card_id", "is given to another member earlier in the file")
     return out[~checks.bad], checks.errors
 
 
@@ -113,6 +125,7 @@ def write_members(
 ) -> None:
     """Upsert one checked batch and append consent changes; counts go into ``report``."""
     batch = _without_erased(uow, batch, report)
+    batch = _without_taken_cards(uow, batch, report)
     rows = [_member_row({str(k): v for k, v in r.items()}) for r in batch.to_dict("records")]
     added, updated = uow.members.upsert(rows, now)
     report.added += added
@@ -165,6 +178,29 @@ def _without_erased(uow: UnitOfWork, batch: pd.DataFrame, report: ImportReport) 
     return kept
 
 
+def _without_taken_cards(
+    uow: UnitOfWork, batch: pd.DataFrame, report: ImportReport
+) -> pd.DataFrame:
+    """The batch less the rows whose card number another member holds (reported). A card
+    moves to a new holder only once its old holder gives it up (their row clears it)."""
+    cards = batch["card_id"].dropna()
+    if cards.empty:
+        return batch
+    holders = uow.members.card_holders(cards)
+    taken = [
+        holders.get(card) not in (None, member)
+        for card, member in zip(batch["card_id"], batch["external_id"], strict=True)
+    ]
+    if not any(taken):
+        return batch
+    for row, card in zip(batch["_row"][taken], batch["card_id"][taken], strict=True):
+        report.errors.append(
+            RowError(int(row), "card_id", card, f"is held by member {holders[card]!r}")
+        )
+    kept: pd.DataFrame = batch[[not t for t in taken]]
+    return kept
+
+
 def _member_row(record: dict[str, Any]) -> dict[str, Any]:
     def clean(value: Any) -> Any:
         if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -183,6 +219,7 @@ def _member_row(record: dict[str, Any]) -> dict[str, Any]:
                 "acquisition_channel",
                 "locale",
                 "segment",
+                "card_id",
             )
         },
         "birth_date": None if pd.isna(record["birth_date"]) else record["birth_date"].date(),
