@@ -1,0 +1,104 @@
+"""The covariate matrix of a survival regression, built the same way for fitting and scoring.
+
+A covariate is numeric (integers, floats, booleans: used as they are) or categorical (text or
+a pandas category: one indicator column per level but the reference level, the most frequent
+one in the fitting data, ties broken by name). Column names are ``name`` for a numeric
+covariate and ``name=level`` for a level. Numeric columns are centred on their fitting mean
+(it changes no coefficient, keeps ``exp(x'β)`` near 1 and the arithmetic exact); a level
+unseen in fitting, or a missing value, is an error that names the column, since a score
+silently computed from a guess would be worse than none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from regulars.analytics.clv.base import FloatArray
+
+
+@dataclass(frozen=True)
+class Design:
+    """How each covariate becomes columns: the levels of the categorical ones and the means."""
+
+    covariates: tuple[str, ...]
+    levels: dict[str, tuple[str, ...]]  # categorical covariate -> non-reference levels
+    reference: dict[str, str]
+    columns: tuple[str, ...]
+    means: FloatArray
+
+    @classmethod
+    def learn(cls, frame: pd.DataFrame, covariates: Sequence[str]) -> Design:
+        """Learn the encoding from the fitting frame."""
+        names = tuple(covariates)
+        _check_columns(frame, names)
+        levels: dict[str, tuple[str, ...]] = {}
+        reference: dict[str, str] = {}
+        columns: list[str] = []
+        for name in names:
+            series = frame[name]
+            if _is_categorical(series):
+                counts = series.astype(str).value_counts()
+                ordered = sorted(counts.index, key=lambda level: (-int(counts[level]), level))
+                reference[name] = ordered[0]
+                levels[name] = tuple(sorted(ordered[1:]))
+                columns.extend(f"{name}={level}" for level in levels[name])
+            else:
+                columns.append(name)
+        design = cls(names, levels, reference, tuple(columns), np.zeros(len(columns)))
+        raw = design._raw(frame)
+        means = raw.mean(axis=0) if len(raw) else np.zeros(len(columns))
+        flat = [c for c, spread in zip(columns, np.ptp(raw, axis=0), strict=True) if spread == 0]
+        if len(raw) and flat:
+            raise ValueError(f"covariates that do not vary explain nothing: {', '.join(flat)}")
+        return cls(names, levels, reference, tuple(columns), np.asarray(means, dtype=np.float64))
+
+    def matrix(self, frame: pd.DataFrame) -> FloatArray:
+        """The centred covariate matrix of ``frame`` (rows in its order)."""
+        _check_columns(frame, self.covariates)
+        return np.asarray(self._raw(frame) - self.means, dtype=np.float64)
+
+    def _raw(self, frame: pd.DataFrame) -> FloatArray:
+        out = np.empty((len(frame), len(self.columns)), dtype=np.float64)
+        j = 0
+        for name in self.covariates:
+            series = frame[name]
+            if name in self.levels:
+                values = series.astype(str).to_numpy()
+                known = {*self.levels[name], self.reference[name]}
+                unseen = sorted(set(np.unique(values)) - known)
+                if unseen:
+                    raise ValueError(
+                        f"covariate {name!r} has levels not seen when fitting: "
+                        f"{', '.join(map(repr, unseen[:5]))}"
+                    )
+                for level in self.levels[name]:
+                    out[:, j] = values == level
+                    j += 1
+            else:
+                if _is_categorical(series):
+                    raise ValueError(f"covariate {name!r} was numeric when fitting, not text")
+                out[:, j] = series.to_numpy(dtype=np.float64)
+                j += 1
+        return out
+
+
+def _is_categorical(series: pd.Series) -> bool:
+    return not (
+        pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)
+    )
+
+
+def _check_columns(frame: pd.DataFrame, names: Sequence[str]) -> None:
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        raise ValueError(f"covariates not in the frame: {', '.join(missing)}")
+    for name in names:
+        empty = int(frame[name].isna().sum())
+        if empty:
+            raise ValueError(
+                f"covariate {name!r} is missing in {empty} rows: fill or drop them first"
+            )
