@@ -1,17 +1,18 @@
 """The covariate matrix of a survival regression, built the same way for fitting and scoring.
 
 A covariate is numeric (integers, floats, booleans: used as they are) or categorical (text or
-a pandas category: one indicator column per level but the reference level, the most frequent
-one in the fitting data, ties broken by name). Column names are ``name`` for a numeric
-covariate and ``name=level`` for a level. Numeric columns are centred on their fitting mean
-(it changes no coefficient, keeps ``exp(x'β)`` near 1 and the arithmetic exact); a level
-unseen in fitting, or a missing value, is an error that names the column, since a score
-silently computed from a guess would be worse than none.
+a pandas category: one indicator column per level but the reference level, which is the most
+frequent one in the fitting data, ties broken by name, unless the caller names one). Column
+names are ``name`` for a numeric covariate and ``name=level`` for a level. Numeric columns
+are centred on their fitting mean (it changes no coefficient, keeps ``exp(x'β)`` near 1 and
+the arithmetic exact); a level unseen in fitting, a covariate that does not vary, or a
+missing value is an error that names the column, since a score silently computed from a
+guess would be worse than none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,8 +32,14 @@ class Design:
     means: FloatArray
 
     @classmethod
-    def learn(cls, frame: pd.DataFrame, covariates: Sequence[str]) -> Design:
-        """Learn the encoding from the fitting frame."""
+    def learn(
+        cls,
+        frame: pd.DataFrame,
+        covariates: Sequence[str],
+        references: Mapping[str, str] | None = None,
+    ) -> Design:
+        """Learn the encoding from the fitting frame; ``references`` may name the reference
+        level of a categorical covariate (else the most frequent one)."""
         names = tuple(covariates)
         _check_columns(frame, names)
         levels: dict[str, tuple[str, ...]] = {}
@@ -43,8 +50,11 @@ class Design:
             if _is_categorical(series):
                 counts = series.astype(str).value_counts()
                 ordered = sorted(counts.index, key=lambda level: (-int(counts[level]), level))
-                reference[name] = ordered[0]
-                levels[name] = tuple(sorted(ordered[1:]))
+                chosen = (references or {}).get(name, ordered[0])
+                if chosen not in counts.index:
+                    raise ValueError(f"reference level {chosen!r} of {name!r} is not in the data")
+                reference[name] = chosen
+                levels[name] = tuple(sorted(level for level in ordered if level != chosen))
                 columns.extend(f"{name}={level}" for level in levels[name])
             else:
                 columns.append(name)

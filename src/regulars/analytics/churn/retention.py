@@ -92,7 +92,7 @@ class RetentionModel(BaseModel):
         periods: ArrayLike,
         cancelled: ArrayLike,
         subscribers: ArrayLike | None = None,
-    ) -> RetentionModel:
+    ) -> Self:
         """Maximise the likelihood of the subscribers given.
 
         ``periods`` is the number of whole periods each subscriber served; ``cancelled`` says

@@ -15,7 +15,8 @@ Durations are in whatever unit the caller uses (days in regulars); horizons in t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -53,10 +54,12 @@ class SurvivalRegression:
         duration: str,
         event: str,
         covariates: Sequence[str],
-    ) -> SurvivalRegression:
+        references: Mapping[str, str] | None = None,
+    ) -> Self:
         """Fit on ``frame``: ``duration`` (time to cancellation or to the end of observation),
         ``event`` (true when the member cancelled, false when still subscribed: right
-        censored) and the ``covariates`` (numeric or categorical columns)."""
+        censored) and the ``covariates`` (numeric or categorical columns; ``references``
+        optionally names the reference level of a categorical one)."""
         for column in (duration, event):
             if column not in frame.columns:
                 raise ValueError(f"column {column!r} is not in the frame")
@@ -71,7 +74,7 @@ class SurvivalRegression:
         events = frame[event].to_numpy().astype(bool)
         if not events.any():
             raise ValueError("no member cancelled: there is nothing to fit")
-        self.design_ = Design.learn(frame, covariates)
+        self.design_ = Design.learn(frame, covariates, references)
         x = self.design_.matrix(frame)
         self._fit_arrays(times, events, x)
         self.n_subjects_ = len(times)

@@ -80,8 +80,11 @@ class WeibullAFTModel(SurvivalRegression):
             k = np.exp(s)
             u = log_t - design @ beta
             ku = k * u
-            z = np.exp(ku)
-            value = float(np.sum(dead * (s - log_t + ku) - z))
+            with np.errstate(over="ignore", invalid="ignore"):
+                z = np.exp(ku)  # overflows only far from the maximum: a step to halve
+                value = float(np.sum(dead * (s - log_t + ku) - z))
+            if not np.isfinite(value):
+                return -np.inf, np.zeros(p + 1), np.eye(p + 1)
             grad_beta = design.T @ (k * (z - dead))
             grad_s = float(np.sum(dead * (1 + ku) - z * ku))
             info = np.empty((p + 1, p + 1))
@@ -91,8 +94,9 @@ class WeibullAFTModel(SurvivalRegression):
             info[p, p] = -float(np.sum(dead * ku - ku * z * (1 + ku)))
             return value, np.append(grad_beta, grad_s), info
 
+        # Start from the exponential model (k = 1) without covariates: λ = Σt / Σδ.
         start = np.zeros(p + 1)
-        start[p - 1] = float(np.mean(log_t))
+        start[p - 1] = float(np.log(times.sum() / dead.sum()))
         theta, value, information, iterations = newton(objective, start)
         names = [*self.design_.columns, "intercept", "log_shape"]
         self.params_ = pd.Series(theta, index=names, dtype=np.float64)
