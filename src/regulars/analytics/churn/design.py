@@ -60,9 +60,11 @@ class Design:
                 columns.append(name)
         design = cls(names, levels, reference, tuple(columns), np.zeros(len(columns)))
         raw = design._raw(frame)
-        means = raw.mean(axis=0) if len(raw) else np.zeros(len(columns))
+        if not len(raw):
+            raise ValueError("there are no rows to learn the covariates from")
+        means = raw.mean(axis=0)
         flat = [c for c, spread in zip(columns, np.ptp(raw, axis=0), strict=True) if spread == 0]
-        if len(raw) and flat:
+        if flat:
             raise ValueError(f"covariates that do not vary explain nothing: {', '.join(flat)}")
         return cls(names, levels, reference, tuple(columns), np.asarray(means, dtype=np.float64))
 
@@ -77,16 +79,17 @@ class Design:
         for name in self.covariates:
             series = frame[name]
             if name in self.levels:
-                values = series.astype(str).to_numpy()
-                known = {*self.levels[name], self.reference[name]}
-                unseen = sorted(set(np.unique(values)) - known)
-                if unseen:
+                # Codes by hashing (no sort of the strings): 0 the reference, -1 unseen.
+                categories = [self.reference[name], *self.levels[name]]
+                codes = pd.Index(categories).get_indexer(pd.Index(series.astype(str)))
+                if np.any(codes < 0):
+                    unseen = sorted(pd.unique(series[codes < 0].astype(str)))
                     raise ValueError(
                         f"covariate {name!r} has levels not seen when fitting: "
                         f"{', '.join(map(repr, unseen[:5]))}"
                     )
-                for level in self.levels[name]:
-                    out[:, j] = values == level
+                for code in range(1, len(categories)):
+                    out[:, j] = codes == code
                     j += 1
             else:
                 if _is_categorical(series):
