@@ -17,11 +17,12 @@ product, and five to eight iterations converge.
 
 Public API: :class:`CoxPHModel` — ``fit(frame, duration, event, covariates)``,
 ``hazard_ratios_`` (hazard ratio, 95 % interval, z, p per design column),
-``baseline_cumulative_hazard_``, and the predictions of
+``baseline_cumulative_hazard_``, ``follow_up_``, and the predictions of
 :class:`~regulars.analytics.churn.survival.SurvivalRegression` (``score``,
 ``probability_of_cancelling``, ``median_residual_life``, ``survival_function``). Beyond the
-longest follow-up seen in fitting the baseline hazard is unknown: the survival curve stays
-flat there, and a median residual life it does not reach is ``inf``.
+longest follow-up seen in fitting (``follow_up_``) the baseline hazard is unknown: survival
+and probabilities that reach past it are NaN (the Weibull model extrapolates; use its scores
+there), and a median residual life not reached within it is ``inf``.
 
 References
 ----------
@@ -54,6 +55,7 @@ class CoxPHModel(SurvivalRegression):
 
     baseline_times_: FloatArray
     baseline_cumulative_hazard_: FloatArray
+    follow_up_: float
 
     def __init__(self, ties: Literal["efron", "breslow"] = "efron") -> None:
         if ties not in ("efron", "breslow"):
@@ -77,10 +79,14 @@ class CoxPHModel(SurvivalRegression):
         self.log_likelihood_ = value
         self.iterations_ = iterations
         self.baseline_times_, self.baseline_cumulative_hazard_ = data.baseline(beta)
+        self.follow_up_ = float(times.max())
 
     def _cumulative_hazard(self, x: FloatArray, t: FloatArray) -> FloatArray:
+        """Breslow's step function times ``exp(x'β)``; NaN beyond the longest follow-up,
+        where the data say nothing of the hazard."""
         index = np.searchsorted(self.baseline_times_, t, side="right") - 1
         baseline = np.where(index >= 0, self.baseline_cumulative_hazard_[np.maximum(index, 0)], 0.0)
+        baseline = np.where(t <= self.follow_up_, baseline, np.nan)
         return np.asarray(baseline * np.exp(x @ self.params_.to_numpy()))
 
     def _residual_time(self, x: FloatArray, now: FloatArray, level: float) -> FloatArray:

@@ -126,6 +126,7 @@ class HoldoutValidation:
     horizon: float
     concordance: float
     calibration: pd.DataFrame
+    unscored: int = 0  # members the model could not score (a Cox model past its follow-up)
 
     @property
     def expected_cancellations(self) -> float:
@@ -149,16 +150,21 @@ def holdout_validation(
 
     The risk ranked for the concordance index is the predicted probability of cancelling
     within ``horizon``, which weighs each member's tenure as well as their covariates.
+    Members the model cannot score (a Cox model asked past its longest follow-up) are left
+    out of both and counted in ``unscored``.
     """
     scores = model.score(holdout, tenure, horizons=(horizon,))
     predicted = scores[f"p_cancel_{horizon}d"].to_numpy()
-    durations = holdout[duration].to_numpy(np.float64)
-    events = holdout[event].to_numpy().astype(bool)
+    scored = ~np.isnan(predicted)
+    predicted = predicted[scored]
+    durations = holdout[duration].to_numpy(np.float64)[scored]
+    events = holdout[event].to_numpy().astype(bool)[scored]
     return HoldoutValidation(
-        members=len(holdout),
+        members=int(scored.sum()),
         horizon=horizon,
         concordance=concordance_index(durations, predicted, events),
         calibration=calibration_by_decile(predicted, durations, events, horizon),
+        unscored=int((~scored).sum()),
     )
 
 

@@ -164,7 +164,7 @@ def test_member_outlook_follows_from_the_survival_curve(
     subscribers: pd.DataFrame, model_type: type[CoxPHModel | WeibullAFTModel]
 ) -> None:
     model = model_type().fit(subscribers, "days", "cancelled", SUBSCRIBER_COVARIATES)
-    active = subscribers[~subscribers["cancelled"]].head(500)
+    active = subscribers[~subscribers["cancelled"] & (subscribers["days"] < 1500)].head(500)
     now = active["days"].to_numpy()
     scores = model.score(active, "days", horizons=(30, 90))
     assert list(scores.columns) == ["p_cancel_30d", "p_cancel_90d", "median_residual_life"]
@@ -232,3 +232,14 @@ def test_a_second_draw_gives_the_same_answer_within_error() -> None:
     second = CoxPHModel().fit(simulate_subscribers(5_000, 2), "days", "cancelled", ["nps", "cases"])
     gap = np.abs(first.params_ - second.params_)
     assert np.all(gap < 4 * np.sqrt(first.standard_errors_**2 + second.standard_errors_**2))
+
+
+def test_cox_says_nothing_beyond_its_follow_up(subscribers: pd.DataFrame) -> None:
+    model = CoxPHModel().fit(subscribers, "days", "cancelled", SUBSCRIBER_COVARIATES)
+    assert model.follow_up_ == subscribers["days"].max()
+    oldest = subscribers.head(3).assign(days=model.follow_up_ - 10)
+    scores = model.score(oldest, "days", horizons=(5, 30))
+    assert scores["p_cancel_5d"].notna().all()
+    assert scores["p_cancel_30d"].isna().all()  # reaches past the longest follow-up
+    weibull = WeibullAFTModel().fit(subscribers, "days", "cancelled", SUBSCRIBER_COVARIATES)
+    assert weibull.score(oldest, "days", horizons=(30,))["p_cancel_30d"].notna().all()
