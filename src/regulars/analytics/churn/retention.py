@@ -12,7 +12,7 @@ survival function ``S(t) = P(T > t)`` (``S(0) = 1``); the rest follows from it:
   ``P(T = t)``, one still active after ``t`` periods ``S(t)`` (right-censored), so
   subscribers acquired at different times, each observed for their own span, fit together;
 - the discounted expected residual lifetime (DERL) of a subscriber who has renewed ``n``
-  times, valued just before their next renewal decision (Fader & Hardie 2010, eq. 6 with
+  times, valued just before their next renewal decision (Fader & Hardie 2010, with
   their ``n - 1`` renewals as our ``n``): ``Σ_{k>=0} S(n+1+k)/S(n) · (1+d)^-k``, the expected
   number of further payments, each discounted by the per-period rate ``d``; times the margin
   of one period it is the subscriber's residual value.

@@ -4,8 +4,8 @@ Each subscriber cancels at every renewal opportunity with their own constant pro
 ``θ``; across the cohort ``θ ~ Beta(α, β)``. So ``S(t) = B(α, β + t) / B(α, β)`` and the
 retention rate ``r(t) = (β + t - 1)/(α + β + t - 1)`` rises with tenure: not because anyone's
 loyalty grows, but because the subscribers most likely to leave leave first (Fader & Hardie
-2007). The discounted expected residual lifetime has the closed form of Fader & Hardie (2010,
-eq. 6), ``DERL = (β+n)/(α+β+n) · ₂F₁(1, β+n+1; α+β+n+1; 1/(1+d))`` for a subscriber who has
+2007). The discounted expected residual lifetime has the closed form of Fader & Hardie (2010),
+``DERL = (β+n)/(α+β+n) · ₂F₁(1, β+n+1; α+β+n+1; 1/(1+d))`` for a subscriber who has
 renewed ``n`` times.
 
 Public API: :class:`ShiftedBetaGeometricModel` with ``fit(periods, cancelled, subscribers)``,
@@ -15,7 +15,7 @@ Public API: :class:`ShiftedBetaGeometricModel` with ``fit(periods, cancelled, su
 
 References
 ----------
-Fader & Hardie (2007, eq. 1, 8) and (2010, eq. 6): see
+Fader & Hardie (2007) and (2010): see
 :mod:`regulars.analytics.churn.retention`.
 """
 
@@ -34,6 +34,7 @@ class ShiftedBetaGeometricModel(RetentionModel):
 
     Examples
     --------
+    >>> from regulars.analytics.churn import cohort_table
     >>> table = cohort_table([1000, 869, 743, 653, 593, 551, 517, 491])
     >>> model = ShiftedBetaGeometricModel().fit(
     ...     table["periods"], table["cancelled"], table["subscribers"])
@@ -59,7 +60,7 @@ class ShiftedBetaGeometricModel(RetentionModel):
         return theta, rng.geometric(np.clip(theta, 1e-12, 1.0)).astype(np.float64)
 
     def retention_rate(self, t: ArrayLike) -> FloatArray:
-        """``r(t) = (β + t - 1)/(α + β + t - 1)`` (Fader & Hardie 2007, eq. 8)."""
+        """``r(t) = (β + t - 1)/(α + β + t - 1)`` (Fader & Hardie 2007)."""
         periods = _whole(t)
         if np.any(periods < 1):
             raise ValueError("retention_rate is defined for t >= 1")
@@ -69,7 +70,7 @@ class ShiftedBetaGeometricModel(RetentionModel):
     def discounted_expected_residual_lifetime(
         self, periods: ArrayLike, discount_rate: float
     ) -> FloatArray:
-        """Closed-form DERL (Fader & Hardie 2010, eq. 6) of subscribers who have renewed
+        """Closed-form DERL (Fader & Hardie 2010) of subscribers who have renewed
         ``periods`` times, at the per-period ``discount_rate``."""
         if not discount_rate > 0:
             raise ValueError("discount_rate must be > 0 (undiscounted lifetimes may be infinite)")

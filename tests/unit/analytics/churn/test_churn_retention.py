@@ -11,10 +11,10 @@ against an independent Nelder–Mead fit of a likelihood written out in this fil
 with public replications).
 
 DERL: Fader & Hardie (2010), "Customer-base valuation in a contractual setting", Marketing
-Science 29(1), eq. 6; checked against the series summed directly here, and against the
-public sBG implementation of J. D. Maturen (shifted_beta_geometric_py), whose README prints
-7.530 for the high-end survivors after seven years at d = 10 % and projections 0.460, 0.436,
-0.414, 0.395, 0.378 for years 8..12.
+Science 29(1), the closed form for the sBG; checked against the series summed directly here,
+and against the public sBG implementation of J. D. Maturen (shifted_beta_geometric_py),
+whose README prints 7.530 for the high-end survivors after seven years at d = 10 % and
+projections 0.460, 0.436, 0.414, 0.395, 0.378 for years 8..12.
 
 BdW: Fader, Hardie, Liu, Davin & Steenburgh (2018), J. Interactive Marketing 43, calibrate
 BG and BdW on the first four renewals of the high-end cohort and report the polarisation
