@@ -133,6 +133,15 @@ class _RiskSets:
             self.fraction = rank / self.deaths[self.event_group]
         else:
             self.fraction = np.zeros(len(self.event_rows))
+        # A time's cancellations are rows [start, start + d): summed in place by reduceat
+        # over [start, start + d, next start, ...], every other segment kept.
+        self.event_groups = np.flatnonzero(self.deaths > 0)
+        first_rows = self.starts[self.event_groups]
+        bounds = np.column_stack([first_rows, first_rows + self.deaths[self.event_groups]])
+        self.tied_bounds = bounds.reshape(-1).astype(np.intp)
+        if self.tied_bounds[-1] >= n:
+            self.tied_bounds = self.tied_bounds[:-1]  # the last segment runs to the end
+        self.buffer = np.empty_like(self.x)  # x times a weight per row, reused each call
         self.n = n
 
     def _weights(self, beta: FloatArray) -> tuple[FloatArray, FloatArray, float]:
@@ -144,15 +153,12 @@ class _RiskSets:
         """Partial log-likelihood, its gradient and the information matrix at ``beta``."""
         eta, w, shift = self._weights(beta)
         k, g = self.k, self.event_group
-        xw = self.x * w[:, None]
+        xw = np.multiply(self.x, w[:, None], out=self.buffer)
         s0 = np.cumsum(np.bincount(self.group, weights=w, minlength=k)[::-1])[::-1]
         s1 = np.cumsum(np.add.reduceat(xw, self.starts, axis=0)[::-1], axis=0)[::-1]
         tied = np.bincount(g, weights=w[self.event_rows], minlength=k)
-        event_groups = np.unique(g)
         tied_x = np.zeros_like(s1)
-        tied_x[event_groups] = np.add.reduceat(
-            xw[self.event_rows], np.searchsorted(g, event_groups), axis=0
-        )
+        tied_x[self.event_groups] = np.add.reduceat(xw, self.tied_bounds, axis=0)[::2]
         f = self.fraction
         phi = s0[g] - f * tied[g]
         inverse = 1 / phi
@@ -165,7 +171,7 @@ class _RiskSets:
         gradient = self.event_x_total - (a @ s1 - b @ tied_x)
         # Σ_t [a_t S2_t - b_t D2_t] as one weighted product over the members.
         member = w * (np.cumsum(a)[self.group] - np.where(self.dead, b[self.group], 0.0))
-        information = (self.x * member[:, None]).T @ self.x
+        information = np.multiply(self.x, member[:, None], out=self.buffer).T @ self.x
         cross = (s1 * e[:, None]).T @ tied_x
         information -= (
             (s1 * c[:, None]).T @ s1 - cross - cross.T + (tied_x * ff[:, None]).T @ tied_x

@@ -81,7 +81,8 @@ class Design:
             if name in self.levels:
                 # Codes by hashing (no sort of the strings): 0 the reference, -1 unseen.
                 categories = [self.reference[name], *self.levels[name]]
-                codes = pd.Index(categories).get_indexer(pd.Index(series.astype(str)))
+                found, uniques = pd.factorize(series.astype(str))
+                codes = pd.Index(categories).get_indexer(pd.Index(uniques))[found]
                 if np.any(codes < 0):
                     unseen = sorted(pd.unique(series[codes < 0].astype(str)))
                     raise ValueError(
