@@ -10,7 +10,8 @@ Per-member survival with covariates (time to cancellation, right-censored):
 both over a frame with the caller's column names, giving hazard ratios with 95 % intervals
 and, for each subscriber still active, ``score`` (P(cancel within 30/90 days), median
 residual life). :mod:`~regulars.analytics.churn.validation`: Harrell's C, calibration by
-decile on held-out time, :func:`time_split`, and a plotly figure for the report.
+decile on held-out time, :func:`time_split`, and a plotly figure for the report;
+:mod:`~regulars.analytics.churn.figures` draws retention curves and hazard ratios.
 
 The study's loyalty score (:mod:`~regulars.analytics.churn.loyalty`): behavioural,
 intentional and emotional loyalty per member, the hierarchical loyalty index with derived
