@@ -13,7 +13,9 @@ Table by table (``store/tables.py``; a new table with personal data belongs here
 - ``members``: name, email, phone (and their lookup keys), card number, birth date, region,
   signup date, acquisition channel cleared; ``external_id`` pseudonymised; ``erased_at`` set.
 - ``member_consents``, ``member_scores``, ``survey_invitations``, ``loyalty_referrals``
-  (either side): deleted.
+  (either side), ``member_name_grams`` (the bigrams of the name): deleted.
+- ``audit_log``: the entries about the member keep who did what and when; their target
+  becomes the pseudonym and their before/after JSON is redacted like the outbox's.
 - ``survey_answers``: free-text-only rows deleted, the text of the others cleared, the
   member unlinked (the scores stay, anonymous, for the statistics).
 - ``feedback_cases``: reason cleared, member unlinked; their ``feedback_case_notes`` text
@@ -47,6 +49,7 @@ from sqlalchemy import Connection, Table, delete, or_, select, update
 
 from regulars.store.dialect import upsert_insert
 from regulars.store.tables import (
+    audit_log,
     deliveries,
     erased_member_ids,
     feedback_case_notes,
@@ -57,6 +60,7 @@ from regulars.store.tables import (
     loyalty_referrals,
     loyalty_rewards,
     member_consents,
+    member_name_grams,
     member_scores,
     members,
     outbox,
@@ -82,6 +86,8 @@ ERASED_OR_PSEUDONYMISED = frozenset(
         "loyalty_rewards",
         "loyalty_referrals",
         "idempotency_keys",
+        "member_name_grams",
+        "audit_log",
     }
 )
 KEPT_FOR_THE_BOOKS = frozenset(
@@ -91,6 +97,7 @@ KEPT_FOR_THE_BOOKS = frozenset(
 NOTHING_PERSONAL = frozenset(
     {"stores", "departments", "employees", "categories", "products", "api_keys", "surveys"}
     | {"loyalty_programs", "loyalty_program_versions", "erased_member_ids", "webhook_endpoints"}
+    | {"staff_users", "staff_sessions", "staff_sign_ins"}
 )
 PSEUDONYM_PREFIX = "erased-"
 _SENT_PAYLOAD = json.dumps({"erased": True})
@@ -201,7 +208,7 @@ def erase_member(connection: Connection, member_id: int, now: datetime) -> str |
             updated_at=now,
         )
     )
-    for table in (member_consents, member_scores, survey_invitations):
+    for table in (member_consents, member_scores, survey_invitations, member_name_grams):
         connection.execute(delete(table).where(table.c.member_id == member_id))
     connection.execute(
         delete(loyalty_referrals).where(
@@ -223,7 +230,22 @@ def erase_member(connection: Connection, member_id: int, now: datetime) -> str |
         .values(state="revoked")
     )
     _redact_column(connection, idempotency_keys, "response_body", exact, inside, by_key=True)
+    _erase_audit(connection, member_id, pseudonym, exact, inside)
     return pseudonym
+
+
+def _erase_audit(
+    connection: Connection, member_id: int, pseudonym: str, exact: dict[str, str], inside: list[str]
+) -> None:
+    """The audit of what staff did to the member stays (who, what, when), about the
+    pseudonym; what it recorded of the member is redacted."""
+    connection.execute(
+        update(audit_log)
+        .where(audit_log.c.member_id == member_id, audit_log.c.target_kind == "member")
+        .values(target=pseudonym)
+    )
+    for column in ("target", "before_json", "after_json"):
+        _redact_column(connection, audit_log, column, exact, inside)
 
 
 def _accounts(member_id: int) -> Any:
