@@ -75,8 +75,9 @@ def add(
     from regulars.services.errors import ServiceError
     from regulars.services.staff import accounts
 
+    app_ = wired()  # a store that cannot be opened is said before the password is asked
     password = _password(password_stdin)
-    with wired().unit_of_work() as uow:
+    with app_.unit_of_work() as uow:
         try:
             user = accounts.add_staff(
                 uow, email, role, password, datetime.now(UTC), _actor(), name=name,
@@ -111,13 +112,18 @@ def list_staff() -> None:
     console.print(table)
 
 
-def _change(email: str, **changes: object) -> None:
+def _change(email: str, password_stdin: bool | None = None, **changes: object) -> None:
+    """Change the user; with ``password_stdin`` given, ask for a new password (after the
+    store opened)."""
     from datetime import UTC, datetime
 
     from regulars.services.errors import ServiceError
     from regulars.services.staff import accounts
 
-    with wired().unit_of_work() as uow:
+    app_ = wired()
+    if password_stdin is not None:
+        changes["password"] = _password(password_stdin)
+    with app_.unit_of_work() as uow:
         try:
             user = accounts.find_staff(uow, email)
             user = accounts.change_staff(
@@ -154,4 +160,4 @@ def password(
     ] = False,
 ) -> None:
     """Set a new password (the user's sessions end)."""
-    _change(email, password=_password(password_stdin))
+    _change(email, password_stdin=password_stdin)

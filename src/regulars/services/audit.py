@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from regulars.domain.times import wire
-from regulars.services.members import json_ready
 from regulars.store import audit as audit_store
 from regulars.store.unit_of_work import UnitOfWork
 
@@ -34,10 +33,24 @@ class Actor:
         return f"{self.kind}:{self.name}"
 
 
+def _plain(value: Any) -> Any:
+    """``value`` as JSON holds it: times in the wire format, dates ISO 8601 (this module is
+    imported by light commands, so it does not take the member export's helper and pandas)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return wire(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
 def _json(value: dict[str, Any] | None) -> str | None:
     if value is None:
         return None
-    return json.dumps(json_ready(value), ensure_ascii=False, sort_keys=True, default=str)
+    return json.dumps(_plain(value), ensure_ascii=False, sort_keys=True, default=str)
 
 
 def record(
