@@ -15,7 +15,8 @@ Table by table (``store/tables.py``; a new table with personal data belongs here
 - ``member_consents``, ``member_scores``, ``survey_invitations``, ``loyalty_referrals``
   (either side), ``member_name_grams`` (the bigrams of the name): deleted.
 - ``audit_log``: the entries about the member keep who did what and when; their target
-  becomes the pseudonym and their before/after JSON is redacted like the outbox's.
+  becomes the pseudonym, the free text in their before/after (a reason, a note) becomes
+  :data:`ERASED`, and what else names the member is redacted like the outbox's.
 - ``survey_answers``: free-text-only rows deleted, the text of the others cleared, the
   member unlinked (the scores stay, anonymous, for the statistics).
 - ``feedback_cases``: reason cleared, member unlinked; their ``feedback_case_notes`` text
@@ -244,8 +245,36 @@ def _erase_audit(
         .where(audit_log.c.member_id == member_id, audit_log.c.target_kind == "member")
         .values(target=pseudonym)
     )
+    rows = connection.execute(
+        select(audit_log.c.id, audit_log.c.before_json, audit_log.c.after_json).where(
+            audit_log.c.member_id == member_id
+        )
+    ).all()
+    for entry, before, after in rows:  # free text staff wrote about the member goes whole
+        connection.execute(
+            update(audit_log)
+            .where(audit_log.c.id == entry)
+            .values(before_json=_without_free_text(before), after_json=_without_free_text(after))
+        )
     for column in ("target", "before_json", "after_json"):
         _redact_column(connection, audit_log, column, exact, inside)
+
+
+AUDIT_FREE_TEXT = frozenset({"reason", "note", "text", "name"})
+"""Keys of an audit entry's before/after whose values are what staff wrote (a reason, a
+note) or the member's name: replaced by :data:`ERASED` when the member is erased."""
+
+
+def _without_free_text(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return ERASED
+    if isinstance(value, dict):
+        value = {k: ERASED if k in AUDIT_FREE_TEXT and v else v for k, v in value.items()}
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _accounts(member_id: int) -> Any:
