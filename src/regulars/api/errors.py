@@ -116,7 +116,10 @@ def install(api: FastAPI, pages: PageForError | None = None) -> None:
         )
 
     @api.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        page = pages(request, error) if pages else None
+        if page is not None:
+            return page
         details = [field_error(dict(e)) for e in error.errors()]
         first = details[0] if details else {"field": "?", "reason": "invalid"}
         return JSONResponse(

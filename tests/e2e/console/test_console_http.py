@@ -138,6 +138,9 @@ def test_roles_and_scopes_answer_403(client: TestClient, seeded: Seeded) -> None
     assert client.get("/console/members/M-1001/erase").status_code == 403
     assert client.post("/console/members/M-1001/erase", data={"csrf": csrf}).status_code == 403
     assert client.get(f"/console/cases/{seeded.case_s02}").status_code == 200  # all stores
+    not_a_case = client.get("/console/cases/not-a-number")
+    assert not_a_case.status_code == 404
+    assert "text/html" in not_a_case.headers["content-type"]
     client.cookies.clear()
     csrf = sign_in(client, MANAGER_S01)
     assert client.get(f"/console/cases/{seeded.case_s02}").status_code == 403

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -86,6 +87,8 @@ def page_for_error(request: Request, error: Exception) -> Response | None:
         return error_page(request, status, None, error.message)
     if isinstance(error, HTTPException):
         return error_page(request, error.status_code, None)
+    if isinstance(error, RequestValidationError):  # /console/cases/abc: no such page
+        return error_page(request, 404, None)
     return None
 
 

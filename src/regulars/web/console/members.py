@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from regulars.domain.bounds import MAX_POINTS
 from regulars.domain.staff import Permission
 from regulars.services import audit, member_search
 from regulars.services import members as member_service
@@ -68,12 +69,16 @@ def member_page(
     )
 
 
-def _whole(form: dict[str, str], name: str) -> int:
+def _whole(form: dict[str, str], name: str, limit: int = MAX_POINTS) -> int:
+    """A whole number from the form (thousands commas allowed), within ±``limit``."""
     text = form.get(name, "").strip().replace(",", "")
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
-        raise Invalid(f"{name} must be a whole number, not {text!r}") from None
+        raise Invalid(f"{name} must be a whole number, not {text[:40]!r}") from None
+    if abs(value) > limit:
+        raise Invalid(f"{name} must be at most {limit:,} either way")
+    return value
 
 
 def _once(viewer: Viewer, form: dict[str, str]) -> str:
