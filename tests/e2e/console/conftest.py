@@ -25,16 +25,8 @@ from regulars.bootstrap import App, build
 from regulars.config import Settings
 from tests.conftest import POSTGRES_URL
 from tests.e2e.console.seed import Seeded, seed
+from tests.e2e.feedback.test_answer_page_browser import ARGS, CHROMIUM  # the same browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "console"
 SECRET = "console-test-secret-" + uuid.uuid4().hex
 
