@@ -65,6 +65,12 @@ class Settings:
     sms_sender: str = ""
     sms_auth_header: str = "Authorization"
     sms_auth_value: str = ""
+    # The staff console (issue 15): see web/console/ and README "The console".
+    console_session_hours: float = 12.0
+    console_idle_minutes: float = 60.0
+    console_secure_cookies: str = "auto"
+    """``auto``: cookies are Secure when REGULARS_PUBLIC_URL is https:// or the request came
+    over HTTPS (directly or from a trusted proxy's X-Forwarded-Proto); ``always``; ``never``."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -105,6 +111,9 @@ class Settings:
             sms_sender=env.get("REGULARS_SMS_FROM") or "",
             sms_auth_header=env.get("REGULARS_SMS_AUTH_HEADER") or "Authorization",
             sms_auth_value=env.get("REGULARS_SMS_AUTH_VALUE") or "",
+            console_session_hours=float(env.get("REGULARS_CONSOLE_SESSION_HOURS") or 12),
+            console_idle_minutes=float(env.get("REGULARS_CONSOLE_IDLE_MINUTES") or 60),
+            console_secure_cookies=_secure_cookies(env.get("REGULARS_CONSOLE_SECURE_COOKIES")),
         )
 
 
@@ -120,6 +129,20 @@ def _days(env: dict[str, str], name: str) -> int | None:
     if not raw.isdigit() or int(raw) < 1:
         raise ValueError(f"{name} must be a whole number of days (1 or more), not {raw!r}")
     return int(raw)
+
+
+def _secure_cookies(value: str | None) -> str:
+    """``auto`` (the default), ``always`` or ``never``.
+
+    >>> _secure_cookies(None), _secure_cookies("Always")
+    ('auto', 'always')
+    """
+    chosen = (value or "auto").strip().lower()
+    if chosen not in ("auto", "always", "never"):
+        raise ValueError(
+            f"REGULARS_CONSOLE_SECURE_COOKIES must be auto, always or never, not {value!r}"
+        )
+    return chosen
 
 
 def _flag(value: str | None) -> bool:

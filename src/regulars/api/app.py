@@ -21,7 +21,7 @@ from regulars.api import (
 )
 from regulars.api.inputs import storable_parameters
 from regulars.bootstrap import App
-from regulars.web import answer_page, optout
+from regulars.web import answer_page, console, docs, optout
 
 API_ROUTERS = (
     members.router,
@@ -47,10 +47,6 @@ PAGE_HEADERS = {
 }
 """Headers on every HTML page: no script at all, no framing (clickjacking), no referrer (a
 survey link's token never leaks to another site). Styles may be inline, scripts never."""
-DOCS_PAGE_HEADERS = {**PAGE_HEADERS, "Content-Security-Policy": "frame-ancestors 'none'"}
-"""The interactive docs (/docs, /redoc) load their script from a CDN: they keep the framing
-and sniffing protection without the script ban."""
-DOCS_PATHS = ("/docs", "/redoc")
 
 
 class SecurityHeaders:
@@ -63,7 +59,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = str(scope.get("path", "")).startswith(DOCS_PATHS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -71,7 +66,7 @@ class SecurityHeaders:
                 for name, value in EVERY_ANSWER.items():
                     headers[name] = value
                 if headers.get("content-type", "").startswith("text/html"):
-                    for name, value in (DOCS_PAGE_HEADERS if docs else PAGE_HEADERS).items():
+                    for name, value in PAGE_HEADERS.items():  # unless the page set its own
                         headers.setdefault(name, value)
             await send(message)
 
@@ -86,14 +81,18 @@ def create_api(app: App) -> FastAPI:
         "lives on returning customers. Authenticate with `Authorization: Bearer <API key>`. "
         'Every error answers `{"error": {"code", "message", "details"}}` (the `ErrorBody` '
         "schema); invalid input names each field in `details`.",
+        docs_url=None,  # served offline by web/docs.py
+        redoc_url=None,
     )
     api.state.regulars = app
-    errors.install(api)
+    errors.install(api, pages=console.page_for_error)
     api.add_middleware(SecurityHeaders)
     for router in API_ROUTERS:
         api.include_router(router, dependencies=[Depends(storable_parameters)])
     api.include_router(answer_page.router)  # checks its own token and form
     api.include_router(optout.router)  # checks its own signed link
+    docs.install(api)  # /docs and /redoc from assets served here (no CDN)
+    console.mount(api)  # the staff console under /console (its own sessions and CSRF)
 
     @api.get("/health", tags=["meta"], summary="Liveness")
     def health() -> dict[str, str]:

@@ -8,11 +8,12 @@ That holds for business errors (:class:`ServiceError` and its status), invalid r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -96,9 +97,17 @@ def field_error(problem: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def install(api: FastAPI) -> None:
+PageForError = Callable[[Request, Exception], Response | None]
+"""Answers an error with a page for the requests a set of pages owns (the console's), or
+None to leave the JSON answer."""
+
+
+def install(api: FastAPI, pages: PageForError | None = None) -> None:
     @api.exception_handler(ServiceError)
-    async def service_error(_: Request, error: ServiceError) -> JSONResponse:
+    async def service_error(request: Request, error: ServiceError) -> Response:
+        page = pages(request, error) if pages else None
+        if page is not None:
+            return page
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
         return JSONResponse(
             error_body(error.code, error.message, error.details),
@@ -107,7 +116,10 @@ def install(api: FastAPI) -> None:
         )
 
     @api.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        page = pages(request, error) if pages else None
+        if page is not None:
+            return page
         details = [field_error(dict(e)) for e in error.errors()]
         first = details[0] if details else {"field": "?", "reason": "invalid"}
         return JSONResponse(
@@ -116,7 +128,10 @@ def install(api: FastAPI) -> None:
         )
 
     @api.exception_handler(HTTPException)
-    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        page = pages(request, error) if pages else None
+        if page is not None:
+            return page
         code = HTTP_CODES.get(error.status_code, "error")
         message = error.detail if isinstance(error.detail, str) else code.replace("_", " ")
         if error.status_code == 404 and message == "Not Found":

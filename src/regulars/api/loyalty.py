@@ -1,6 +1,9 @@
 """Loyalty over HTTP: programs, quotes, redemptions, adjustments, balances, history, lots.
 
 - ``GET/POST /v1/programs`` — list; install a definition (admin; a new version if changed);
+- ``GET /v1/programs/{code}`` — one program, its state and its versions;
+  ``POST /v1/programs/{code}/pause|resume|end`` (admin, audited) — stop earning and spending
+  in it for a while, start again, or end it for good;
 - ``POST /v1/loyalty/quote`` — what the till shows for a basket; writes nothing;
 - ``POST /v1/loyalty/redeem`` and ``POST /v1/loyalty/rewards/{code}/redeem`` — need an
   ``Idempotency-Key``: the same key and body answer the original response, a different body
@@ -12,6 +15,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request
@@ -33,6 +37,7 @@ from regulars.api.times import wire_times
 from regulars.domain.access import Scope
 from regulars.domain.loyalty.earning import BasketLine
 from regulars.services.api_keys import ApiKey
+from regulars.services.audit import Actor
 from regulars.services.errors import Invalid
 from regulars.services.loyalty import accounts as loyalty
 from regulars.services.loyalty import accrual as loyalty_accrual
@@ -101,6 +106,33 @@ def post_program(uow: UoW, _: AdminKey, definition: Annotated[FreeJson, Body()])
     result = loyalty_programs.install_program(uow, definition)
     uow.commit()
     return wire_times(result)
+
+
+@router.get("/programs/{code}", summary="One program: its state and every version")
+def get_program(code: str, uow: UoW, _: PosKey) -> dict[str, Any]:
+    return loyalty_programs.get_program(uow, code)
+
+
+def _state_change(move: str, summary: str) -> None:
+    def change(code: str, uow: UoW, key: AdminKey) -> dict[str, Any]:
+        actor = Actor("api_key", key.id, f"{key.name} ({key.prefix})")
+        result = loyalty_programs.change_state(uow, code, move, datetime.now(UTC), actor)
+        uow.commit()
+        return result
+
+    change.__name__ = f"{move}_program"
+    router.add_api_route(
+        f"/programs/{{code}}/{move}",
+        change,
+        methods=["POST"],
+        summary=summary,
+        responses=answers(409),
+    )
+
+
+_state_change("pause", "Pause a program: no earning or spending in it until it is resumed")
+_state_change("resume", "Resume a paused program")
+_state_change("end", "End a program for good (balances and history stay)")
 
 
 @router.post(

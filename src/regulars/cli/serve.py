@@ -29,7 +29,7 @@ def serve(
     import uvicorn
 
     wired()  # migrate once, before the workers start
-    console.print(f"regulars API on http://{host}:{port}  (docs: /docs)")
+    console.print(f"regulars API on http://{host}:{port}  (docs: /docs, staff console: /console)")
     uvicorn.run(
         "regulars.api.asgi:api",
         host=host,

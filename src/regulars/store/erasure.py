@@ -13,7 +13,10 @@ Table by table (``store/tables.py``; a new table with personal data belongs here
 - ``members``: name, email, phone (and their lookup keys), card number, birth date, region,
   signup date, acquisition channel cleared; ``external_id`` pseudonymised; ``erased_at`` set.
 - ``member_consents``, ``member_scores``, ``survey_invitations``, ``loyalty_referrals``
-  (either side): deleted.
+  (either side), ``member_name_grams`` (the bigrams of the name): deleted.
+- ``audit_log``: the entries about the member keep who did what and when; their target
+  becomes the pseudonym, the free text in their before/after (a reason, a note) becomes
+  :data:`ERASED`, and what else names the member is redacted like the outbox's.
 - ``survey_answers``: free-text-only rows deleted, the text of the others cleared, the
   member unlinked (the scores stay, anonymous, for the statistics).
 - ``feedback_cases``: reason cleared, member unlinked; their ``feedback_case_notes`` text
@@ -47,6 +50,7 @@ from sqlalchemy import Connection, Table, delete, or_, select, update
 
 from regulars.store.dialect import upsert_insert
 from regulars.store.tables import (
+    audit_log,
     deliveries,
     erased_member_ids,
     feedback_case_notes,
@@ -57,6 +61,7 @@ from regulars.store.tables import (
     loyalty_referrals,
     loyalty_rewards,
     member_consents,
+    member_name_grams,
     member_scores,
     members,
     outbox,
@@ -82,6 +87,8 @@ ERASED_OR_PSEUDONYMISED = frozenset(
         "loyalty_rewards",
         "loyalty_referrals",
         "idempotency_keys",
+        "member_name_grams",
+        "audit_log",
     }
 )
 KEPT_FOR_THE_BOOKS = frozenset(
@@ -91,6 +98,7 @@ KEPT_FOR_THE_BOOKS = frozenset(
 NOTHING_PERSONAL = frozenset(
     {"stores", "departments", "employees", "categories", "products", "api_keys", "surveys"}
     | {"loyalty_programs", "loyalty_program_versions", "erased_member_ids", "webhook_endpoints"}
+    | {"staff_users", "staff_sessions", "staff_sign_ins"}
 )
 PSEUDONYM_PREFIX = "erased-"
 _SENT_PAYLOAD = json.dumps({"erased": True})
@@ -201,7 +209,7 @@ def erase_member(connection: Connection, member_id: int, now: datetime) -> str |
             updated_at=now,
         )
     )
-    for table in (member_consents, member_scores, survey_invitations):
+    for table in (member_consents, member_scores, survey_invitations, member_name_grams):
         connection.execute(delete(table).where(table.c.member_id == member_id))
     connection.execute(
         delete(loyalty_referrals).where(
@@ -223,7 +231,50 @@ def erase_member(connection: Connection, member_id: int, now: datetime) -> str |
         .values(state="revoked")
     )
     _redact_column(connection, idempotency_keys, "response_body", exact, inside, by_key=True)
+    _erase_audit(connection, member_id, pseudonym, exact, inside)
     return pseudonym
+
+
+def _erase_audit(
+    connection: Connection, member_id: int, pseudonym: str, exact: dict[str, str], inside: list[str]
+) -> None:
+    """The audit of what staff did to the member stays (who, what, when), about the
+    pseudonym; what it recorded of the member is redacted."""
+    connection.execute(
+        update(audit_log)
+        .where(audit_log.c.member_id == member_id, audit_log.c.target_kind == "member")
+        .values(target=pseudonym)
+    )
+    rows = connection.execute(
+        select(audit_log.c.id, audit_log.c.before_json, audit_log.c.after_json).where(
+            audit_log.c.member_id == member_id
+        )
+    ).all()
+    for entry, before, after in rows:  # free text staff wrote about the member goes whole
+        connection.execute(
+            update(audit_log)
+            .where(audit_log.c.id == entry)
+            .values(before_json=_without_free_text(before), after_json=_without_free_text(after))
+        )
+    for column in ("target", "before_json", "after_json"):
+        _redact_column(connection, audit_log, column, exact, inside)
+
+
+AUDIT_FREE_TEXT = frozenset({"reason", "note", "text", "name"})
+"""Keys of an audit entry's before/after whose values are what staff wrote (a reason, a
+note) or the member's name: replaced by :data:`ERASED` when the member is erased."""
+
+
+def _without_free_text(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return ERASED
+    if isinstance(value, dict):
+        value = {k: ERASED if k in AUDIT_FREE_TEXT and v else v for k, v in value.items()}
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _accounts(member_id: int) -> Any:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
 
 from regulars.domain.members import email_key, phone_key
 from regulars.domain.times import as_utc
-from regulars.store import erasure
+from regulars.store import erasure, member_names
 from regulars.store.bulk import ids_by_key
 from regulars.store.dialect import upsert_insert
 from regulars.store.reads.member_export import holdings
@@ -73,6 +73,10 @@ def upsert(
                 for r in changed
             ],
         )
+    renamed = [r for r in changed if r["name"] != stored[r["external_id"]][0]]
+    member_names.index_names(
+        connection, [(r["external_id"], r["name"]) for r in (*new, *renamed) if r["external_id"]]
+    )
     return len(new), len(changed)
 
 

@@ -405,6 +405,8 @@ loyalty_programs = Table(
     Column("issued", BigInteger, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # paused (active false) or ended for good (ended_at set; issue 15, migration 0011)
+    Column("ended_at", DateTime(timezone=True)),
     CheckConstraint("kind in ('points', 'discount', 'stamps')", name="kind"),
     CheckConstraint("budget is null or issued <= budget", name="within_budget"),
 )
@@ -559,4 +561,92 @@ member_scores = Table(
     Column("expected_loss_at", DateTime(timezone=True)),
     UniqueConstraint("member_id", name="uq_member_scores_member"),
     Index("ix_member_scores_value_at_risk", "value_at_risk"),
+)
+
+
+# --- Staff console (issue 15): staff users, their sessions and sign-ins, the audit log, -----
+# and the name bigrams members are found by. A staff user's scope is a store code (None: every
+# store) and optionally a department code. A session keeps only the SHA-256 of its cookie's
+# token. ``audit_log`` is one row per staff (or API key) action that changed data, with the
+# state before and after as JSON; ``member_id`` ties an entry to the member it concerned, so
+# that erasure finds it.
+
+staff_users = Table(
+    "staff_users",
+    metadata,
+    _id(),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200)),
+    Column("role", String(20), nullable=False),
+    Column("store", String(64)),
+    Column("department", String(64)),
+    Column("language", String(8), nullable=False, server_default="ko"),
+    Column("password_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("last_sign_in_at", DateTime(timezone=True)),
+    CheckConstraint("role in ('owner', 'manager', 'staff', 'analyst')", name="role"),
+    CheckConstraint("language in ('ko', 'en')", name="language"),
+)
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    _id(),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("staff_id", Id, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("address", String(64)),
+    Index("ix_staff_sessions_staff_id", "staff_id"),
+)
+
+staff_sign_ins = Table(
+    "staff_sign_ins",
+    metadata,
+    _id(),
+    Column("email", String(320), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Index("ix_staff_sign_ins_email_at", "email", "at"),
+    Index("ix_staff_sign_ins_address_at", "address", "at"),
+    Index("ix_staff_sign_ins_at", "at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    _id(),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor_kind", String(20), nullable=False),
+    Column("actor_id", BigInteger),
+    Column("actor", String(320), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target_kind", String(40), nullable=False),
+    Column("target", String(200)),
+    Column("member_id", Id, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("store", String(64)),
+    Column("before_json", Text),
+    Column("after_json", Text),
+    CheckConstraint("actor_kind in ('staff', 'api_key', 'cli')", name="actor_kind"),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_member_id", "member_id"),
+)
+
+member_name_grams = Table(
+    "member_name_grams",
+    metadata,
+    Column("gram", String(8), primary_key=True),
+    Column(
+        "member_id",
+        Id,
+        ForeignKey("members.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Index("ix_member_name_grams_member_id", "member_id"),
 )

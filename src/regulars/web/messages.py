@@ -19,18 +19,19 @@ DEFAULT_LANGUAGE = "ko"
 
 
 @cache
-def catalogue(language: str) -> dict[str, str]:
-    """The messages of ``language`` (a file ``locales/<language>.yaml``)."""
-    loaded: dict[str, Any] = yaml.safe_load((LOCALES / f"{language}.yaml").read_text("utf-8"))
+def catalogue(language: str, locales: Path = LOCALES) -> dict[str, str]:
+    """The messages of ``language`` (a file ``<locales>/<language>.yaml``; the answer page's
+    by default, the console's in ``console/locales``)."""
+    loaded: dict[str, Any] = yaml.safe_load((locales / f"{language}.yaml").read_text("utf-8"))
     return {str(k): str(v) for k, v in loaded.items()}
 
 
 class Messages:
     """The messages of one language, callable as ``t("key", name=value)``."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, locales: Path = LOCALES) -> None:
         self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
-        self._texts = catalogue(self.language)
+        self._texts = catalogue(self.language, locales)
 
     def __call__(self, key: str, **values: Any) -> str:
         text = self._texts.get(key)

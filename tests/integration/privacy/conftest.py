@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 
 from regulars.api import create_api
 from regulars.bootstrap import App
-from regulars.services import api_keys
+from regulars.services import api_keys, audit
+from regulars.services.audit import Actor
 from regulars.store import scores as score_store
 
 EXTERNAL_ID = "CARD-8143-7558"
@@ -174,5 +175,14 @@ def business(app: App) -> Iterator[Business]:
                     (ids["FRIEND-1"], now, "bgnbd", 1, 1, 30, 0.8, 1.0, 365, 20000, 4000, None),
                 ],
             )
+            actor = Actor("staff", None, "manager@coffee.example")
+            for action, before, after in (
+                ("points.adjust", {"balance": 100}, {"balance": 200, "reason": REASON}),
+                ("consent.change", {"sms": True}, {"sms": False, "note": f"{NAME} called"}),
+            ):
+                audit.record(
+                    uow, actor, action, "member", EXTERNAL_ID, now,
+                    member_id=ids[EXTERNAL_ID], before=before, after=after,
+                )  # fmt: skip
             uow.commit()
         yield Business(app, client, pos, admin, voucher["code"])

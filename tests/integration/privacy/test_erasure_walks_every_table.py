@@ -10,11 +10,14 @@ from typing import Any
 from sqlalchemy import Date, String, Text, func, select
 from tests.integration.privacy.conftest import BIRTH, EXTERNAL_ID, MARKERS, Business
 
+from regulars.domain.member_names import name_grams
 from regulars.store import erasure
 from regulars.store.tables import (
+    audit_log,
     ledger_entries,
     ledger_transactions,
     loyalty_accounts,
+    member_name_grams,
     metadata,
     points_lots,
     purchase_lines,
@@ -81,8 +84,13 @@ def test_erasure_leaves_nothing_of_the_member_in_any_table(business: Business) -
         "ledger_transactions.reason",
         "ledger_transactions.detail",
         "idempotency_keys.response_body",
+        "audit_log.target",
+        "audit_log.after_json",
     ):
         assert where in everywhere, (where, before)
+    with business.app.engine.connect() as connection:
+        grams = connection.execute(select(func.count()).select_from(member_name_grams))
+        assert grams.scalar_one() > 0  # the name is indexed for search
     kept = books(business)
 
     erased = business.client.delete(f"/v1/members/{EXTERNAL_ID}", headers=business.admin)
@@ -90,6 +98,11 @@ def test_erasure_leaves_nothing_of_the_member_in_any_table(business: Business) -
 
     assert traces(business) == {}
     assert books(business) == kept
+    with business.app.engine.connect() as connection:
+        left = connection.execute(select(member_name_grams.c.gram)).scalars().all()
+        actions = connection.execute(select(audit_log.c.action)).scalars().all()
+    assert set(left) == set(name_grams("Friend"))  # only the other member's name is found
+    assert actions == ["points.adjust", "consent.change"]  # who did what stays, about no one
     # Erasing is not deleting the other members' data.
     friend = business.client.get("/v1/members/FRIEND-1", headers=business.pos).json()
     assert friend["name"] == "Friend"

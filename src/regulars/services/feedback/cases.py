@@ -173,8 +173,10 @@ def list_cases(
     overdue_at: datetime | None = None,
     after: int = 0,
     limit: int = 100,
+    owner: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Cases, oldest first; ``overdue_at`` keeps those due before it and still open."""
+    """Cases, oldest first; ``overdue_at`` keeps those due before it and still open;
+    ``owner`` keeps one owner's (``""``: the unassigned)."""
     wanted = [CaseStatus(s).value for s in status]
     if overdue_at is not None and not wanted:
         wanted = [CaseStatus.OPEN.value, CaseStatus.IN_PROGRESS.value]
@@ -186,6 +188,7 @@ def list_cases(
         overdue_at=overdue_at,
         after_id=after,
         limit=limit,
+        owner=owner,
     )
     return [_case_dict(r) for r in rows]
 

@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from regulars.domain.loyalty.programs import Program, ProgramError, ProgramKind, parse_program
-from regulars.services.errors import Invalid, NotFound
+from regulars.domain.times import as_utc, wire
+from regulars.services import audit
+from regulars.services.errors import Conflict, Invalid, NotFound
 from regulars.store.loyalty import programs as program_store
 from regulars.store.unit_of_work import UnitOfWork
 
@@ -37,6 +39,12 @@ def install_program(
             str(error), [{"field": error.field, "value": error.value, "reason": error.reason}]
         ) from None
     text = json.dumps(definition, sort_keys=True, ensure_ascii=False, default=str)
+    stored = program_store.program(uow.connection, program.code)
+    if stored is not None and stored["ended_at"] is not None:
+        raise Conflict(
+            f"program {program.code!r} was ended; a program that ends does not come back "
+            "(install it under a new code)"
+        )
     program_id, version, changed = program_store.save_program(
         uow.connection,
         program.code,
@@ -65,15 +73,86 @@ def list_programs(uow: UnitOfWork, active_only: bool = False) -> list[dict[str, 
             "active": r["active"],
             "budget": r["budget"],
             "issued": r["issued"],
+            "state": state_of(r),
+            "ended_at": as_utc(r["ended_at"]),
             "definition": json.loads(r["definition"]),
         }
         for r in program_store.programs(uow.connection, active_only=active_only)
     ]
 
 
-def deactivate(uow: UnitOfWork, code: str) -> None:
-    if not program_store.set_active(uow.connection, code, False, datetime.now(UTC)):
+ACTIVE, PAUSED, ENDED = "active", "paused", "ended"
+
+
+def state_of(row: Any) -> str:
+    """``active`` (earning and spending), ``paused`` (neither, until resumed) or ``ended``
+    (for good: it cannot be resumed or installed again)."""
+    if row["ended_at"] is not None:
+        return ENDED
+    return ACTIVE if row["active"] else PAUSED
+
+
+def get_program(uow: UnitOfWork, code: str) -> dict[str, Any]:
+    """A program with its state and every version of its definition (newest first)."""
+    row = program_store.program(uow.connection, code)
+    if row is None:
         raise NotFound(f"no program with code {code!r}")
+    return {
+        "code": row["code"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "version": row["version"],
+        "state": state_of(row),
+        "budget": row["budget"],
+        "issued": row["issued"],
+        "created_at": wire(row["created_at"]),
+        "updated_at": wire(row["updated_at"]),
+        "ended_at": wire(row["ended_at"]),
+        "definition": json.loads(row["definition"]),
+        "versions": [
+            {
+                "version": v["version"],
+                "created_at": wire(v["created_at"]),
+                "definition": json.loads(v["definition"]),
+            }
+            for v in program_store.versions(uow.connection, int(row["id"]))
+        ],
+    }
+
+
+MOVES = {"pause": (ACTIVE,), "resume": (PAUSED,), "end": (ACTIVE, PAUSED)}
+
+
+def change_state(
+    uow: UnitOfWork, code: str, move: str, now: datetime, actor: audit.Actor
+) -> dict[str, Any]:
+    """``pause`` a program (members neither earn nor spend in it until it is resumed),
+    ``resume`` it, or ``end`` it for good. Balances, lots and vouchers stay as they are.
+    Audited; a move the program's state does not allow is a :class:`Conflict`."""
+    if move not in MOVES:
+        raise Invalid(f"move must be pause, resume or end, not {move!r}")
+    row = program_store.program(uow.connection, code)
+    if row is None:
+        raise NotFound(f"no program with code {code!r}")
+    before = state_of(row)
+    if before not in MOVES[move]:
+        raise Conflict(f"program {code!r} is {before}: it cannot {move}")
+    ended_at = now if move == "end" else None
+    program_store.set_state(
+        uow.connection, code, active=move == "resume", ended_at=ended_at, now=now
+    )
+    after = {"pause": PAUSED, "resume": ACTIVE, "end": ENDED}[move]
+    audit.record(
+        uow,
+        actor,
+        f"program.{move}",
+        "program",
+        code,
+        now,
+        before={"state": before},
+        after={"state": after},
+    )
+    return {"code": code, "state": after, "ended_at": wire(ended_at)}
 
 
 def running(uow: UnitOfWork, kind: ProgramKind | None = None) -> list[RunningProgram]:

@@ -84,8 +84,14 @@ def cases(
     overdue_at: datetime | None = None,
     limit: int = 100,
     after_id: int = 0,
+    owner: str | None = None,
 ) -> list[RowMapping]:
+    """Cases in id order; ``owner`` "" keeps the unassigned ones."""
     query = _case_query().where(feedback_cases.c.id > after_id)
+    if owner == "":
+        query = query.where(feedback_cases.c.owner.is_(None))
+    elif owner is not None:
+        query = query.where(feedback_cases.c.owner == owner)
     if statuses:
         query = query.where(feedback_cases.c.status.in_(list(statuses)))
     if store is not None:

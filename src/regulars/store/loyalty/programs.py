@@ -106,3 +106,33 @@ def take_budget(connection: Connection, program_id: int, points: int) -> int:
             .values(issued=loyalty_programs.c.issued + granted)
         )
     return granted
+
+
+def program(connection: Connection, code: str) -> RowMapping | None:
+    return (
+        connection.execute(select(loyalty_programs).where(loyalty_programs.c.code == code))
+        .mappings()
+        .first()
+    )
+
+
+def set_state(
+    connection: Connection, code: str, *, active: bool, ended_at: datetime | None, now: datetime
+) -> int:
+    """Pause, resume or end a program (``ended_at`` set: ended for good)."""
+    return connection.execute(
+        update(loyalty_programs)
+        .where(loyalty_programs.c.code == code)
+        .values(active=active, ended_at=ended_at, updated_at=now)
+    ).rowcount
+
+
+def versions(connection: Connection, program_id: int) -> list[RowMapping]:
+    """Every version of a program's definition, newest first."""
+    return list(
+        connection.execute(
+            select(loyalty_program_versions)
+            .where(loyalty_program_versions.c.program_id == program_id)
+            .order_by(loyalty_program_versions.c.version.desc())
+        ).mappings()
+    )
