@@ -225,3 +225,18 @@ def test_an_empty_store_says_to_import_data_first(app: App, tmp_path: Path) -> N
         data = json.loads(paths["json"].read_text("utf-8"))
         assert data["meta"]["buyers"] == 0
         assert data["loyalty"]["programs"] == []
+
+
+def test_a_sections_table_reads_as_records_for_another_page(store: tuple[App, Briefing]) -> None:
+    """The console renders the same views: a table's rows as records keyed by field."""
+    _, found = store
+    section = found.section("nps_by_store")
+    assert section is not None
+    assert section.table is not None
+    records = {r["store"]: r for r in section.table.records()}
+    assert set(records) == set(STORES.values())
+    gangnam = records["강남역점"]
+    assert gangnam["n"] == 60  # JSON keeps the analytics field names
+    low, high = gangnam["interval"]
+    assert low < gangnam["nps"] < high
+    assert isinstance(gangnam["differs_from_rest"], str)  # a catalogue word: "yes" / "no"

@@ -13,8 +13,10 @@ Each view is plain data, computed once from the store, worded and typed but not 
 - :mod:`.cases` — detractors' follow-up cases, open and overdue, per store;
 - :mod:`.sections` — the analytics report's sections as tables, names instead of codes.
 
-:func:`.build.briefing` computes them all; :class:`.formatting.Formatter` writes any value
-(₩ without decimals, percentages, days in the business's time zone, intervals) in Korean or
-English from the catalogues; :mod:`.page` renders the self-contained report page and
-:mod:`.document` the JSON; :func:`.files.write_briefing` writes both.
+:func:`.build.briefing` computes them all (:func:`.today.today`, the few that need no
+analytics report, for a glance at the period ending today); :class:`.formatting.Formatter`
+writes any value (₩ without decimals, percentages, days in the business's time zone,
+intervals) in Korean or English from the catalogues; :mod:`.page` renders the
+self-contained report page and :mod:`.document` the JSON; :func:`.files.write_briefing`
+writes both.
 """

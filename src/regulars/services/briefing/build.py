@@ -102,7 +102,12 @@ def compose(
     sales (:func:`~regulars.store.reads.purchase_windows.sales_in_windows`), the member
     summary, and the views read from the store (None where the source has none)."""
     named: Mapping[str, Mapping[str, str]] = names or {}
-    moved = movements(answers, sales, summary, previous, current)
+    first_sales = (
+        summary.set_index("member_id")["first_purchase"]
+        if not summary.empty
+        else pd.Series(dtype="datetime64[ns, UTC]")
+    )
+    moved = movements(answers, sales, first_sales, previous, current)
     return Briefing(
         as_of=as_of,
         generated_at=now,

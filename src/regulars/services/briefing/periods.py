@@ -111,16 +111,9 @@ def nps_movement(answers: pd.DataFrame, previous: Period, current: Period) -> Np
     return NpsMovement(before, after, change)
 
 
-def movements(
-    answers: pd.DataFrame,
-    sales: pd.DataFrame,
-    summary: pd.DataFrame,
-    previous: Period,
-    current: Period,
-) -> Movements:
-    """The three changes from the answers, the period sales of
-    :func:`regulars.store.reads.purchase_windows.sales_in_windows` and the member summary
-    (whose ``first_purchase`` says who had bought before a period)."""
+def check_change(sales: pd.DataFrame) -> Change:
+    """The average check of each period and its test, from the period sales of
+    :func:`regulars.store.reads.purchase_windows.sales_in_windows`."""
     checks = []
     for flag in (0, 1):
         part = sales[sales["current"] == flag]
@@ -131,13 +124,22 @@ def movements(
                 float(part["amount_squared"].sum()),
             )
         )
-    average_check = mean_change(*checks[0], *checks[1])
+    return mean_change(*checks[0], *checks[1])
 
-    first = (
-        summary.set_index("member_id")["first_purchase"]
-        if not summary.empty
-        else pd.Series(dtype="datetime64[ns, UTC]")
-    )
+
+def movements(
+    answers: pd.DataFrame,
+    sales: pd.DataFrame,
+    first_sales: pd.Series,
+    previous: Period,
+    current: Period,
+) -> Movements:
+    """The three changes from the answers, the period sales of
+    :func:`regulars.store.reads.purchase_windows.sales_in_windows` and each buyer's first
+    sale (a UTC time by member id: the member summary's ``first_purchase``, or
+    :func:`~regulars.store.reads.purchase_windows.first_sales`): a buyer of a period who
+    had bought before it began is *returning*."""
+    first = pd.to_datetime(first_sales, utc=True)
     counts = []
     for flag, period in ((0, previous), (1, current)):
         buyers = sales.loc[
@@ -151,7 +153,7 @@ def movements(
         previous,
         current,
         nps_movement(answers, previous, current),
-        average_check,
+        check_change(sales),
         returning,
         (counts[0][0], counts[1][0]),
     )

@@ -10,13 +10,17 @@ how a moment is written differs.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import Connection, func, select
 
 from regulars.domain.times import as_utc
+from regulars.store.bulk import among
 from regulars.store.reads.analytics import run_query
+from regulars.store.tables import members, purchases
 
 WINDOWS_SQL = """
 SELECT CASE WHEN m.erased_at IS NULL THEN m.external_id END AS member_id,
@@ -60,3 +64,21 @@ def sales_in_windows(
         frame[column] = pd.to_numeric(frame[column]).astype("int64")
     frame["amount_squared"] = pd.to_numeric(frame["amount_squared"]).astype("float64")
     return frame
+
+
+def first_sales(connection: Connection, external_ids: Iterable[str]) -> pd.Series:
+    """Each of these members' first sale (UTC), by the business's member id: the member
+    summary's ``first_purchase`` for a few members, read by the purchases' member index."""
+    wanted = sorted(set(external_ids))
+    if not wanted:
+        return pd.Series(dtype="datetime64[ns, UTC]")
+    p = purchases.c
+    rows = connection.execute(
+        select(members.c.external_id, func.min(p.occurred_at))
+        .join(members, members.c.id == p.member_id)
+        .where(among(connection, members.c.external_id, wanted), p.kind == "sale")
+        .group_by(members.c.external_id)
+    ).all()
+    return pd.Series(
+        [as_utc(at) for _, at in rows], index=[m for m, _ in rows], dtype="datetime64[ns, UTC]"
+    )
