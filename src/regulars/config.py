@@ -40,6 +40,9 @@ class Settings:
     business_contact: str = ""
     alert_email: str | None = None
     alert_language: str = "ko"
+    report_language: str = "ko"
+    """The loyalty report's language (``REGULARS_REPORT_LANGUAGE``; default the staff's,
+    ``REGULARS_ALERT_LANGUAGE``)."""
     retention_free_text_days: int | None = None
     """Answers' free text and case reasons and notes older than this are removed (None: kept)."""
     retention_delivery_days: int | None = None
@@ -88,6 +91,9 @@ class Settings:
             business_contact=env.get("REGULARS_BUSINESS_CONTACT") or "",
             alert_email=env.get("REGULARS_ALERT_EMAIL") or None,
             alert_language=env.get("REGULARS_ALERT_LANGUAGE") or "ko",
+            report_language=env.get("REGULARS_REPORT_LANGUAGE")
+            or env.get("REGULARS_ALERT_LANGUAGE")
+            or "ko",
             retention_free_text_days=_days(env, "REGULARS_RETENTION_FREE_TEXT_DAYS"),
             retention_delivery_days=_days(env, "REGULARS_RETENTION_DELIVERY_DAYS"),
             amqp_url=env.get("REGULARS_AMQP_URL") or None,

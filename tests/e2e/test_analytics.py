@@ -99,3 +99,27 @@ def test_api_serves_the_analytics_to_analysts_only(
     invalid = client.get("/v1/analytics/nps?by=nothing", headers=analyst)
     assert invalid.status_code == 422
     assert invalid.json()["error"]["message"].startswith("by must be one of")
+
+
+def test_api_report_carries_the_briefing_in_the_language_asked(
+    loaded: App, client: TestClient, analyst: dict[str, str]
+) -> None:
+    english = client.get("/v1/analytics/report?language=en&period_days=90", headers=analyst)
+    assert english.status_code == 200, english.text
+    body = english.json()
+    assert body["language"] == "en"
+    assert body["period"]["current"]["days"] == 90
+    assert {"moved", "fix_first", "save", "cases", "program"} <= set(body["summary"])
+    first = body["summary"]["moved"][0]
+    assert first["key"].startswith("summary.nps.")
+    assert first["text"].startswith("NPS")
+    assert body["summary"]["fix_first"][0]["key"] == "summary.fix.first"
+    assert body["cases"]["open"] > 0
+    assert body["at_risk"] is None
+    korean = client.get("/v1/analytics/report", headers=analyst).json()
+    assert korean["language"] == "ko"  # REGULARS_REPORT_LANGUAGE unset, alerts in Korean
+    assert any("가" <= c <= "힣" for c in korean["summary"]["moved"][0]["text"])
+    for query in ("language=fr", "period_days=0", "as_of=0001-01-01"):
+        refused = client.get(f"/v1/analytics/report?{query}", headers=analyst)
+        assert refused.status_code == 422, (query, refused.text)
+        assert refused.json()["error"]["code"] == "invalid"

@@ -233,12 +233,24 @@ def test_a_date_that_is_not_one_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_a_report_of_an_empty_store_says_to_import_first(store_url: str, tmp_path: Path) -> None:
-    result = regulars(store_url, "report", "--out", "out", cwd=tmp_path)
+    """It fails (nothing to report), and the page it leaves says how to import data."""
+    result = regulars(store_url, "report", "--out", "out", "--language", "en", cwd=tmp_path)
     assert result.returncode == EXIT_FAILURE
     _no_traceback(result)
     assert "the store holds no purchases or answers yet — import data first" in result.stderr
     assert "NPS" not in result.stdout
-    assert not (tmp_path / "out").exists()
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Import data first" in page
+    assert "regulars import purchases" in page
+    assert "Plotly" not in page
+
+
+def test_a_report_in_a_language_it_does_not_speak_is_a_usage_error(tmp_path: Path) -> None:
+    result = regulars(f"sqlite:///{tmp_path}/x.db", "report", "--language", "fr", cwd=tmp_path)
+    assert result.returncode == EXIT_USAGE
+    _no_traceback(result)
+    assert "must be one of ko, en, not 'fr'" in result.stderr
+    assert not (tmp_path / "x.db").exists()
 
 
 def test_a_file_that_cannot_be_read_creates_no_store_and_shows_no_progress(

@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
-from regulars.analytics.report import write_report
 from regulars.bootstrap import App
 from regulars.demo.business import DRIVERS, DemoBusiness, generate
 from regulars.services import analytics as analytics_service
+from regulars.services.briefing.build import briefing
+from regulars.services.briefing.files import write_briefing
+from regulars.services.briefing.formatting import Formatter
 from regulars.services.feedback import surveys
 from regulars.services.imports.answers import import_answers_frame
 from regulars.services.imports.files import import_file
@@ -122,7 +124,10 @@ def test_report_from_the_store_matches_independent_figures(
     themes = sections["themes"]
     assert len(themes) > 0
 
-    paths = write_report(sections, tmp_path / "report")
+    with app.unit_of_work() as uow:
+        found = briefing(uow, NOW, timezone="Asia/Seoul")
+    assert found.report["nps"] == sections["nps"]
+    paths = write_briefing(found, Formatter("en"), tmp_path / "report")
     html = paths["html"].read_text(encoding="utf-8")
     # plotly.js is inlined from the installed package; nothing else is fetched (its one
     # built-in URL is the default for geographic maps, which the report does not draw).

@@ -1,20 +1,16 @@
-"""The loyalty report: every figure of the analytics, as data and as a self-contained page.
+"""The loyalty report: every figure of the analytics, as data.
 
 :func:`compute_report` turns the inputs (members, member summary, member months, answers)
-into named sections — each a data frame or a small dict. :func:`write_report` writes them
-as ``report.json`` and as ``report.html``: one file with interactive plotly charts whose
-JavaScript is inlined from the installed plotly package (no CDN: it opens offline) and the
-tables beside them.
+into named sections — each a data frame or a small dict; :func:`report_json` makes them
+JSON-ready. The page and the owner's briefing built on these sections are
+:mod:`regulars.services.briefing` (``report.html``, ``report.json``).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -188,17 +184,3 @@ def report_json(report: dict[str, Section]) -> dict[str, Any]:
         else:
             data[name] = _plain(section)
     return data
-
-
-def write_report(report: dict[str, Section], out_dir: Path) -> dict[str, Path]:
-    """Write ``report.json`` and the self-contained ``report.html`` into ``out_dir``."""
-    from regulars.analytics.report_page import render_page
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    json_path = out_dir / "report.json"
-    data = report_json(report)
-    json_path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    html_path = out_dir / "report.html"
-    template = resources.files("regulars.analytics").joinpath("templates/report.html.j2")
-    html_path.write_text(render_page(report, template.read_text("utf-8")), encoding="utf-8")
-    return {"json": json_path, "html": html_path}

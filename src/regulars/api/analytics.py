@@ -7,7 +7,7 @@ process (:mod:`regulars.api.report_pool`), so the serving worker stays free to a
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
@@ -28,15 +28,37 @@ Benchmark = Annotated[
 MinAnswers = Annotated[int, Query(ge=1, le=10**9)]
 
 
-@router.get("/report", summary="Every figure of the loyalty report, as JSON")
+@router.get(
+    "/report",
+    summary="Every figure of the loyalty report, and the briefing's summary, as JSON",
+    description="The analytics sections, plus the briefing: `summary` (sentences with their "
+    "values and text in `language`), `movements` (this period against the one before, each "
+    "change with its test), `loyalty` (per program, from the ledger), `at_risk` and `cases`.",
+)
 async def get_report(
     app: Regulars,
     _: Analyst,
     benchmark: Benchmark = None,
     min_answers: MinAnswers = 30,
     as_of: date | None = None,
+    language: Annotated[
+        Literal["ko", "en"] | None,
+        Query(description="The summary's language (default REGULARS_REPORT_LANGUAGE)"),
+    ] = None,
+    period_days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> dict[str, Any]:
-    return await run_apart(app.settings, "report", as_of, benchmark, min_answers)  # type: ignore[no-any-return]
+    settings = app.settings
+    return await run_apart(  # type: ignore[no-any-return]
+        settings,
+        "report",
+        as_of,
+        benchmark,
+        min_answers,
+        language=language or settings.report_language,
+        period_days=period_days,
+        timezone=settings.timezone,
+        currency=settings.currency,
+    )
 
 
 @router.get("/nps", summary="NPS with margin and interval; a breakdown or a trend on request")

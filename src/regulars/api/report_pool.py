@@ -37,12 +37,32 @@ POOL_SIZE = int(os.environ.get("REGULARS_REPORT_PROCESSES", "1") or 1)
 """How many report processes each serving worker keeps (``REGULARS_REPORT_PROCESSES``)."""
 
 
-def _report(uow: UnitOfWork, as_of: date | None, benchmark: float | None, min_answers: int) -> Any:
-    from regulars.analytics.report import ReportOptions, report_json
-    from regulars.services import analytics
+def _report(
+    uow: UnitOfWork,
+    as_of: date | None,
+    benchmark: float | None,
+    min_answers: int,
+    *,
+    language: str,
+    period_days: int = 30,
+    timezone: str = "Asia/Seoul",
+    currency: str = "KRW",
+) -> Any:
+    from regulars.analytics.report import ReportOptions
+    from regulars.services.briefing.build import BriefingOptions, briefing
+    from regulars.services.briefing.document import briefing_json
+    from regulars.services.briefing.formatting import Formatter
+    from regulars.services.errors import Invalid
 
-    options = ReportOptions(benchmark=benchmark, min_answers=min_answers)
-    return report_json(analytics.report(uow, as_of, options))
+    options = BriefingOptions(
+        ReportOptions(benchmark=benchmark, min_answers=min_answers), period_days
+    )
+    found = briefing(uow, datetime.now(UTC), timezone=timezone, as_of=as_of, options=options)
+    try:
+        formatter = Formatter(language, timezone, currency)
+    except ValueError as error:  # REGULARS_REPORT_LANGUAGE set to a language we do not speak
+        raise Invalid(str(error)) from None
+    return briefing_json(found, formatter)
 
 
 def _compute_scores(uow: UnitOfWork, timezone: str, **options: Any) -> Any:

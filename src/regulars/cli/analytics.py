@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from regulars.cli.root import EXIT_FAILURE, console, fail, iso_date, wired
+from regulars.cli.root import EXIT_FAILURE, EXIT_USAGE, console, fail, iso_date, wired
 
 BenchmarkOpt = Annotated[
     float | None,
@@ -35,7 +35,7 @@ def report(
     ),
     benchmark: BenchmarkOpt = None,
     min_answers: Annotated[
-        int, typer.Option(help="Answers an employee needs to be ranked on the leaderboard")
+        int, typer.Option(min=1, help="Answers an employee needs to be ranked on the leaderboard")
     ] = 30,
     as_of: Annotated[
         date | None,
@@ -43,30 +43,65 @@ def report(
             parser=iso_date, help="Date the report is as of (default: the latest purchase)"
         ),
     ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            help="ko or en (default: REGULARS_REPORT_LANGUAGE, else REGULARS_ALERT_LANGUAGE, "
+            "else ko)"
+        ),
+    ] = None,
+    period_days: Annotated[
+        int,
+        typer.Option(
+            min=1, max=366, help="Days of the period the summary compares with the one before"
+        ),
+    ] = 30,
+    at_risk: Annotated[
+        int, typer.Option(min=1, max=1000, help="Members each list of members to call names")
+    ] = 20,
 ) -> None:
-    """Write the loyalty report: a self-contained HTML page (works offline) and its JSON."""
-    from regulars.analytics.report import ReportOptions, write_report
-    from regulars.services import analytics as analytics_service
+    """Write the loyalty briefing: a self-contained HTML page (works offline) and its JSON."""
+    from datetime import UTC, datetime
+
+    from regulars.analytics.report import ReportOptions
+    from regulars.config import Settings
+    from regulars.services.briefing.build import BriefingOptions, briefing
+    from regulars.services.briefing.files import write_briefing
+    from regulars.services.briefing.formatting import Formatter
 
     started = time.monotonic()
-    options = ReportOptions(benchmark=benchmark, min_answers=min_answers)
-    with console.status("computing the loyalty report…"), wired().unit_of_work() as uow:
-        sections = analytics_service.report(uow, as_of, options)
-    meta = sections.get("meta") or {}
-    if not meta.get("buyers") and not meta.get("responses"):
+    settings = Settings.from_env()
+    try:
+        formatter = Formatter(
+            language or settings.report_language, settings.timezone, settings.currency
+        )
+    except ValueError as error:  # before the store is opened: a usage error leaves no trace
+        raise fail(str(error), EXIT_USAGE) from None
+    app = wired()
+    options = BriefingOptions(
+        ReportOptions(benchmark=benchmark, min_answers=min_answers), period_days, at_risk
+    )
+    with console.status("computing the loyalty report…"), app.unit_of_work() as uow:
+        found = briefing(
+            uow, datetime.now(UTC), timezone=app.settings.timezone, as_of=as_of, options=options
+        )
+    paths = write_briefing(found, formatter, out)
+    if found.empty:
         raise fail(
             "the store holds no purchases or answers yet — import data first "
-            "(regulars import members/purchases, regulars feedback import)",
+            "(regulars import members/purchases, regulars feedback import); "
+            f"{paths['html']} says how",
             EXIT_FAILURE,
         )
-    paths = write_report(sections, out)
-    headline = sections["nps"]
-    if isinstance(headline, dict) and headline.get("n"):
+    headline = found.report["nps"]
+    if headline.get("n"):
         console.print(
             f"NPS {headline['nps']:.1f} ± {headline['margin']:.1f} "
-            f"(95 %: {headline['low']:.1f} to {headline['high']:.1f}, n = {headline['n']:,}), "
-            f"{headline['band']}"
+            f"(95 %: {headline['low']:.1f} to {headline['high']:.1f}, "
+            f"n = {headline['n']:,}), {headline['band']}"
         )
+    for sentence in found.summary.moved:
+        console.print(formatter.say(sentence))
     console.print(
         f"wrote {paths['html']} and {paths['json']} in {time.monotonic() - started:.1f} s"
     )

@@ -105,20 +105,27 @@ def show_deliveries(app: App, business: DemoBusiness, mailbox: Path) -> None:
 
 
 def report(app: App, out: Path) -> dict[str, Path]:
-    """The loyalty report (HTML that works offline, and JSON), headline on the console."""
-    from regulars.analytics.report import ReportOptions, write_report
-    from regulars.services import analytics as analytics_service
+    """The loyalty briefing (HTML that works offline, and JSON), headline on the console."""
+    from datetime import UTC, datetime
 
+    from regulars.services.briefing.build import briefing
+    from regulars.services.briefing.files import write_briefing
+    from regulars.services.briefing.formatting import Formatter
+
+    settings = app.settings
     with console.status("computing the loyalty report…"), app.unit_of_work() as uow:
-        sections = analytics_service.report(uow, None, ReportOptions())
-    headline = sections["nps"]
-    if isinstance(headline, dict) and headline.get("n"):
+        found = briefing(uow, datetime.now(UTC), timezone=settings.timezone)
+    formatter = Formatter(settings.report_language, settings.timezone, settings.currency)
+    headline = found.report["nps"]
+    if headline.get("n"):
         console.print(
             f"NPS {headline['nps']:.1f} ± {headline['margin']:.1f} "
             f"(95 %: {headline['low']:.1f} to {headline['high']:.1f}, "
             f"n = {headline['n']:,}), {headline['band']}"
         )
-    return write_report(sections, out)
+    for sentence in found.summary.moved:
+        console.print(formatter.say(sentence))
+    return write_briefing(found, formatter, out)
 
 
 def write_files(business: DemoBusiness, out: Path) -> dict[str, Path]:
