@@ -65,6 +65,9 @@ class Settings:
     sms_sender: str = ""
     sms_auth_header: str = "Authorization"
     sms_auth_value: str = ""
+    # Campaigns (issue 14): the global marketing frequency cap per member.
+    campaign_cap_messages: int = 2
+    campaign_cap_days: int = 7
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -105,6 +108,8 @@ class Settings:
             sms_sender=env.get("REGULARS_SMS_FROM") or "",
             sms_auth_header=env.get("REGULARS_SMS_AUTH_HEADER") or "Authorization",
             sms_auth_value=env.get("REGULARS_SMS_AUTH_VALUE") or "",
+            campaign_cap_messages=_count(env, "REGULARS_CAMPAIGN_CAP_MESSAGES", 2),
+            campaign_cap_days=_count(env, "REGULARS_CAMPAIGN_CAP_DAYS", 7, low=1),
         )
 
 
@@ -119,6 +124,20 @@ def _days(env: dict[str, str], name: str) -> int | None:
         return None
     if not raw.isdigit() or int(raw) < 1:
         raise ValueError(f"{name} must be a whole number of days (1 or more), not {raw!r}")
+    return int(raw)
+
+
+def _count(env: dict[str, str], name: str, default: int, low: int = 0) -> int:
+    """A whole number from ``env[name]`` (unset or blank: ``default``).
+
+    >>> _count({"X": "3"}, "X", 2), _count({}, "X", 2)
+    (3, 2)
+    """
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < low:
+        raise ValueError(f"{name} must be a whole number (at least {low}), not {raw!r}")
     return int(raw)
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, String, Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 
 def is_postgres(connection: Connection) -> bool:
@@ -21,3 +23,21 @@ def upsert_insert(connection: Connection, table: Table) -> Any:
     ``.on_conflict_do_update()`` on the connection's dialect (PostgreSQL or SQLite)."""
     insert = postgresql.insert if is_postgres(connection) else sqlite.insert
     return insert(table)
+
+
+class month_day(FunctionElement[str]):  # noqa: N801 - used like a SQL function
+    """``'MM-DD'`` of a date column: ``to_char`` on PostgreSQL, ``strftime`` on SQLite
+    (which keeps dates as text); chosen when the statement is compiled."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(month_day, "postgresql")
+def _month_day_postgres(element: month_day, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'MM-DD')"
+
+
+@compiles(month_day)
+def _month_day_sqlite(element: month_day, compiler: Any, **kw: Any) -> str:
+    return f"strftime('%m-%d', {compiler.process(element.clauses, **kw)})"
