@@ -112,24 +112,25 @@ def has_run(connection: Connection, campaign_id: int, run_key: str) -> bool:
     )
 
 
-def draw_sql(seed: int, member_id: Any) -> Any:
-    """:func:`regulars.domain.engagement.campaigns.holdout_draw` in SQL: the same integer
-    arithmetic (every product stays below 2**63), xor written as ``(a | b) - (a & b)``."""
-
-    def xor_shift(x: Any) -> Any:
-        shifted = x.op(">>")(16)
-        return x.op("|")(shifted) - x.op("&")(shifted)
-
-    x = ((member_id % 2**31) * literal(2654435761, BigInteger) + seed) % M32
-    x = (xor_shift(x) * literal(0x45D9F3B, BigInteger)) % M32
-    x = (xor_shift(x) * literal(0x45D9F3B, BigInteger)) % M32
-    return xor_shift(x)
+def _xor_shift(x: Any) -> Any:
+    shifted = x.op(">>")(literal(16, Integer))
+    return x.op("|")(shifted) - x.op("&")(shifted)
 
 
-def arm_sql(seed: int, holdout_percent: int, member_id: Any) -> Any:
-    return case(
-        (draw_sql(seed, member_id) * 100 < holdout_percent * M32, "holdout"), else_="treated"
-    )
+def with_arms(query: Any, seed: int, holdout_percent: int) -> Any:
+    """``member_id`` and ``arm`` of the members of ``query``: the draw of
+    :func:`regulars.domain.engagement.campaigns.holdout_draw` computed by the database, one
+    layer of subquery per round (the same integers: every product stays below 2**63; xor
+    written as ``(a | b) - (a & b)``, which SQLite can say)."""
+    layer = query.subquery("audience")
+    x = ((layer.c.member_id % 2**31) * literal(2654435761, BigInteger) + seed) % M32
+    layer = select(layer.c.member_id, x.label("x")).subquery("draw0")
+    for n in (1, 2):
+        mixed = (_xor_shift(layer.c.x) * literal(0x45D9F3B, BigInteger)) % M32
+        layer = select(layer.c.member_id, mixed.label("x")).subquery(f"draw{n}")
+    draw = _xor_shift(layer.c.x)
+    arm = case((draw * 100 < holdout_percent * M32, "holdout"), else_="treated")
+    return select(layer.c.member_id, arm.label("arm"))
 
 
 def event_members(event: Event, context: Context, start: datetime) -> Any:
@@ -243,7 +244,6 @@ def candidates_query(
     marketing_first: bool,
     event: Event | None = None,
     event_start: datetime | None = None,
-    columns: Sequence[Any] = (),
 ) -> Any:
     """The one query of a campaign's candidates now: member id, arm, and ``columns``."""
     compiler, where = audience_query(
@@ -263,9 +263,7 @@ def candidates_query(
         conditions.append(
             members.c.id.in_(event_members(event, context, event_start or context.now))
         )
-    return compiler.select(
-        arm_sql(seed, holdout_percent, members.c.id).label("arm"), *columns, where=conditions
-    )
+    return with_arms(compiler.select(where=conditions), seed, holdout_percent)
 
 
 def add_candidates(
@@ -307,7 +305,7 @@ def add_candidates(
                 "attribution_until",
             ],
             rows,
-        )
+        ).execution_options(preserve_rowcount=True)
     )
     return int(result.rowcount)
 

@@ -127,6 +127,7 @@ def record_actions(
             rows,
         )
         .on_conflict_do_nothing()
+        .execution_options(preserve_rowcount=True)  # psycopg reports -1 otherwise
     )
     return int(connection.execute(statement).rowcount)
 
@@ -203,6 +204,7 @@ def enqueue_messages(
             ["topic", "member_id", "payload", "dedupe_key", "created_at", "available_at"], rows
         )
         .on_conflict_do_nothing()
+        .execution_options(preserve_rowcount=True)  # psycopg reports -1 otherwise
     )
     return int(connection.execute(statement).rowcount)
 
@@ -257,6 +259,7 @@ def add_tasks(
             rows,
         )
         .on_conflict_do_nothing()
+        .execution_options(preserve_rowcount=True)  # psycopg reports -1 otherwise
     )
     return int(connection.execute(statement).rowcount)
 

@@ -1,0 +1,63 @@
+"""The daily job end to end: messages to the outbox, gifts through the ledger, tasks at the
+member's home store, waits, and idempotent re-runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from tests.integration.campaigns.business import NOW, analytics, seed
+from tests.integration.campaigns.campaign_helpers import assigned, definition, launch, message, run
+
+from regulars.bootstrap import App
+from regulars.store.tables import (
+    campaign_actions,
+    ledger_transactions,
+    loyalty_accounts,
+    members,
+    outbox,
+    staff_tasks,
+    stores,
+)
+
+
+def test_send_gift_wait_and_task(app: App) -> None:
+    seed(app)
+    analytics(app)
+    steps = [message(), {"gift": {"points": 500}}, {"wait": {"days": 3}},
+             {"task": {"kind": "personal call", "title": "Call", "due_days": 2}}]  # fmt: skip
+    launch(app, definition("vip", {"field": "segment", "eq": "vip"}, steps, program="beans"),
+           now=NOW)  # fmt: skip
+    first = run(app, NOW)
+    day = first.campaigns[0]
+    # A (email), B (sms) and J consent; B has an open case: no marketing message first.
+    assert assigned(app, "vip") == {"A", "J"}
+    assert (day.treated, day.messages, day.gifts, day.points, day.tasks) == (2, 2, 2, 1000, 0)
+    again = run(app, NOW)  # the same moment again: nothing twice
+    assert again.campaigns[0].run is None and again.campaigns[0].messages == 0
+    later = run(app, NOW + timedelta(days=3, hours=1))
+    assert later.campaigns[0].tasks == 2
+    with app.unit_of_work() as uow:
+        c = uow.connection
+        events = c.execute(select(func.count()).where(outbox.c.topic == "campaign.message"))
+        assert events.scalar_one() == 2
+        bonuses = c.execute(
+            select(func.count()).where(ledger_transactions.c.source_key.like("campaign:%"))
+        ).scalar_one()
+        assert bonuses == 2
+        balances = dict(
+            c.execute(
+                select(members.c.external_id, loyalty_accounts.c.available).join(
+                    members, members.c.id == loyalty_accounts.c.member_id
+                )
+            ).all()
+        )
+        assert balances["J"] == 500
+        tasks = c.execute(
+            select(members.c.external_id, stores.c.code, staff_tasks.c.status)
+            .join(members, members.c.id == staff_tasks.c.member_id)
+            .join(stores, stores.c.id == staff_tasks.c.store_id)
+        ).all()
+        assert sorted(tasks) == [("A", "S1", "open"), ("J", "S1", "open")]
+        actions = c.execute(select(func.count()).select_from(campaign_actions)).scalar_one()
+        assert actions == 6
