@@ -292,7 +292,8 @@ def add_candidates(
         literal(as_utc(attribution_until), campaign_candidates.c.attribution_until.type),
     ).where(inner.c.member_id.is_not(None))
     result = connection.execute(
-        insert(campaign_candidates).from_select(
+        insert(campaign_candidates)
+        .from_select(
             [
                 "run_id",
                 "member_id",
@@ -305,7 +306,8 @@ def add_candidates(
                 "attribution_until",
             ],
             rows,
-        ).execution_options(preserve_rowcount=True)
+        )
+        .execution_options(preserve_rowcount=True)
     )
     return int(result.rowcount)
 
