@@ -13,7 +13,11 @@ from regulars.services.engagement import campaign_runs, campaigns
 from regulars.store.tables import campaign_assignments, members
 
 TEMPLATES = {
-    "ko": {"subject": "{{ name }}님께", "text": "다시 오세요\n{{ campaign }}", "sms": "다시 오세요"},
+    "ko": {
+        "subject": "{{ name }}님께",
+        "text": "다시 오세요\n{{ campaign }}",
+        "sms": "다시 오세요",
+    },
     "en": {"subject": "For {{ name }}", "text": "Come back\n{{ campaign }}", "sms": "Come back"},
 }
 

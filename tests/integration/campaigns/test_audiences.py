@@ -38,17 +38,19 @@ CASES: list[tuple[Any, set[str]]] = [
     ({"field": "purchase_days", "ge": 4}, {"B", "E"}),
     ({"not": {"field": "segment", "eq": "individual"}}, {"A", "B", "E", "G", "J"}),
     (
-        {"any": [{"field": "segment", "eq": "business"},
-                 {"all": [{"field": "locale", "eq": "en"}, {"field": "purchase_days", "ge": 2}]}]},
+        {
+            "any": [
+                {"field": "segment", "eq": "business"},
+                {"all": [{"field": "locale", "eq": "en"}, {"field": "purchase_days", "ge": 2}]},
+            ]
+        },
         {"E", "G", "H"},
-    ),  # fmt: skip
+    ),
 ]
 
 
 @pytest.mark.parametrize(("audience", "expected"), CASES)
-def test_filters_select_the_hand_computed_sets(
-    app: App, audience: Any, expected: set[str]
-) -> None:
+def test_filters_select_the_hand_computed_sets(app: App, audience: Any, expected: set[str]) -> None:
     seed(app)
     analytics(app)
     assert preview_ids(app, audience, NOW) == expected
@@ -57,9 +59,7 @@ def test_filters_select_the_hand_computed_sets(
 def test_loyalty_fields_read_the_campaigns_program(app: App) -> None:
     seed(app)
     assert preview_ids(app, {"field": "tier", "eq": "gold"}, NOW, program="beans") == {"A", "B"}
-    assert preview_ids(app, {"field": "points_balance", "ge": 500}, NOW, program="beans") == {
-        "E"
-    }
+    assert preview_ids(app, {"field": "points_balance", "ge": 500}, NOW, program="beans") == {"E"}
 
 
 def test_everyone_but_the_erased(app: App) -> None:
@@ -84,16 +84,16 @@ def test_the_database_draws_the_domains_holdout(app: App) -> None:
                 select(campaign_assignments.c.member_id, campaign_assignments.c.arm)
             ).all()
         )
-    assert arms == {
-        i: "holdout" if in_holdout(12345, i, 50) else "treated" for i in ids.values()
-    }
+    assert arms == {i: "holdout" if in_holdout(12345, i, 50) else "treated" for i in ids.values()}
     assert {"holdout", "treated"} == set(arms.values())
 
 
 def test_results_count_conversions_in_the_window(app: App) -> None:
     ids = seed(app, members_of_business())
-    launch(app, definition("r", {}, [{"task": {"kind": "call", "title": "Call"}}],
-                           holdout_percent=50, seed=12345, attribution_days=10), now=NOW)  # fmt: skip
+    task = [{"task": {"kind": "call", "title": "Call"}}]
+    launch(
+        app, definition("r", {}, task, holdout_percent=50, seed=12345, attribution_days=10), now=NOW
+    )
     run(app, NOW)
     with app.unit_of_work() as uow:
         arms = dict(
@@ -120,7 +120,8 @@ def test_results_count_conversions_in_the_window(app: App) -> None:
     assert (t["assigned"], h["assigned"]) == (len(treated), len(holdout))
     assert t["converted"] == len(set(buyers) & set(treated))
     assert h["converted"] == len(set(buyers) & set(holdout))
-    assert t["revenue"] == 7_000 * t["converted"] and t["reached"] == len(treated)
+    assert t["revenue"] == 7_000 * t["converted"]
+    assert t["reached"] == len(treated)
     expected = newcombe_difference(t["converted"], len(treated), h["converted"], len(holdout))
     conversion = found["uplift"]["conversion"]
     assert (conversion["lower"], conversion["upper"]) == (expected.lower, expected.upper)

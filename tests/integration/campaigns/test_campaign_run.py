@@ -34,7 +34,8 @@ def test_send_gift_wait_and_task(app: App) -> None:
     assert assigned(app, "vip") == {"A", "J"}
     assert (day.treated, day.messages, day.gifts, day.points, day.tasks) == (2, 2, 2, 1000, 0)
     again = run(app, NOW)  # the same moment again: nothing twice
-    assert again.campaigns[0].run is None and again.campaigns[0].messages == 0
+    assert again.campaigns[0].run is None
+    assert again.campaigns[0].messages == 0
     later = run(app, NOW + timedelta(days=3, hours=1))
     assert later.campaigns[0].tasks == 2
     with app.unit_of_work() as uow:

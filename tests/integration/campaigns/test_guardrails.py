@@ -72,10 +72,12 @@ def test_consent_at_planning_and_at_sending(app: App) -> None:
     later = NOW + timedelta(minutes=5)
     assert _compose(app, events[d], later) == Skip("no consent")
     sent = _compose(app, events[_member(app, "A")], later)
-    assert isinstance(sent, Send) and sent.deliveries[0].channel == "email"
+    assert isinstance(sent, Send)
+    assert sent.deliveries[0].channel == "email"
     assert sent.deliveries[0].delivery.subject.startswith("(광고)")  # marketing rules apply
     l_plan = _compose(app, events[_member(app, "L")], later)
-    assert isinstance(l_plan, Send) and l_plan.deliveries[0].channel == "sms"
+    assert isinstance(l_plan, Send)
+    assert l_plan.deliveries[0].channel == "sms"
     assert "Come back" in (l_plan.deliveries[0].delivery.text or "")  # L reads English
 
 
@@ -92,7 +94,8 @@ def test_quiet_hours_hold_a_campaign_message(app: App) -> None:
     launch(app, service, now=NOW)
     run(app, NOW + timedelta(hours=1))
     apology = [e for e in _events(app) if e.payload["marketing"] is False]
-    assert apology and isinstance(_compose(app, apology[0], night), Send)  # not advertising
+    assert apology
+    assert isinstance(_compose(app, apology[0], night), Send)
 
 
 def test_frequency_cap_with_priority(app: App) -> None:
@@ -122,7 +125,8 @@ def test_cap_counts_both_arms_alike(app: App) -> None:
     run(app, NOW, cap=1)
     # Only the treated of "high" took the one slot: its holdout members had room for "low".
     assert assigned(app, "low") == assigned(app, "high", "holdout")
-    assert assigned(app, "high", "holdout") and assigned(app, "high", "treated")
+    assert assigned(app, "high", "holdout")
+    assert assigned(app, "high", "treated")
 
 
 def test_open_case_suppresses_promotion(app: App) -> None:
@@ -175,7 +179,9 @@ def test_budget_is_never_exceeded(app: App) -> None:
     summary = run(app, NOW)
     day = summary.campaigns[0]
     # Everyone not erased enters a gift campaign (no message: no consent needed).
-    assert day.treated == 12 and day.gifts == 3 and day.points == 3000
+    assert day.treated == 12
+    assert day.gifts == 3
+    assert day.points == 3000
     assert day.budget_short == 9
     with app.unit_of_work() as uow:
         issued, budget = uow.connection.execute(

@@ -28,17 +28,26 @@ def test_written_back_columns_match_the_facts(app: App) -> None:
         assert member_analytics_of(uow, "F") is None
         store_ids = dict(uow.connection.execute(select(stores.c.code, stores.c.id)).all())
         stamps = set(uow.connection.execute(select(member_analytics.c.computed_at)).scalars())
-    assert b is not None and e is not None and d is not None
-    assert b["nps_class"] == "detractor" and b["last_nps"] == 3
-    assert d["nps_class"] == "passive" and b["days_since_last_purchase"] == 5
-    assert b["purchase_days"] == 4 and b["net_spend"] == 100_000
+    assert b is not None
+    assert e is not None
+    assert d is not None
+    assert b["nps_class"] == "detractor"
+    assert b["last_nps"] == 3
+    assert d["nps_class"] == "passive"
+    assert b["days_since_last_purchase"] == 5
+    assert b["purchase_days"] == 4
+    assert b["net_spend"] == 100_000
     assert b["stage"] == "repeat"  # a detractor is not attached
     assert d["stage"] == "first_purchase"
-    assert e["home_store"] == "S2" and e["home_store_id"] == store_ids["S2"]
-    assert e["expiring_points"] == 700 and e["expiring_within_days"] == 30
+    assert e["home_store"] == "S2"
+    assert e["home_store_id"] == store_ids["S2"]
+    assert e["expiring_points"] == 700
+    assert e["expiring_within_days"] == 30
     assert e["loyalty_type"] == "unknown"  # never answered: not guessed
-    assert b["recency_score"] in range(1, 6) and b["rfm_segment"]
-    assert b["computed_at"] == NOW.isoformat() and len(stamps) == 1
+    assert b["recency_score"] in range(1, 6)
+    assert b["rfm_segment"]
+    assert b["computed_at"] == NOW.isoformat()
+    assert len(stamps) == 1
     assert b["last_answer_at"] == (NOW - timedelta(days=20)).isoformat()
 
 

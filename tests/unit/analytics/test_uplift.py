@@ -35,7 +35,8 @@ def test_newcombe_matches_the_published_table(
 def test_newcombe_and_its_test_match_statsmodels(counts: tuple[int, int, int, int]) -> None:
     d = newcombe_difference(*counts)
     low, high = confint_proportions_2indep(*counts, method="newcomb", compare="diff")
-    assert d.lower == pytest.approx(low, abs=1e-12) and d.upper == pytest.approx(high, abs=1e-12)
+    assert d.lower == pytest.approx(low, abs=1e-12)
+    assert d.upper == pytest.approx(high, abs=1e-12)
     expected = score_test(*counts, method="score", compare="diff", correction=False)
     assert d.p_value == pytest.approx(expected.pvalue, rel=1e-6)
 

@@ -34,8 +34,10 @@ def _with(**changes: Any) -> dict[str, Any]:
 
 def test_a_good_definition() -> None:
     campaign = parse_campaign(GOOD)
-    assert campaign.holdout_percent == 10 and campaign.every_days is None
-    assert campaign.needs_slot and campaign.trigger.at.hour == 10
+    assert campaign.holdout_percent == 10
+    assert campaign.every_days is None
+    assert campaign.needs_slot
+    assert campaign.trigger.at.hour == 10
 
 
 @pytest.mark.parametrize(
@@ -70,8 +72,10 @@ def test_bad_definitions_name_the_field(definition: dict[str, Any], field: str) 
 
 
 def test_the_state_machine() -> None:
-    assert may_move(State.DRAFT, State.RUNNING) and may_move(State.RUNNING, State.PAUSED)
-    assert may_move(State.PAUSED, State.RUNNING) and may_move(State.PAUSED, State.ENDED)
+    assert may_move(State.DRAFT, State.RUNNING)
+    assert may_move(State.RUNNING, State.PAUSED)
+    assert may_move(State.PAUSED, State.RUNNING)
+    assert may_move(State.PAUSED, State.ENDED)
     assert not may_move(State.DRAFT, State.PAUSED)
     assert not any(may_move(State.ENDED, s) for s in State)
     assert set(TRANSITIONS) == set(State)
