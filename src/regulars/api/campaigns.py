@@ -90,7 +90,12 @@ def run(uow: UoW, _: AdminKey, app: Annotated[App, Depends(regulars_app)]) -> di
     settings = app.settings
     cap = campaign_runs.Cap(settings.campaign_cap_messages, settings.campaign_cap_days)
     summary = campaign_runs.run_campaigns(
-        uow, datetime.now(UTC), timezone=settings.timezone, cap=cap
+        uow,
+        datetime.now(UTC),
+        timezone=settings.timezone,
+        cap=cap,
+        secret=settings.secret_key,
+        base_url=settings.public_url,
     )
     uow.commit()
     return wire_times(

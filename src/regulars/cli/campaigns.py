@@ -188,7 +188,12 @@ def run(now: NowOpt = None) -> None:
     with application.unit_of_work() as uow:
         try:
             summary = campaign_runs.run_campaigns(
-                uow, _now(now), timezone=settings.timezone, cap=cap
+                uow,
+                _now(now),
+                timezone=settings.timezone,
+                cap=cap,
+                secret=settings.secret_key,
+                base_url=settings.public_url,
             )
         except ServiceError as error:
             raise _service_error(error) from None

@@ -695,7 +695,7 @@ campaign_actions = Table(
     Column("points", BigInteger, nullable=False, server_default="0"),
     Column("done_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("assignment_id", "step", name="uq_campaign_actions_step"),
-    CheckConstraint("kind in ('message', 'gift', 'voucher', 'task')", name="kind"),
+    CheckConstraint("kind in ('message', 'gift', 'voucher', 'task', 'survey')", name="kind"),
     Index("ix_campaign_actions_member_done", "member_id", "done_at"),
     Index("ix_campaign_actions_campaign", "campaign_id", "kind"),
 )

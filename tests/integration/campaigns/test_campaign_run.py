@@ -62,3 +62,32 @@ def test_send_gift_wait_and_task(app: App) -> None:
         assert sorted(tasks) == [("A", "S1", "open"), ("J", "S1", "open")]
         actions = c.execute(select(func.count()).select_from(campaign_actions)).scalar_one()
         assert actions == 6
+
+
+def test_gifts_are_given_once_however_often_the_job_runs(app: App) -> None:
+    seed(app)
+    analytics(app)
+    launch(app, definition("birthday", {"field": "birthday_today", "eq": True},
+                           [{"gift": {"points": 300}}], program="beans",
+                           entry={"every_days": 300}), now=NOW)  # fmt: skip
+    for hours in (0, 0, 1, 5, 13):  # the same day in Seoul, again and again
+        run(app, NOW + timedelta(hours=hours))
+    run(app, NOW + timedelta(days=1))  # the next day: no birthday today
+    with app.unit_of_work() as uow:
+        c = uow.connection
+        gifts = c.execute(
+            select(ledger_transactions.c.source_key, ledger_transactions.c.points).where(
+                ledger_transactions.c.source_key.like("campaign:%")
+            )
+        ).all()
+        balances = dict(
+            c.execute(
+                select(members.c.external_id, loyalty_accounts.c.available).join(
+                    members, members.c.id == loyalty_accounts.c.member_id
+                )
+            ).all()
+        )
+    assert sorted(p for _, p in gifts) == [300, 300]  # D and F, once each
+    assert len({k for k, _ in gifts}) == 2
+    assert balances["D"] == 300
+    assert balances["F"] == 300

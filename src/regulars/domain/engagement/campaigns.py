@@ -33,7 +33,8 @@ local time, default 00:00) or ``wave`` (once, at or after ``at``). Steps: ``mess
 order of preference; ``marketing: false`` for a service message such as an apology, which is
 exempt from the frequency cap, quiet hours and the open-case rule but still needs consent),
 ``gift`` (points into ``program``), ``voucher`` (a reward voucher in ``program``), ``task`` (a
-staff task at the member's home store) and ``wait`` (days).
+staff task at the member's home store), ``survey`` (an invitation to a survey: "wait 30
+days, re-survey") and ``wait`` (days).
 
 The state moves draft -> running <-> paused -> ended (:data:`TRANSITIONS`); an ended
 campaign stays ended. :func:`parse_campaign` raises :class:`CampaignError` naming the field
@@ -151,12 +152,22 @@ class Task:
 
 
 @dataclass(frozen=True)
+class Survey:
+    """An invitation to a survey (a re-survey after a recovery): the survey's own link
+    message, under its own rules (sampling, consent); ``cooldown_days`` since the member's
+    last invitation (default 0: the campaign decided when)."""
+
+    code: str
+    cooldown_days: int = 0
+
+
+@dataclass(frozen=True)
 class Wait:
     days: int
 
 
-Step = Message | Gift | Voucher | Task | Wait
-STEP_KINDS = ("message", "gift", "voucher", "task", "wait")
+Step = Message | Gift | Voucher | Task | Survey | Wait
+STEP_KINDS = ("message", "gift", "voucher", "task", "survey", "wait")
 
 
 @dataclass(frozen=True)
@@ -369,6 +380,11 @@ def _step(data: Any, where: str) -> Step:
             _text(body, "title", f"{place}."),
             _int(body, "due_days", f"{place}.", 2),
             assignee,
+        )
+    if kind == "survey":
+        _only(body, ("code", "cooldown_days"), f"{place}.")
+        return Survey(
+            _text(body, "code", f"{place}.", 64), _int(body, "cooldown_days", f"{place}.", 0)
         )
     _only(body, ("days",), f"{place}.")
     return Wait(_int(body, "days", f"{place}.", low=1))

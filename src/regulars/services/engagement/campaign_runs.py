@@ -15,7 +15,8 @@
    delivery worker composes them at send time: consent, quiet hours, an open case — the
    guardrails that depend on the moment); gifts and vouchers go through the ledger
    (``services/loyalty/posting.py``, one source key per assignment and step, within the
-   campaign's budget); tasks become ``staff_tasks``; waits move the schedule. A marketing
+   campaign's budget); tasks become ``staff_tasks``; a survey step invites through the
+   survey dispatch (its link message, sampling and consent); waits move the schedule. A marketing
    message to a member at the cap waits until the next day.
 
 Everything is idempotent: a run key is used once, an action once per assignment and step,
@@ -33,6 +34,7 @@ from regulars.domain.engagement.campaigns import (
     Campaign,
     Gift,
     Message,
+    Survey,
     Task,
     TriggerKind,
     Voucher,
@@ -41,6 +43,7 @@ from regulars.domain.engagement.campaigns import (
 from regulars.domain.times import as_utc
 from regulars.services.engagement.campaigns import candidate_query, parsed, program_id
 from regulars.services.errors import Invalid
+from regulars.services.feedback.dispatch import invite_members
 from regulars.services.loyalty import posting
 from regulars.services.loyalty.programs import running_program
 from regulars.store.engagement import campaigns as campaign_store
@@ -76,6 +79,7 @@ class CampaignDay:
     points: int = 0
     vouchers: int = 0
     tasks: int = 0
+    surveys: int = 0
     postponed: int = 0
     budget_short: int = 0
 
@@ -104,8 +108,18 @@ def run_key(campaign: Campaign, now: datetime, zone: ZoneInfo) -> str | None:
     return f"event:{as_utc(now).isoformat()}"
 
 
-def run_campaigns(uow: UnitOfWork, now: datetime, *, timezone: str, cap: Cap = Cap()) -> RunSummary:
-    """Run every running campaign's triggers and due steps as of ``now`` (see the module)."""
+def run_campaigns(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    timezone: str,
+    cap: Cap = Cap(),
+    secret: str = "change-me",
+    base_url: str = "http://127.0.0.1:8000",
+) -> RunSummary:
+    """Run every running campaign's triggers and due steps as of ``now`` (see the module);
+    ``secret`` and ``base_url`` make the links of survey steps (``REGULARS_SECRET_KEY``,
+    ``REGULARS_PUBLIC_URL``)."""
     if now.tzinfo is None:
         raise Invalid("now must carry a time zone")
     connection = uow.connection
@@ -159,8 +173,9 @@ def run_campaigns(uow: UnitOfWork, now: datetime, *, timezone: str, cap: Cap = C
         day = days[runs[run_id]]
         day.treated, day.holdout, day.capped = treated, holdout, capped
     tomorrow = _day_start(now, zone, 1)
+    links = (secret, base_url)
     for row in rows:
-        _do_steps(uow, row, days[int(row["id"])], now, since, cap, tomorrow)
+        _do_steps(uow, row, days[int(row["id"])], now, since, cap, tomorrow, links)
     return summary
 
 
@@ -185,6 +200,7 @@ def _do_steps(
     since: datetime,
     cap: Cap,
     tomorrow: datetime,
+    links: tuple[str, str],
 ) -> None:
     """Every due step of the campaign, in order (a step due now after the one before runs in
     the same job), under the campaign's current definition."""
@@ -237,6 +253,18 @@ def _do_steps(
                 connection, campaign_id=campaign_id, step=index, kind="voucher", now=now
             )
             _vouchers(uow, campaign, campaign_id, index, step, now, day)
+        elif isinstance(step, Survey):
+            step_store.record_actions(
+                connection, campaign_id=campaign_id, step=index, kind="survey", now=now
+            )
+            acted = step_store.acted_members(connection, campaign_id, index, now)
+            if acted:
+                report = invite_members(
+                    uow, step.code, [m for _, _, m in acted], now, secret=links[0],
+                    base_url=links[1], key=f"campaign-{campaign_id}-{index}",
+                    cooldown=timedelta(days=step.cooldown_days),
+                )  # fmt: skip
+                day.surveys += report.invited
         elif isinstance(step, Task):
             step_store.record_actions(
                 connection, campaign_id=campaign_id, step=index, kind="task", now=now

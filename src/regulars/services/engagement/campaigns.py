@@ -24,6 +24,7 @@ from regulars.domain.engagement.campaigns import (
     CampaignError,
     Message,
     State,
+    Survey,
     may_move,
     parse_campaign,
 )
@@ -32,6 +33,7 @@ from regulars.services.errors import Conflict, Invalid, NotFound
 from regulars.store.engagement import campaigns as campaign_store
 from regulars.store.engagement import candidates as candidate_store
 from regulars.store.engagement.audiences import Context
+from regulars.store.feedback import surveys as survey_store
 from regulars.store.loyalty import programs as program_store
 from regulars.store.unit_of_work import UnitOfWork
 
@@ -84,6 +86,14 @@ def check(uow: UnitOfWork, definition: Any) -> Campaign:
                                 getattr(template, part),
                             )
                         ) from None
+    for i, step in enumerate(campaign.steps):
+        if (
+            isinstance(step, Survey)
+            and survey_store.survey_by_code(uow.connection, step.code) is None
+        ):
+            raise _invalid(
+                CampaignError(f"steps[{i}].survey.code", "no survey has this code", step.code)
+            )
     if campaign.program is not None and program_id(uow, campaign.program) is None:
         raise _invalid(
             CampaignError("program", "no loyalty program has this code", campaign.program)

@@ -280,7 +280,8 @@ def upgrade() -> None:
         sa.Column("points", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "kind in ('message', 'gift', 'voucher', 'task')", name=op.f("ck_campaign_actions_kind")
+            "kind in ('message', 'gift', 'voucher', 'task', 'survey')",
+            name=op.f("ck_campaign_actions_kind"),
         ),
         sa.ForeignKeyConstraint(
             ["assignment_id"],
