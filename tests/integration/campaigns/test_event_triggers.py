@@ -75,7 +75,10 @@ def test_detractor_recovery_apology_wait_and_resurvey(app: App) -> None:
             .join(survey_invitations, survey_invitations.c.member_id == members.c.id)
         ).scalars().all()  # fmt: skip
         assert invited == ["B"]
-        assert uow.connection.execute(
-            select(func.count()).select_from(survey_invitations)
-        ).scalar_one() == 1
+        assert (
+            uow.connection.execute(
+                select(func.count()).select_from(survey_invitations)
+            ).scalar_one()
+            == 1
+        )
     assert ids["B"]

@@ -281,6 +281,7 @@ def _do_steps(
             )
         step_store.advance(connection, campaign_id, index, now, following)
         day.postponed += step_store.postpone(connection, campaign_id, index, now, tomorrow)
+        step_store.refresh(connection)
 
 
 def _gifts(

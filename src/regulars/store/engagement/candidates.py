@@ -41,6 +41,7 @@ from regulars.domain.engagement.audiences import Filter
 from regulars.domain.engagement.campaigns import Event
 from regulars.domain.feedback.nps import DETRACTOR_HIGHEST, PASSIVE_HIGHEST
 from regulars.domain.times import as_utc
+from regulars.store.dialect import refresh_statistics
 from regulars.store.engagement.audiences import Compiler, Context, audience_query, open_case_of
 from regulars.store.tables import (
     campaign_actions,
@@ -338,6 +339,7 @@ def admit(
     candidates; return run id -> (treated, holdout, capped)."""
     if not run_ids:
         return {}
+    refresh_statistics(connection, campaign_candidates)
     c = campaign_candidates
     takes = case((and_(c.c.needs_slot.is_(True), c.c.arm == "treated"), 1), else_=0)
     ranked = (
@@ -400,6 +402,7 @@ def admit(
             admitted,
         )
     )
+    refresh_statistics(connection, campaign_assignments, campaign_actions)
     counts: dict[int, tuple[int, int, int]] = {}
     candidates: dict[Any, Any] = dict(
         connection.execute(

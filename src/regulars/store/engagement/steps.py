@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 
 from regulars.domain.times import as_utc
-from regulars.store.dialect import upsert_insert
+from regulars.store.dialect import refresh_statistics, upsert_insert
 from regulars.store.tables import (
     campaign_actions,
     campaign_assignments,
@@ -70,18 +70,21 @@ def due_steps(connection: Connection, campaign_id: int, now: datetime) -> list[i
     return [int(s) for s in rows]
 
 
-def _room(cap: int, since: datetime) -> Any:
-    sent = (
-        select(func.count())
+def _sent(campaign_id: int, step: int, now: datetime, since: datetime) -> Any:
+    """Marketing messages since ``since`` per member due at the step: one aggregate joined by
+    hash (never a count per row, which PostgreSQL cannot plan as a join)."""
+    due = select(A.c.member_id).where(*_due(campaign_id, step, now))
+    return (
+        select(X.c.member_id, func.count().label("sent"))
         .where(
-            X.c.member_id == A.c.member_id,
             X.c.kind == "message",
             X.c.marketing.is_(True),
             X.c.done_at > as_utc(since),
+            X.c.member_id.in_(due),
         )
-        .scalar_subquery()
+        .group_by(X.c.member_id)
+        .subquery("sent")
     )
-    return sent < cap
 
 
 def record_actions(
@@ -99,18 +102,25 @@ def record_actions(
     """One action row per due treated assignment at ``step`` (a marketing message only for
     members with room under the cap); return how many were written."""
     conditions = _due(campaign_id, step, now)
+    source: Any = A
     if cap is not None and since is not None:
-        conditions.append(_room(cap, since))
-    rows = select(
-        A.c.id,
-        A.c.campaign_id,
-        A.c.member_id,
-        literal(step, Integer),
-        literal(kind, String),
-        literal(marketing),
-        literal(points, BigInteger),
-        literal(as_utc(now), X.c.done_at.type),
-    ).where(*conditions)
+        sent = _sent(campaign_id, step, now, since)
+        source = A.outerjoin(sent, sent.c.member_id == A.c.member_id)
+        conditions.append(func.coalesce(sent.c.sent, 0) < cap)
+    rows = (
+        select(
+            A.c.id,
+            A.c.campaign_id,
+            A.c.member_id,
+            literal(step, Integer),
+            literal(kind, String),
+            literal(marketing),
+            literal(points, BigInteger),
+            literal(as_utc(now), X.c.done_at.type),
+        )
+        .select_from(source)
+        .where(*conditions)
+    )
     statement = (
         upsert_insert(connection, X)
         .from_select(
@@ -294,3 +304,9 @@ def finish_ended(connection: Connection, campaign_id: int) -> int:
             .values(step_due_at=None)
         ).rowcount
     )
+
+
+def refresh(connection: Connection) -> None:
+    """Statistics of the schedule's tables after a step wrote many rows (see
+    :func:`regulars.store.dialect.refresh_statistics`)."""
+    refresh_statistics(connection, A, X)

@@ -17,6 +17,77 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
+        "campaign_actions",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "assignment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("step", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("marketing", sa.Boolean(), nullable=False),
+        sa.Column("points", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind in ('message', 'gift', 'voucher', 'task', 'survey')",
+            name=op.f("ck_campaign_actions_kind"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_actions")),
+        sa.UniqueConstraint("assignment_id", "step", name="uq_campaign_actions_step"),
+    )
+    with op.batch_alter_table("campaign_actions", schema=None) as batch_op:
+        batch_op.create_index("ix_campaign_actions_campaign", ["campaign_id", "kind"], unique=False)
+        batch_op.create_index(
+            "ix_campaign_actions_member_done", ["member_id", "done_at"], unique=False
+        )
+
+    op.create_table(
+        "campaign_assignments",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("entry_key", sa.String(length=80), nullable=False),
+        sa.Column("arm", sa.String(length=10), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("attribution_until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("step", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("step_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "arm in ('treated', 'holdout')", name=op.f("ck_campaign_assignments_arm")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_assignments")),
+        sa.UniqueConstraint(
+            "campaign_id", "member_id", "entry_key", name="uq_campaign_assignments_entry"
+        ),
+    )
+    with op.batch_alter_table("campaign_assignments", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_campaign_assignments_due", ["campaign_id", "step_due_at"], unique=False
+        )
+        batch_op.create_index("ix_campaign_assignments_member", ["member_id"], unique=False)
+
+    op.create_table(
         "campaign_candidates",
         sa.Column(
             "run_id",
@@ -75,6 +146,46 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_campaigns_code")),
     )
     op.create_table(
+        "member_analytics",
+        sa.Column(
+            "member_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
+        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("stage", sa.String(length=20), nullable=False),
+        sa.Column("loyalty_type", sa.String(length=20), nullable=False),
+        sa.Column("recency_score", sa.Integer(), nullable=True),
+        sa.Column("frequency_score", sa.Integer(), nullable=True),
+        sa.Column("monetary_score", sa.Integer(), nullable=True),
+        sa.Column("rfm_segment", sa.String(length=40), nullable=True),
+        sa.Column("nps_class", sa.String(length=20), nullable=True),
+        sa.Column("last_nps", sa.Integer(), nullable=True),
+        sa.Column("last_answer_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("share_of_wallet", sa.Float(precision=53), nullable=True),
+        sa.Column("share_of_wallet_band", sa.String(length=20), nullable=True),
+        sa.Column("last_purchase_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("days_since_last_purchase", sa.Integer(), nullable=True),
+        sa.Column("purchase_days", sa.Integer(), nullable=False),
+        sa.Column("net_spend", sa.BigInteger(), nullable=False),
+        sa.Column("expiring_points", sa.BigInteger(), nullable=False),
+        sa.Column("expiring_within_days", sa.Integer(), nullable=False),
+        sa.Column(
+            "home_store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("attachment", sa.Float(precision=53), nullable=True),
+        sa.CheckConstraint(
+            "loyalty_type in ('true', 'latent', 'spurious', 'none', 'unknown')",
+            name=op.f("ck_member_analytics_loyalty_type"),
+        ),
+        sa.CheckConstraint(
+            "stage in ('first_visit', 'first_purchase', 'repeat', 'attached', 'loyal')",
+            name=op.f("ck_member_analytics_stage"),
+        ),
+        sa.PrimaryKeyConstraint("member_id", name=op.f("pk_member_analytics")),
+    )
+    op.create_table(
         "campaign_runs",
         sa.Column(
             "id",
@@ -124,49 +235,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("campaign_id", "version", name="uq_campaign_versions_version"),
     )
     op.create_table(
-        "member_analytics",
-        sa.Column(
-            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("stage", sa.String(length=20), nullable=False),
-        sa.Column("loyalty_type", sa.String(length=20), nullable=False),
-        sa.Column("recency_score", sa.Integer(), nullable=True),
-        sa.Column("frequency_score", sa.Integer(), nullable=True),
-        sa.Column("monetary_score", sa.Integer(), nullable=True),
-        sa.Column("rfm_segment", sa.String(length=40), nullable=True),
-        sa.Column("nps_class", sa.String(length=20), nullable=True),
-        sa.Column("last_nps", sa.Integer(), nullable=True),
-        sa.Column("last_answer_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("share_of_wallet", sa.Float(precision=53), nullable=True),
-        sa.Column("share_of_wallet_band", sa.String(length=20), nullable=True),
-        sa.Column("last_purchase_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("days_since_last_purchase", sa.Integer(), nullable=True),
-        sa.Column("purchase_days", sa.Integer(), nullable=False),
-        sa.Column("net_spend", sa.BigInteger(), nullable=False),
-        sa.Column("expiring_points", sa.BigInteger(), nullable=False),
-        sa.Column("expiring_within_days", sa.Integer(), nullable=False),
-        sa.Column(
-            "home_store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
-        sa.Column("attachment", sa.Float(precision=53), nullable=True),
-        sa.CheckConstraint(
-            "loyalty_type in ('true', 'latent', 'spurious', 'none', 'unknown')",
-            name=op.f("ck_member_analytics_loyalty_type"),
-        ),
-        sa.CheckConstraint(
-            "stage in ('first_visit', 'first_purchase', 'repeat', 'attached', 'loyal')",
-            name=op.f("ck_member_analytics_stage"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["member_id"],
-            ["members.id"],
-            name=op.f("fk_member_analytics_member_id_members"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("member_id", name=op.f("pk_member_analytics")),
-    )
-    op.create_table(
         "staff_tasks",
         sa.Column(
             "id",
@@ -208,113 +276,24 @@ def upgrade() -> None:
     with op.batch_alter_table("staff_tasks", schema=None) as batch_op:
         batch_op.create_index("ix_staff_tasks_status_store", ["status", "store_id"], unique=False)
 
-    op.create_table(
-        "campaign_assignments",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column(
-            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column("entry_key", sa.String(length=80), nullable=False),
-        sa.Column("arm", sa.String(length=10), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("attribution_until", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("step", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("step_due_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "arm in ('treated', 'holdout')", name=op.f("ck_campaign_assignments_arm")
-        ),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_campaign_assignments_campaign_id_campaigns"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["member_id"], ["members.id"], name=op.f("fk_campaign_assignments_member_id_members")
-        ),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["campaign_runs.id"],
-            name=op.f("fk_campaign_assignments_run_id_campaign_runs"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_assignments")),
-        sa.UniqueConstraint(
-            "campaign_id", "member_id", "entry_key", name="uq_campaign_assignments_entry"
-        ),
-    )
-    with op.batch_alter_table("campaign_assignments", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_campaign_assignments_due", ["campaign_id", "step_due_at"], unique=False
-        )
-        batch_op.create_index("ix_campaign_assignments_member", ["member_id"], unique=False)
-
-    op.create_table(
-        "campaign_actions",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column(
-            "assignment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column("step", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=10), nullable=False),
-        sa.Column("marketing", sa.Boolean(), nullable=False),
-        sa.Column("points", sa.BigInteger(), server_default="0", nullable=False),
-        sa.Column("done_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "kind in ('message', 'gift', 'voucher', 'task', 'survey')",
-            name=op.f("ck_campaign_actions_kind"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["assignment_id"],
-            ["campaign_assignments.id"],
-            name=op.f("fk_campaign_actions_assignment_id_campaign_assignments"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_actions")),
-        sa.UniqueConstraint("assignment_id", "step", name="uq_campaign_actions_step"),
-    )
-    with op.batch_alter_table("campaign_actions", schema=None) as batch_op:
-        batch_op.create_index("ix_campaign_actions_campaign", ["campaign_id", "kind"], unique=False)
-        batch_op.create_index(
-            "ix_campaign_actions_member_done", ["member_id", "done_at"], unique=False
-        )
-
 
 def downgrade() -> None:
-    with op.batch_alter_table("campaign_actions", schema=None) as batch_op:
-        batch_op.drop_index("ix_campaign_actions_member_done")
-        batch_op.drop_index("ix_campaign_actions_campaign")
+    with op.batch_alter_table("staff_tasks", schema=None) as batch_op:
+        batch_op.drop_index("ix_staff_tasks_status_store")
 
-    op.drop_table("campaign_actions")
+    op.drop_table("staff_tasks")
+    op.drop_table("campaign_versions")
+    op.drop_table("campaign_runs")
+    op.drop_table("member_analytics")
+    op.drop_table("campaigns")
+    op.drop_table("campaign_candidates")
     with op.batch_alter_table("campaign_assignments", schema=None) as batch_op:
         batch_op.drop_index("ix_campaign_assignments_member")
         batch_op.drop_index("ix_campaign_assignments_due")
 
     op.drop_table("campaign_assignments")
-    with op.batch_alter_table("staff_tasks", schema=None) as batch_op:
-        batch_op.drop_index("ix_staff_tasks_status_store")
+    with op.batch_alter_table("campaign_actions", schema=None) as batch_op:
+        batch_op.drop_index("ix_campaign_actions_member_done")
+        batch_op.drop_index("ix_campaign_actions_campaign")
 
-    op.drop_table("staff_tasks")
-    op.drop_table("member_analytics")
-    op.drop_table("campaign_versions")
-    op.drop_table("campaign_runs")
-    op.drop_table("campaigns")
-    op.drop_table("campaign_candidates")
+    op.drop_table("campaign_actions")
