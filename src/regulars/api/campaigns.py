@@ -29,6 +29,7 @@ from regulars.api.times import wire_times
 from regulars.bootstrap import App
 from regulars.domain.access import Scope
 from regulars.domain.engagement.campaigns import State
+from regulars.domain.engagement.channels import channel_order
 from regulars.services import member_analytics
 from regulars.services.api_keys import ApiKey
 from regulars.services.engagement import campaign_results, campaign_runs, campaigns
@@ -76,7 +77,13 @@ def preview_definition(
     definition: Annotated[FreeJson, Body()],
     sample: Annotated[int, Query(ge=0, le=100)] = 10,
 ) -> dict[str, Any]:
-    return campaigns.preview(uow, definition, timezone=app.settings.timezone, sample=sample)
+    return campaigns.preview(
+        uow,
+        definition,
+        timezone=app.settings.timezone,
+        sample=sample,
+        channel_order=channel_order(app.settings.channel_order),
+    )
 
 
 @router.post(
@@ -96,6 +103,7 @@ def run(uow: UoW, _: AdminKey, app: Annotated[App, Depends(regulars_app)]) -> di
         cap=cap,
         secret=settings.secret_key,
         base_url=settings.public_url,
+        channel_order=channel_order(settings.channel_order),
     )
     uow.commit()
     return wire_times(
@@ -123,7 +131,13 @@ def preview(
     app: Annotated[App, Depends(regulars_app)],
     sample: Annotated[int, Query(ge=0, le=100)] = 10,
 ) -> dict[str, Any]:
-    return campaigns.preview(uow, code, timezone=app.settings.timezone, sample=sample)
+    return campaigns.preview(
+        uow,
+        code,
+        timezone=app.settings.timezone,
+        sample=sample,
+        channel_order=channel_order(app.settings.channel_order),
+    )
 
 
 def _move(uow: Any, code: str, state: State) -> dict[str, Any]:

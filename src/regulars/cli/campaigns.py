@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from regulars.cli.root import console, fail, iso_time, wired
+from regulars.domain.engagement.channels import channel_order
 from regulars.domain.times import as_utc
 
 app = typer.Typer(
@@ -130,7 +131,7 @@ def preview(
         try:
             found = campaigns.preview(
                 uow, target, now=_now(now), timezone=application.settings.timezone,
-                sample=sample,
+                sample=sample, channel_order=channel_order(application.settings.channel_order),
             )  # fmt: skip
         except ServiceError as error:
             raise _service_error(error) from None
@@ -194,6 +195,7 @@ def run(now: NowOpt = None) -> None:
                 cap=cap,
                 secret=settings.secret_key,
                 base_url=settings.public_url,
+                channel_order=channel_order(settings.channel_order),
             )
         except ServiceError as error:
             raise _service_error(error) from None

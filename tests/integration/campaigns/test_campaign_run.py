@@ -91,3 +91,20 @@ def test_gifts_are_given_once_however_often_the_job_runs(app: App) -> None:
     assert len({k for k, _ in gifts}) == 2
     assert balances["D"] == 300
     assert balances["F"] == 300
+
+
+def test_a_voucher_through_the_ledger_tells_the_member(app: App) -> None:
+    from regulars.store.tables import loyalty_rewards
+
+    seed(app)
+    step = {"voucher": {"name": "Free coffee", "product": "americano", "valid_days": 30}}
+    launch(app, definition("coffee", {"field": "segment", "eq": "business"}, [step],
+                           program="beans"), now=NOW)  # fmt: skip
+    assert run(app, NOW).campaigns[0].vouchers == 2  # E and G
+    run(app, NOW + timedelta(hours=1))
+    with app.unit_of_work() as uow:
+        c = uow.connection
+        rewards = c.execute(select(loyalty_rewards.c.name, loyalty_rewards.c.expires_at)).all()
+        told = c.execute(select(func.count()).where(outbox.c.topic == "reward.issued")).scalar_one()
+    assert [name for name, _ in rewards] == ["Free coffee", "Free coffee"]
+    assert told == 2

@@ -116,10 +116,11 @@ def run_campaigns(
     cap: Cap = Cap(),
     secret: str = "change-me",
     base_url: str = "http://127.0.0.1:8000",
+    channel_order: tuple[str, ...] = ("email", "sms"),
 ) -> RunSummary:
     """Run every running campaign's triggers and due steps as of ``now`` (see the module);
     ``secret`` and ``base_url`` make the links of survey steps (``REGULARS_SECRET_KEY``,
-    ``REGULARS_PUBLIC_URL``)."""
+    ``REGULARS_PUBLIC_URL``); ``channel_order`` is ``REGULARS_CHANNEL_ORDER``."""
     if now.tzinfo is None:
         raise Invalid("now must carry a time zone")
     connection = uow.connection
@@ -154,7 +155,9 @@ def run_campaigns(
         context = Context(
             now, zone, program_id(uow, campaign.program) if campaign.program else None
         )
-        query = candidate_query(campaign, int(row["id"]), context, event_start=start)
+        query = candidate_query(
+            campaign, int(row["id"]), context, event_start=start, channel_order=channel_order
+        )
         day.candidates = candidate_store.add_candidates(
             connection,
             query,

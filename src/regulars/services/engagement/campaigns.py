@@ -210,6 +210,7 @@ def preview(
     now: datetime | None = None,
     timezone: str = "UTC",
     sample: int = 10,
+    channel_order: tuple[str, ...] = ("email", "sms"),
 ) -> dict[str, Any]:
     """How many members the campaign would take now, and a sample with their arms: its
     audience with its own conditions (not entered yet, consent and an address for its
@@ -224,7 +225,9 @@ def preview(
     context = Context(
         when, ZoneInfo(timezone), program_id(uow, campaign.program) if campaign.program else None
     )
-    query = candidate_query(campaign, campaign_id, context, event=False)
+    query = candidate_query(
+        campaign, campaign_id, context, event=False, channel_order=channel_order
+    )
     size, rows = candidate_store.preview(uow.connection, query, max(0, min(sample, 100)))
     return {
         "code": campaign.code,
@@ -244,7 +247,10 @@ def candidate_query(
     *,
     event: bool = True,
     event_start: datetime | None = None,
+    channel_order: tuple[str, ...] = ("email", "sms"),
 ) -> Any:
+    """The one query of the campaign's candidates now. A message without its own channels
+    goes by ``channel_order`` (``REGULARS_CHANNEL_ORDER``), as the composer will send it."""
     message = campaign.first_message
     return candidate_store.candidates_query(
         campaign.audience,
@@ -253,7 +259,7 @@ def candidate_query(
         seed=campaign.seed,
         holdout_percent=campaign.holdout_percent,
         every_days=campaign.every_days,
-        message_channels=(message.channels or ("email", "sms")) if message else (),
+        message_channels=(message.channels or channel_order) if message else (),
         marketing_first=campaign.needs_slot,
         event=campaign.trigger.event if event else None,
         event_start=event_start,
