@@ -251,3 +251,26 @@ def fields() -> None:
         table.add_row(f["name"], f["type"], f["source"], ", ".join(f["operators"]),
                       ", ".join(f.get("choices", [])))  # fmt: skip
     console.print(table)
+
+
+@app.command("tasks")
+def tasks(
+    status: Annotated[str, typer.Option(help="open or done")] = "open",
+    store: Annotated[str | None, typer.Option(help="Only this store's (its code)")] = None,
+    limit: Annotated[int, typer.Option(help="How many")] = 50,
+) -> None:
+    """Staff tasks created by campaigns (a personal call, …), oldest due first."""
+    from regulars.services.engagement import campaign_runs
+    from regulars.services.errors import ServiceError
+
+    with wired().unit_of_work() as uow:
+        try:
+            rows = campaign_runs.staff_tasks(uow, status=status, store=store, limit=limit)
+        except ServiceError as error:
+            raise _service_error(error) from None
+    table = Table("id", "due", "store", "member", "kind", "title", "campaign", "assignee")
+    for r in rows:
+        table.add_row(str(r["id"]), r["due_at"][:16].replace("T", " "), r["store"] or "",
+                      r["member"], r["kind"], r["title"], r["campaign"] or "",
+                      r["assignee"] or "")  # fmt: skip
+    console.print(table)

@@ -10,6 +10,7 @@ from tests.integration.campaigns.business import NOW, analytics, seed
 from tests.integration.campaigns.campaign_helpers import assigned, definition, launch, message, run
 
 from regulars.bootstrap import App
+from regulars.services.engagement import campaign_runs
 from regulars.store.tables import (
     campaign_actions,
     ledger_transactions,
@@ -62,6 +63,11 @@ def test_send_gift_wait_and_task(app: App) -> None:
         assert sorted(tasks) == [("A", "S1", "open"), ("J", "S1", "open")]
         actions = c.execute(select(func.count()).select_from(campaign_actions)).scalar_one()
         assert actions == 6
+        listed = campaign_runs.staff_tasks(uow, store="S1")
+    assert [(t["member"], t["campaign"], t["title"]) for t in listed] == [
+        ("A", "vip", "Call"),
+        ("J", "vip", "Call"),
+    ]
 
 
 def test_gifts_are_given_once_however_often_the_job_runs(app: App) -> None:

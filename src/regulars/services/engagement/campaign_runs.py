@@ -375,3 +375,15 @@ def _vouchers(
         )  # fmt: skip
     w.flush()
     day.vouchers += len(acted)
+
+
+def staff_tasks(
+    uow: UnitOfWork, *, status: str | None = "open", store: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The staff tasks campaigns created, oldest due first (times as ISO 8601)."""
+    from regulars.domain.times import wire
+
+    if status is not None and status not in ("open", "done"):
+        raise Invalid(f"status must be open or done, not {status!r}")
+    rows = step_store.tasks(uow.connection, status=status, store=store, limit=max(1, limit))
+    return [{**r, "due_at": wire(as_utc(r["due_at"]))} for r in rows]

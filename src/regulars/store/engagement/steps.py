@@ -310,3 +310,34 @@ def refresh(connection: Connection) -> None:
     """Statistics of the schedule's tables after a step wrote many rows (see
     :func:`regulars.store.dialect.refresh_statistics`)."""
     refresh_statistics(connection, A, X)
+
+
+def tasks(
+    connection: Connection, *, status: str | None, store: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Staff tasks, oldest due first, with the member's id, the store's and campaign's code."""
+    from regulars.store.tables import campaigns, members, stores
+
+    query = (
+        select(
+            staff_tasks.c.id,
+            members.c.external_id.label("member"),
+            stores.c.code.label("store"),
+            campaigns.c.code.label("campaign"),
+            staff_tasks.c.kind,
+            staff_tasks.c.title,
+            staff_tasks.c.due_at,
+            staff_tasks.c.status,
+            staff_tasks.c.assignee,
+        )
+        .join(members, members.c.id == staff_tasks.c.member_id)
+        .outerjoin(stores, stores.c.id == staff_tasks.c.store_id)
+        .outerjoin(campaigns, campaigns.c.id == staff_tasks.c.campaign_id)
+        .order_by(staff_tasks.c.due_at, staff_tasks.c.id)
+        .limit(limit)
+    )
+    if status is not None:
+        query = query.where(staff_tasks.c.status == status)
+    if store is not None:
+        query = query.where(stores.c.code == store)
+    return [dict(r) for r in connection.execute(query).mappings()]
