@@ -222,14 +222,13 @@ def _do_steps(
             step_store.advance(connection, campaign_id, index, now, None, acted_only=False)
             continue
         step = steps[index]
-        following = now if index + 1 < len(steps) else None
-        if isinstance(step, Wait):
-            until = now + timedelta(days=step.days)
+        if isinstance(step, Wait):  # a campaign that starts with a wait
+            target, due = _next_step(steps, index - 1, now)
             step_store.advance(
-                connection, campaign_id, index, now,
-                until if index + 1 < len(steps) else None, acted_only=False,
-            )  # fmt: skip
+                connection, campaign_id, index, now, due, to_step=target, acted_only=False
+            )
             continue
+        target, following = _next_step(steps, index, now)
         if isinstance(step, Message):
             limited = step.marketing
             step_store.record_actions(
@@ -282,9 +281,19 @@ def _do_steps(
                 due_at=now + timedelta(days=step.due_days),
                 assignee=step.assignee,
             )
-        step_store.advance(connection, campaign_id, index, now, following)
+        step_store.advance(connection, campaign_id, index, now, following, to_step=target)
         day.postponed += step_store.postpone(connection, campaign_id, index, now, tomorrow)
         step_store.refresh(connection)
+
+
+def _next_step(steps: tuple[Any, ...], index: int, now: datetime) -> tuple[int, datetime | None]:
+    """The step after ``index`` that acts, and when it is due: the waits in between are
+    added up and passed in the same update (None: the schedule is done)."""
+    following, due = index + 1, now
+    while following < len(steps) and isinstance(steps[following], Wait):
+        due += timedelta(days=steps[following].days)
+        following += 1
+    return following, due if following < len(steps) else None
 
 
 def _gifts(

@@ -281,16 +281,19 @@ def advance(
     now: datetime,
     next_due: datetime | None,
     *,
+    to_step: int | None = None,
     acted_only: bool = True,
 ) -> int:
-    """Move the due assignments at ``step`` to the next step, due at ``next_due`` (None:
-    done). ``acted_only``: only those whose action at ``step`` exists (a wait has none)."""
+    """Move the due assignments at ``step`` to ``to_step`` (default the next), due at
+    ``next_due`` (None: done). ``acted_only``: only those whose action at ``step`` exists
+    (a wait has none)."""
     conditions = _due(campaign_id, step, now)
     if acted_only:
         conditions.append(exists().where(X.c.assignment_id == A.c.id, X.c.step == step))
+    target = step + 1 if to_step is None else to_step
     return int(
         connection.execute(
-            update(A).where(*conditions).values(step=step + 1, step_due_at=as_utc(next_due))
+            update(A).where(*conditions).values(step=target, step_due_at=as_utc(next_due))
         ).rowcount
     )
 
