@@ -4,7 +4,8 @@
 joins only the sources the filter names: ``member_scores``, ``member_analytics`` and any
 other table with one row per ``member_id`` (:data:`SOURCES`, left joins: a member without a
 row has missing values), the home store, the loyalty account in the campaign's program, the
-consent in force per channel, and open detractor cases. Erased members are never in an
+consent in force per channel (read per member, see :func:`consent_granted`), and open
+detractor cases. Erased members are never in an
 audience. The campaign's own conditions (not entered yet, consent for its message, the
 open-case rule) are added by ``store/engagement/candidates.py`` to the same statement.
 """
@@ -21,7 +22,6 @@ from sqlalchemy import (
     FromClause,
     Select,
     and_,
-    case,
     exists,
     false,
     func,
@@ -83,38 +83,19 @@ class Context:
         return as_utc(datetime.combine(day, datetime.min.time(), tzinfo=self.zone))
 
 
-def consent_in_force() -> Any:
-    """Per member, the consent in force on each channel (1 granted, 0 withdrawn, NULL never
-    asked): the latest event per channel, in one pass over the history."""
-    ranked = select(
-        member_consents.c.member_id,
-        member_consents.c.channel,
-        member_consents.c.granted,
-        func.row_number()
-        .over(
-            partition_by=(member_consents.c.member_id, member_consents.c.channel),
-            order_by=(member_consents.c.at.desc(), member_consents.c.id.desc()),
-        )
-        .label("rank"),
-    ).subquery("consent_ranked")
-    return (
-        select(
-            ranked.c.member_id,
-            *(
-                func.max(
-                    case(
-                        (
-                            and_(ranked.c.channel == channel, ranked.c.rank == 1),
-                            case((ranked.c.granted, 1), else_=0),
-                        )
-                    )
-                ).label(channel)
-                for channel in CONSENT_CHANNELS
-            ),
-        )
-        .group_by(ranked.c.member_id)
-        .subquery("consent")
+def consent_granted(channel: str) -> ColumnElement[bool]:
+    """Whether the member's consent in force on ``channel`` is a grant: the latest event of
+    their history there (never asked: no). A scalar subquery per member, read through the
+    history's index (member, channel, time) for the members the other conditions keep —
+    not an aggregate over every member's history."""
+    latest = (
+        select(member_consents.c.granted)
+        .where(member_consents.c.member_id == members.c.id, member_consents.c.channel == channel)
+        .order_by(member_consents.c.at.desc(), member_consents.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
+    return func.coalesce(latest, False).is_(True)
 
 
 def open_case_of(member_id: Any) -> ColumnElement[bool]:
@@ -135,7 +116,7 @@ class Compiler:
             self._join(source)
 
     def _join(self, source: str) -> Any:
-        if source in self.joined or source in ("members", "open_case"):
+        if source in self.joined or source in ("members", "open_case", "consent"):
             return self.joined.get(source)
         if source == "home_store":
             analytics = self._join("member_analytics")
@@ -154,10 +135,6 @@ class Compiler:
                 ),
             )
             self.joined[source] = account
-        elif source == "consent":
-            consent = consent_in_force()
-            self.from_ = self.from_.outerjoin(consent, consent.c.member_id == members.c.id)
-            self.joined[source] = consent
         elif source in SOURCES:
             table = SOURCES[source]
             self.from_ = self.from_.outerjoin(table, table.c.member_id == members.c.id)
@@ -208,7 +185,7 @@ class Compiler:
         if field.source == "open_case":
             return open_case_of(members.c.id)
         if field.source == "consent":
-            return func.coalesce(self.column("consent", field.column), 0) == 1
+            return consent_granted(field.column)
         if field.name == "birthday_today":
             days = [f"{m:02d}-{d:02d}" for m, d in birthdays_today(self.context.today)]
             column = members.c.birth_date

@@ -42,7 +42,13 @@ from regulars.domain.engagement.campaigns import Event
 from regulars.domain.feedback.nps import DETRACTOR_HIGHEST, PASSIVE_HIGHEST
 from regulars.domain.times import as_utc
 from regulars.store.dialect import refresh_statistics
-from regulars.store.engagement.audiences import Compiler, Context, audience_query, open_case_of
+from regulars.store.engagement.audiences import (
+    Compiler,
+    Context,
+    audience_query,
+    consent_granted,
+    open_case_of,
+)
 from regulars.store.tables import (
     campaign_actions,
     campaign_assignments,
@@ -223,10 +229,7 @@ def eligibility(
     conditions: list[Any] = [~entered]
     if message_channels:
         address = {"email": members.c.email, "sms": members.c.phone}
-        reachable = [
-            and_(func.coalesce(compiler.column("consent", c), 0) == 1, address[c].is_not(None))
-            for c in message_channels
-        ]
+        reachable = [and_(address[c].is_not(None), consent_granted(c)) for c in message_channels]
         conditions.append(or_(*reachable))
     if marketing_first:
         conditions.append(~open_case_of(members.c.id))
@@ -247,9 +250,7 @@ def candidates_query(
     event_start: datetime | None = None,
 ) -> Any:
     """The one query of a campaign's candidates now: member id, arm, and ``columns``."""
-    compiler, where = audience_query(
-        audience, context, extra_sources=["consent"] if message_channels else []
-    )
+    compiler, where = audience_query(audience, context)
     conditions = [
         where,
         *eligibility(
