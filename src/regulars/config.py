@@ -74,6 +74,9 @@ class Settings:
     console_secure_cookies: str = "auto"
     """``auto``: cookies are Secure when REGULARS_PUBLIC_URL is https:// or the request came
     over HTTPS (directly or from a trusted proxy's X-Forwarded-Proto); ``always``; ``never``."""
+    # Campaigns (issue 14): the global marketing frequency cap per member.
+    campaign_cap_messages: int = 2
+    campaign_cap_days: int = 7
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -120,6 +123,8 @@ class Settings:
             console_session_hours=float(env.get("REGULARS_CONSOLE_SESSION_HOURS") or 12),
             console_idle_minutes=float(env.get("REGULARS_CONSOLE_IDLE_MINUTES") or 60),
             console_secure_cookies=_secure_cookies(env.get("REGULARS_CONSOLE_SECURE_COOKIES")),
+            campaign_cap_messages=_count(env, "REGULARS_CAMPAIGN_CAP_MESSAGES", 2),
+            campaign_cap_days=_count(env, "REGULARS_CAMPAIGN_CAP_DAYS", 7, low=1),
         )
 
 
@@ -149,6 +154,20 @@ def _secure_cookies(value: str | None) -> str:
             f"REGULARS_CONSOLE_SECURE_COOKIES must be auto, always or never, not {value!r}"
         )
     return chosen
+
+
+def _count(env: dict[str, str], name: str, default: int, low: int = 0) -> int:
+    """A whole number from ``env[name]`` (unset or blank: ``default``).
+
+    >>> _count({"X": "3"}, "X", 2), _count({}, "X", 2)
+    (3, 2)
+    """
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < low:
+        raise ValueError(f"{name} must be a whole number (at least {low}), not {raw!r}")
+    return int(raw)
 
 
 def _flag(value: str | None) -> bool:

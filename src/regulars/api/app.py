@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from regulars import __version__
 from regulars.api import (
     analytics,
+    campaigns,
     cases,
     deliveries,
     errors,
@@ -33,6 +34,7 @@ API_ROUTERS = (
     cases.router,
     webhooks.router,
     deliveries.router,
+    campaigns.router,
 )
 
 EVERY_ANSWER = {"X-Content-Type-Options": "nosniff"}

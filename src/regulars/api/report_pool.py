@@ -66,11 +66,19 @@ def _report(
 
 
 def _compute_scores(uow: UnitOfWork, timezone: str, **options: Any) -> Any:
-    from regulars.services import scores
+    """Members' analytics first (committed even if the models cannot be fitted yet), then
+    the scores, both stamped with the same time."""
+    from regulars.services import member_analytics, scores
 
-    run = scores.compute_scores(uow, datetime.now(UTC), timezone=timezone, **options)
+    now = datetime.now(UTC)
+    written = member_analytics.compute_member_analytics(uow, now, timezone=timezone)
+    try:
+        run = scores.compute_scores(uow, now, timezone=timezone, **options)
+    except ServiceError:
+        uow.commit()  # the analytics stand on their own
+        raise
     uow.commit()
-    return wire_times(run.__dict__)
+    return wire_times({**run.__dict__, "analytics": written.__dict__})
 
 
 def _analytics(name: str) -> Callable[..., Any]:

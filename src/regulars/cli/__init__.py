@@ -14,6 +14,7 @@ import typer
 
 from regulars.cli import (
     analytics,
+    campaigns,
     data,
     deliver,
     demo,
@@ -44,6 +45,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(deliver.app, name="deliver")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(staff.app, name="staff")
+app.add_typer(campaigns.app, name="campaigns")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("migrate")(serve.migrate)

@@ -31,25 +31,46 @@ def compute(
         datetime | None,
         typer.Option(parser=iso_time, help="End of the observation (ISO time, UTC if naive); now"),
     ] = None,
+    expiring_within_days: Annotated[
+        int, typer.Option(help="Points expiring within this many days count as expiring")
+    ] = 30,
 ) -> None:
-    """Fit the models on every purchase and replace the stored scores."""
+    """Fit the models on every purchase and replace the stored scores; recompute every
+    member's analytics (stage, type, RFM, NPS class, share of wallet, days since the last
+    purchase, expiring points, home store) with the same time. The analytics are kept even
+    when the models cannot be fitted yet (the command then says why and exits 2)."""
+    from regulars.services import member_analytics
     from regulars.services import scores as score_service
     from regulars.services.errors import ServiceError
 
     application = wired()
+    when = _when(as_of)
     with application.unit_of_work() as uow:
+        try:
+            with console.status("computing members' analytics…"):
+                written = member_analytics.compute_member_analytics(
+                    uow,
+                    when,
+                    timezone=application.settings.timezone,
+                    expiring_within_days=expiring_within_days,
+                )
+        except ServiceError as error:
+            raise fail(error.message, 2) from None
+        stages = ", ".join(f"{k} {v:,}" for k, v in sorted(written.stages.items()))
+        console.print(f"analytics of {written.members:,} members ({stages})")
         try:
             with console.status("fitting the models…"):
                 run = score_service.compute_scores(
                     uow,
-                    _when(as_of),
+                    when,
                     model=model,
                     horizon_days=horizon_days,
                     annual_discount_rate=discount_rate,
                     timezone=application.settings.timezone,
                 )
         except ServiceError as error:
-            raise fail(error.message, 2) from None
+            uow.commit()  # the analytics stand on their own
+            raise fail(f"scores not computed: {error.message}", 2) from None
         uow.commit()
     shown = ", ".join(
         f"{k}={v:.4g} (se {run.standard_errors[k]:.2g})" for k, v in run.params.items()

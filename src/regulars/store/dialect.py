@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, DateTime, String, Table, literal
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from regulars.domain.times import as_utc
 
@@ -42,3 +44,30 @@ def instant(connection: Connection, at: datetime) -> Any:
     if is_postgres(connection):
         return literal(moment, DateTime(timezone=True))
     return literal(moment.strftime("%Y-%m-%d %H:%M:%S"), String())
+
+
+class month_day(FunctionElement[str]):  # noqa: N801 - used like a SQL function
+    """``'MM-DD'`` of a date column: ``to_char`` on PostgreSQL, ``strftime`` on SQLite
+    (which keeps dates as text); chosen when the statement is compiled."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(month_day, "postgresql")
+def _month_day_postgres(element: month_day, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'MM-DD')"
+
+
+@compiles(month_day)
+def _month_day_sqlite(element: month_day, compiler: Any, **kw: Any) -> str:
+    return f"strftime('%m-%d', {compiler.process(element.clauses, **kw)})"
+
+
+def refresh_statistics(connection: Connection, *tables: Table) -> None:
+    """Let PostgreSQL's planner see rows this transaction wrote (``ANALYZE``, which counts
+    the transaction's own new rows): a job that fills a table from empty by the hundred
+    thousand and then joins it would otherwise be planned as if the table held a handful
+    (nested loops, minutes instead of seconds). SQLite plans without statistics."""
+    if is_postgres(connection) and tables:
+        connection.exec_driver_sql("ANALYZE " + ", ".join(t.name for t in tables))

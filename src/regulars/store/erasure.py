@@ -29,6 +29,10 @@ Table by table (``store/tables.py``; a new table with personal data belongs here
 - ``loyalty_rewards``: issued vouchers revoked (an erased member redeems nothing).
 - ``idempotency_keys``: stored answers that name the member redacted, so that a replay
   never hands the data back.
+- ``member_analytics``, ``campaign_candidates``, ``staff_tasks``: deleted (a staff task is
+  about a person). ``campaign_assignments``: the member's step schedule stops (no further
+  message, gift or task); the assignment and ``campaign_actions`` stay, tied to the
+  pseudonym, as the campaign's measurement (an arm, times and points, no text).
 
 The old id is remembered only as a keyed digest in ``erased_member_ids`` (HMAC-SHA256 with
 the installation's secret, no time, no link to the row): an enrolment or an import of that
@@ -51,6 +55,8 @@ from sqlalchemy import Connection, Table, delete, or_, select, update
 from regulars.store.dialect import upsert_insert
 from regulars.store.tables import (
     audit_log,
+    campaign_assignments,
+    campaign_candidates,
     deliveries,
     erased_member_ids,
     feedback_case_notes,
@@ -60,11 +66,13 @@ from regulars.store.tables import (
     loyalty_accounts,
     loyalty_referrals,
     loyalty_rewards,
+    member_analytics,
     member_consents,
     member_name_grams,
     member_scores,
     members,
     outbox,
+    staff_tasks,
     survey_answers,
     survey_invitations,
 )
@@ -90,15 +98,17 @@ ERASED_OR_PSEUDONYMISED = frozenset(
         "member_name_grams",
         "audit_log",
     }
+    | {"member_analytics", "campaign_candidates", "campaign_assignments", "staff_tasks"}
 )
 KEPT_FOR_THE_BOOKS = frozenset(
     {"purchases", "purchase_lines", "purchase_accruals", "loyalty_accounts", "ledger_entries"}
-    | {"points_lots"}
+    | {"points_lots", "campaign_actions"}
 )
 NOTHING_PERSONAL = frozenset(
     {"stores", "departments", "employees", "categories", "products", "api_keys", "surveys"}
     | {"loyalty_programs", "loyalty_program_versions", "erased_member_ids", "webhook_endpoints"}
     | {"staff_users", "staff_sessions", "staff_sign_ins"}
+    | {"campaigns", "campaign_versions", "campaign_runs"}
 )
 PSEUDONYM_PREFIX = "erased-"
 _SENT_PAYLOAD = json.dumps({"erased": True})
@@ -209,8 +219,21 @@ def erase_member(connection: Connection, member_id: int, now: datetime) -> str |
             updated_at=now,
         )
     )
-    for table in (member_consents, member_scores, survey_invitations, member_name_grams):
+    for table in (
+        member_consents,
+        member_scores,
+        survey_invitations,
+        member_name_grams,
+        member_analytics,
+        campaign_candidates,
+        staff_tasks,
+    ):
         connection.execute(delete(table).where(table.c.member_id == member_id))
+    connection.execute(
+        update(campaign_assignments)
+        .where(campaign_assignments.c.member_id == member_id)
+        .values(step_due_at=None)
+    )
     connection.execute(
         delete(loyalty_referrals).where(
             or_(

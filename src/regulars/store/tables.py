@@ -650,3 +650,173 @@ member_name_grams = Table(
     ),
     Index("ix_member_name_grams_member_id", "member_id"),
 )
+
+
+# --- Campaigns (issue 14): per-member analytics, campaigns, their runs, assignments, actions,
+# staff tasks. ``member_analytics`` is replaced by the scoring job (one row per member with
+# history); a campaign's rules live in ``definition`` (the JSON of
+# regulars.domain.engagement.campaigns), every changed definition a new version. An
+# assignment is one member's entry into a campaign (its arm, drawn from the campaign's seed,
+# is stored and never changes); its step schedule (``step``, ``step_due_at``) is advanced by
+# the daily job. ``campaign_actions`` records each step done once per assignment (the
+# frequency cap counts its marketing messages); ``campaign_candidates`` is the daily job's
+# scratch list, emptied when the job's transaction ends. Like purchases, the three tables
+# the job writes by the hundred thousand (member_analytics, campaign_assignments,
+# campaign_actions) carry no FOREIGN KEY: each is a per-row trigger on PostgreSQL that cost
+# more than the insert; their references are resolved by the INSERT … SELECT that writes
+# them, and members are never deleted (erasure pseudonymises).
+
+member_analytics = Table(
+    "member_analytics",
+    metadata,
+    Column("member_id", Id, primary_key=True, autoincrement=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("loyalty_type", String(20), nullable=False),
+    Column("recency_score", Integer),
+    Column("frequency_score", Integer),
+    Column("monetary_score", Integer),
+    Column("rfm_segment", String(40)),
+    Column("nps_class", String(20)),
+    Column("last_nps", Integer),
+    Column("last_answer_at", DateTime(timezone=True)),
+    Column("share_of_wallet", Float(precision=53)),
+    Column("share_of_wallet_band", String(20)),
+    Column("last_purchase_at", DateTime(timezone=True)),
+    Column("days_since_last_purchase", Integer),
+    Column("purchase_days", Integer, nullable=False),
+    Column("net_spend", BigInteger, nullable=False),
+    Column("expiring_points", BigInteger, nullable=False),
+    Column("expiring_within_days", Integer, nullable=False),
+    Column("home_store_id", Id),
+    Column("attachment", Float(precision=53)),
+    CheckConstraint(
+        "stage in ('first_visit', 'first_purchase', 'repeat', 'attached', 'loyal')", name="stage"
+    ),
+    CheckConstraint(
+        "loyalty_type in ('true', 'latent', 'spurious', 'none', 'unknown')", name="loyalty_type"
+    ),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    _id(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("budget_points", BigInteger),
+    Column("points_issued", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("launched_at", DateTime(timezone=True)),
+    Column("ended_at", DateTime(timezone=True)),
+    CheckConstraint("state in ('draft', 'running', 'paused', 'ended')", name="state"),
+    CheckConstraint(
+        "budget_points is null or points_issued <= budget_points", name="within_budget"
+    ),
+)
+
+campaign_versions = Table(
+    "campaign_versions",
+    metadata,
+    _id(),
+    Column("campaign_id", Id, ForeignKey("campaigns.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("campaign_id", "version", name="uq_campaign_versions_version"),
+)
+
+campaign_runs = Table(
+    "campaign_runs",
+    metadata,
+    _id(),
+    Column("campaign_id", Id, ForeignKey("campaigns.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("run_key", String(80), nullable=False),
+    Column("trigger", String(10), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("window_start", DateTime(timezone=True)),
+    Column("window_end", DateTime(timezone=True), nullable=False),
+    Column("candidates", Integer, nullable=False, server_default="0"),
+    Column("treated", Integer, nullable=False, server_default="0"),
+    Column("holdout", Integer, nullable=False, server_default="0"),
+    Column("capped", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("campaign_id", "run_key", name="uq_campaign_runs_key"),
+)
+
+campaign_candidates = Table(
+    "campaign_candidates",
+    metadata,
+    Column("run_id", Id, primary_key=True, autoincrement=False),
+    Column("member_id", Id, primary_key=True, autoincrement=False),
+    Column("entry_key", String(80), primary_key=True),
+    Column("campaign_id", Id, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("arm", String(10), nullable=False),
+    Column("needs_slot", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("attribution_until", DateTime(timezone=True), nullable=False),
+)
+
+campaign_assignments = Table(
+    "campaign_assignments",
+    metadata,
+    _id(),
+    Column("campaign_id", Id, nullable=False),
+    Column("run_id", Id, nullable=False),
+    Column("member_id", Id, nullable=False),
+    Column("entry_key", String(80), nullable=False),
+    Column("arm", String(10), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+    Column("attribution_until", DateTime(timezone=True), nullable=False),
+    Column("step", Integer, nullable=False, server_default="0"),
+    Column("step_due_at", DateTime(timezone=True)),
+    UniqueConstraint("campaign_id", "member_id", "entry_key", name="uq_campaign_assignments_entry"),
+    CheckConstraint("arm in ('treated', 'holdout')", name="arm"),
+    Index("ix_campaign_assignments_due", "campaign_id", "step_due_at"),
+    Index("ix_campaign_assignments_member", "member_id"),
+)
+
+campaign_actions = Table(
+    "campaign_actions",
+    metadata,
+    _id(),
+    Column("assignment_id", Id, nullable=False),
+    Column("campaign_id", Id, nullable=False),
+    Column("member_id", Id, nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("marketing", Boolean, nullable=False),
+    Column("points", BigInteger, nullable=False, server_default="0"),
+    Column("done_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("assignment_id", "step", name="uq_campaign_actions_step"),
+    CheckConstraint("kind in ('message', 'gift', 'voucher', 'task', 'survey')", name="kind"),
+    Index("ix_campaign_actions_member_done", "member_id", "done_at"),
+    Index("ix_campaign_actions_campaign", "campaign_id", "kind"),
+)
+
+staff_tasks = Table(
+    "staff_tasks",
+    metadata,
+    _id(),
+    Column("member_id", Id, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("store_id", Id, ForeignKey("stores.id")),
+    Column("campaign_id", Id, ForeignKey("campaigns.id")),
+    Column("action_id", Id, unique=True),
+    Column("kind", String(40), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("assignee", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("done_at", DateTime(timezone=True)),
+    CheckConstraint("status in ('open', 'done')", name="status"),
+    Index("ix_staff_tasks_status_store", "status", "store_id"),
+)

@@ -16,8 +16,10 @@ from fastapi.testclient import TestClient
 
 from regulars.api import create_api
 from regulars.bootstrap import App
-from regulars.services import api_keys, audit
+from regulars.domain.engagement.campaigns import State
+from regulars.services import api_keys, audit, member_analytics
 from regulars.services.audit import Actor
+from regulars.services.engagement import campaign_runs, campaigns
 from regulars.store import scores as score_store
 
 EXTERNAL_ID = "CARD-8143-7558"
@@ -59,6 +61,18 @@ STAMPS = {
         "category": "coffee",
         "reward": {"name": "Free coffee", "product": "americano", "valid_days": 60},
     },
+}
+TEMPLATE = {"subject": "Hello {{ name }}", "text": "Hello {{ name }}", "sms": "Hello"}
+CAMPAIGN = {
+    "code": "everyone",
+    "trigger": {"daily": {}},
+    "holdout_percent": 0,
+    "program": "instant",
+    "steps": [
+        {"gift": {"points": 10}},
+        {"task": {"kind": "personal call", "title": "Call the member"}},
+        {"message": {"templates": {"ko": TEMPLATE, "en": TEMPLATE}}},
+    ],
 }
 SURVEY = {"name": "Kiosk NPS", "csat": ["touchpoint"], "drivers": True}
 
@@ -184,5 +198,13 @@ def business(app: App) -> Iterator[Business]:
                     uow, actor, action, "member", EXTERNAL_ID, now,
                     member_id=ids[EXTERNAL_ID], before=before, after=after,
                 )  # fmt: skip
+            uow.commit()
+        # Campaigns (issue 14): analytics written back, an assignment, a message, a gift
+        # and a staff task about the member.
+        with app.unit_of_work() as uow:
+            member_analytics.compute_member_analytics(uow, datetime.now(UTC), timezone="UTC")
+            campaigns.install(uow, CAMPAIGN)
+            campaigns.move(uow, "everyone", State.RUNNING)
+            campaign_runs.run_campaigns(uow, datetime.now(UTC), timezone="UTC")
             uow.commit()
         yield Business(app, client, pos, admin, voucher["code"])

@@ -29,11 +29,11 @@ def test_the_export_holds_every_section_with_the_members_rows(business: Business
     }
     assert {a["program"] for a in data["loyalty_accounts"]} == {"instant", "stamps"}
     kinds = [t["kind"] for t in data["ledger"] if t["program"] == "instant"]
-    assert sorted(kinds) == ["adjust", "earn", "earn", "redeem"]
+    assert sorted(kinds) == ["adjust", "bonus", "earn", "earn", "redeem"]  # bonus: a campaign
     assert any(t["reason"] == REASON for t in data["ledger"])
     assert all(t["entries"] for t in data["ledger"] if t["points"])
     assert sum(lot["remaining"] for lot in data["lots"] if lot["program"] == "instant") == (
-        1800 + 500 + 100 - 500
+        1800 + 500 + 100 - 500 + 10
     )
     assert [v["name"] for v in data["vouchers"]] == ["Free coffee"]
     assert data["referrals"][0]["referrer"] == "FRIEND-1"
@@ -46,6 +46,10 @@ def test_the_export_holds_every_section_with_the_members_rows(business: Business
     assert "survey.invitation" in topics
     assert all(m["created_at"].endswith("+00:00") for m in data["messages"])
     assert data["scores"][0]["clv"] == 50000
+    assert data["analytics"][0]["purchase_days"] >= 1
+    assert [(c["campaign"], c["arm"]) for c in data["campaigns"]] == [("everyone", "treated")]
+    assert [t["title"] for t in data["staff_tasks"]] == ["Call the member"]
+    assert "campaign.message" in topics
     # Nothing of the friend's.
     assert "P3" not in {p["purchase_id"] for p in data["purchases"]}
     assert "P3" not in {t["purchase_id"] for t in data["ledger"]}

@@ -17,6 +17,9 @@ gives these as examples. Each topic's class, and why:
 - ``points.expiring_soon``, ``tier.changed``, ``reward.issued``: **transactional** — the
   state of the member's own account in a programme they joined.
 - ``feedback.case_opened``, ``feedback.case_overdue``: **staff** alerts, not member messages.
+- ``campaign.message``: **marketing** — a campaign's own message (issue 14), unless the
+  campaign's step says ``marketing: false`` (an apology after a resolved case, a service
+  notice): then transactional. The payload carries which (``marketing``).
 
 Every member message still needs consent on the channel it goes through (the consent
 history is this system's record of "may we contact you here"); transactional ones are only
@@ -37,6 +40,7 @@ TIER_CHANGED = "tier.changed"
 REWARD_ISSUED = "reward.issued"
 CASE_OPENED = "feedback.case_opened"
 CASE_OVERDUE = "feedback.case_overdue"
+CAMPAIGN_MESSAGE = "campaign.message"
 
 
 class MessageClass(StrEnum):
@@ -54,6 +58,7 @@ TOPIC_CLASSES: Mapping[str, MessageClass] = {
     REWARD_ISSUED: MessageClass.TRANSACTIONAL,
     CASE_OPENED: MessageClass.STAFF,
     CASE_OVERDUE: MessageClass.STAFF,
+    CAMPAIGN_MESSAGE: MessageClass.MARKETING,
 }
 
 
@@ -69,4 +74,6 @@ def message_class(topic: str, payload: Mapping[str, Any]) -> MessageClass | None
     """
     if topic == SURVEY_INVITATION and payload.get("occasion") == "wave":
         return MessageClass.MARKETING
+    if topic == CAMPAIGN_MESSAGE and payload.get("marketing") is False:
+        return MessageClass.TRANSACTIONAL
     return TOPIC_CLASSES.get(topic)

@@ -21,7 +21,9 @@ opt-out link (``List-Unsubscribe`` in e-mail) and no sending between 21:00 and 0
 A survey invitation's link is rebuilt here from the invitation's id and the secret
 (:func:`regulars.services.feedback.dispatch.invitation_token`): the outbox never held it.
 Staff alerts (``feedback.case_opened``, ``feedback.case_overdue``) are composed by
-:mod:`.alerts`.
+:mod:`.alerts`. A campaign's message (``campaign.message``) brings its own words and channel
+preference (:mod:`.campaign_messages`), and is skipped at send time when its campaign is no
+longer running or, for a marketing one, while the member has an open detractor case.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from regulars.domain.engagement.marketing import NIGHT_CONSENT, marketing_rules,
 from regulars.domain.engagement.topics import MessageClass, message_class
 from regulars.domain.times import as_utc
 from regulars.services.engagement.alerts import compose_alert
+from regulars.services.engagement.campaign_messages import CampaignContent, campaign_message
 from regulars.services.engagement.optout import unsubscribe_url
 from regulars.services.engagement.plans import (
     Event,
@@ -90,9 +93,16 @@ def compose(uow: UnitOfWork, event: OutboxEvent, now: datetime, settings: Settin
     member = contacts.member_contact(connection, int(event.member_id))
     if member is None or member["erased_at"] is not None:
         return Skip("member erased")
+    own: CampaignContent | None = None
+    if event.topic == topics.CAMPAIGN_MESSAGE:  # a campaign's words and channels
+        found = campaign_message(uow, payload, dict(member), now, settings)
+        if isinstance(found, Skip):
+            return found
+        own = found
     consent = contacts.consent_now(connection, int(member["id"]))
     addresses = {"email": member["email"], "sms": member["phone"]}
-    channel = pick_channel(channel_order(settings.channel_order), consent, addresses)
+    order = ",".join(own.channels) if own is not None and own.channels else settings.channel_order
+    channel = pick_channel(channel_order(order), consent, addresses)
     if channel is None:
         return Skip("no consent")
     rules = marketing_rules(settings.marketing_rules)
@@ -107,7 +117,11 @@ def compose(uow: UnitOfWork, event: OutboxEvent, now: datetime, settings: Settin
         until = quiet_until(as_utc(now), zone, rules.quiet_start, rules.quiet_end)
         if until is not None:
             return Hold(until, "quiet hours")
-    content = CONTENT[event.topic](uow, payload, now, settings, zone)
+    content = (
+        (own.values, None)
+        if own is not None
+        else CONTENT[event.topic](uow, payload, now, settings, zone)
+    )
     if isinstance(content, Skip):
         return content
     values, link = content
@@ -125,6 +139,7 @@ def compose(uow: UnitOfWork, event: OutboxEvent, now: datetime, settings: Settin
         kind=kind,
         link=link,
         unsubscribe_url=opt_out,
+        entry=own.entry(member["locale"]) if own is not None else None,
     )
     if channel == "email":
         delivery = Delivery(

@@ -91,11 +91,15 @@ def render_message(
     kind: MessageClass,
     link: str | None = None,
     unsubscribe_url: str | None = None,
+    entry: Mapping[str, Any] | None = None,
 ) -> Rendered:
-    """The e-mail (subject, text, HTML) and the SMS text of ``topic`` in ``language``."""
+    """The e-mail (subject, text, HTML) and the SMS text of ``topic`` in ``language``;
+    ``entry`` (``subject``, ``lines``, ``sms``, ``action``) replaces the catalogue's words
+    (a campaign's own templates)."""
     marketing = kind is MessageClass.MARKETING
     language = language_of(language)
-    entry: Mapping[str, Any] = catalogue(language)[topic]
+    if entry is None:
+        entry = catalogue(language)[topic]
     context = {**values, "business": sender.business, "contact": sender.contact, "link": link}
     subject = _render(entry["subject"], context)
     lines = [line for line in (_render(t, context) for t in entry.get("lines", [])) if line]

@@ -235,3 +235,25 @@ def invite_wave(
         key = f"{survey}:wave:{wave}:{member['external_id']}"
         dispatch.invite(int(member["id"]), key, key, now, {}, "wave")
     return dispatch.report
+
+
+def invite_members(
+    uow: UnitOfWork,
+    survey: str,
+    member_ids: list[int],
+    now: datetime,
+    *,
+    secret: str,
+    base_url: str,
+    key: str,
+    cooldown: timedelta = timedelta(0),
+) -> DispatchReport:
+    """Invite these members (a campaign's re-survey step): the survey's sampling and consent
+    apply, ``cooldown`` since each member's last invitation; ``key`` makes each invitation
+    once per member (``{key}:{member id}``)."""
+    dispatch = _Dispatch(uow, survey, now, secret, base_url, cooldown)
+    dispatch.load_history(member_ids)
+    for member_id in member_ids:
+        dedupe = f"{survey}:{key}:{member_id}"
+        dispatch.invite(member_id, dedupe, dedupe, now, {}, "campaign")
+    return dispatch.report

@@ -93,14 +93,21 @@ def members_frame(source: Any) -> pd.DataFrame:
     return members
 
 
-def load_purchase_aggregates(source: Any, dialect: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The member summary and the member months, aggregated by the database."""
+def member_summary(source: Any) -> pd.DataFrame:
+    """The member summary (one row per member not erased), aggregated by the database: the
+    one the report and the per-member analytics (``member_analytics``) both read."""
     summary = run_query(source, SUMMARY_SQL)
-    months = run_query(source, MONTHS_SQL.format(month=MONTH_SQL[dialect]))
     for column in ("first_purchase", "last_purchase"):
         summary[column] = pd.to_datetime(summary[column], utc=True, format="mixed")
     for column in ("purchases", "net_spend", "categories"):
         summary[column] = pd.to_numeric(summary[column]).fillna(0).astype("int64")
+    return summary
+
+
+def load_purchase_aggregates(source: Any, dialect: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The member summary and the member months, aggregated by the database."""
+    summary = member_summary(source)
+    months = run_query(source, MONTHS_SQL.format(month=MONTH_SQL[dialect]))
     months["month"] = pd.to_numeric(months["month"]).astype("int64")
     months["purchases"] = pd.to_numeric(months["purchases"]).astype("int64")
     months["spend"] = pd.to_numeric(months["spend"]).astype("int64")

@@ -54,7 +54,8 @@ def _json(text: str | None) -> Any:
 
 def holdings(connection: Connection, member_id: int) -> dict[str, list[dict[str, Any]]]:
     """The member's loyalty accounts, ledger, lots, vouchers, referrals, survey invitations
-    and answers, feedback cases with their notes, messages and scores."""
+    and answers, feedback cases with their notes, messages and scores; analytics, campaign
+    entries and staff tasks."""
     accounts = select(loyalty_accounts.c.id).where(loyalty_accounts.c.member_id == member_id)
     ledger = _rows(
         connection,
@@ -245,6 +246,54 @@ def holdings(connection: Connection, member_id: int) -> dict[str, list[dict[str,
             )
             .where(member_scores.c.member_id == member_id)
             .order_by(member_scores.c.computed_at),
+        ),
+        **_campaigns(connection, member_id),
+    }
+
+
+def _campaigns(connection: Connection, member_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The member's analytics written back, their campaign entries (arm, step) and the staff
+    tasks about them (issue 14)."""
+    from regulars.store.tables import campaign_assignments, campaigns, member_analytics, stores
+    from regulars.store.tables import staff_tasks as tasks
+
+    a = campaign_assignments
+    return {
+        "analytics": _rows(
+            connection,
+            select(*(c for c in member_analytics.c if c.name != "member_id")).where(
+                member_analytics.c.member_id == member_id
+            ),
+        ),
+        "campaigns": _rows(
+            connection,
+            select(
+                campaigns.c.code.label("campaign"),
+                a.c.arm,
+                a.c.assigned_at,
+                a.c.attribution_until,
+                a.c.step,
+                a.c.step_due_at,
+            )
+            .join(campaigns, campaigns.c.id == a.c.campaign_id)
+            .where(a.c.member_id == member_id)
+            .order_by(a.c.assigned_at, a.c.id),
+        ),
+        "staff_tasks": _rows(
+            connection,
+            select(
+                tasks.c.kind,
+                tasks.c.title,
+                tasks.c.status,
+                tasks.c.assignee,
+                stores.c.code.label("store"),
+                tasks.c.due_at,
+                tasks.c.created_at,
+                tasks.c.done_at,
+            )
+            .outerjoin(stores, stores.c.id == tasks.c.store_id)
+            .where(tasks.c.member_id == member_id)
+            .order_by(tasks.c.id),
         ),
     }
 
