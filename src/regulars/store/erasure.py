@@ -26,6 +26,10 @@ Table by table (``store/tables.py``; a new table with personal data belongs here
 - ``loyalty_rewards``: issued vouchers revoked (an erased member redeems nothing).
 - ``idempotency_keys``: stored answers that name the member redacted, so that a replay
   never hands the data back.
+- ``subscription_exit_answers`` of the member's contracts: comments cleared (the reason and
+  the competitor named stay with the contract); ``subscription_exit_invitations`` go with
+  the member's invitations. Contracts, plan changes and bills are kept for the books, tied
+  to the pseudonymised member.
 
 The old id is remembered only as a keyed digest in ``erased_member_ids`` (HMAC-SHA256 with
 the installation's secret, no time, no link to the row): an enrolment or an import of that
@@ -46,6 +50,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete, or_, select, update
 
 from regulars.store.dialect import upsert_insert
+from regulars.store.subscriptions import exits as subscription_exits
 from regulars.store.tables import (
     deliveries,
     erased_member_ids,
@@ -82,15 +87,18 @@ ERASED_OR_PSEUDONYMISED = frozenset(
         "loyalty_rewards",
         "loyalty_referrals",
         "idempotency_keys",
+        "subscription_exit_invitations",
+        "subscription_exit_answers",
     }
 )
 KEPT_FOR_THE_BOOKS = frozenset(
     {"purchases", "purchase_lines", "purchase_accruals", "loyalty_accounts", "ledger_entries"}
-    | {"points_lots"}
+    | {"points_lots", "subscriptions", "subscription_plan_changes", "subscription_bills"}
 )
 NOTHING_PERSONAL = frozenset(
     {"stores", "departments", "employees", "categories", "products", "api_keys", "surveys"}
     | {"loyalty_programs", "loyalty_program_versions", "erased_member_ids", "webhook_endpoints"}
+    | {"subscription_plans"}
 )
 PSEUDONYM_PREFIX = "erased-"
 _SENT_PAYLOAD = json.dumps({"erased": True})
@@ -198,6 +206,7 @@ def erase_member(connection: Connection, member_id: int, now: datetime) -> str |
             updated_at=now,
         )
     )
+    subscription_exits.erase_comments(connection, member_id)
     for table in (member_consents, member_scores, survey_invitations):
         connection.execute(delete(table).where(table.c.member_id == member_id))
     connection.execute(
