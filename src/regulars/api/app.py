@@ -16,6 +16,7 @@ from regulars.api import (
     members,
     purchases,
     scores,
+    subscriptions,
     surveys,
     webhooks,
 )
@@ -33,6 +34,7 @@ API_ROUTERS = (
     cases.router,
     webhooks.router,
     deliveries.router,
+    subscriptions.router,
 )
 
 EVERY_ANSWER = {"X-Content-Type-Options": "nosniff"}

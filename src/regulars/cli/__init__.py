@@ -24,6 +24,7 @@ from regulars.cli import (
     programs,
     scores,
     serve,
+    subscriptions,
     webhooks,
 )
 from regulars.cli.root import app
@@ -42,6 +43,7 @@ app.add_typer(members.privacy_app, name="privacy")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(deliver.app, name="deliver")
 app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(subscriptions.app, name="subscriptions")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("migrate")(serve.migrate)

@@ -81,6 +81,7 @@ def test_erasure_leaves_nothing_of_the_member_in_any_table(business: Business) -
         "ledger_transactions.reason",
         "ledger_transactions.detail",
         "idempotency_keys.response_body",
+        "subscription_exit_answers.comment",
     ):
         assert where in everywhere, (where, before)
     kept = books(business)

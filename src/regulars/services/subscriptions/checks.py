@@ -187,6 +187,7 @@ def check_bills(frame: pd.DataFrame, timezone: str) -> tuple[pd.DataFrame, list[
             "subscription_id": _text(frame, "subscription_id"),
             "member_id": _text(frame, "member_id"),
             "month": _days(month),
+            "_month_as_written": _text(frame, spec.BILL_MONTH),
             "amount": _whole(values["amount"]),
             **{name: [None if np.isnan(v) else float(v) for v in usage[name]] for name in usage},
         },

@@ -36,7 +36,7 @@ def _records(batch: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _reject(report: ImportReport, record: dict[str, Any], field: str, reason: str) -> None:
-    value = record.get(field)
+    value = record.get(f"_{field}_as_written", record.get(field))
     shown = None if value is None else value.isoformat() if isinstance(value, date) else str(value)
     report.errors.append(RowError(int(record["_row"]), field, shown, reason))
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, select
 
 from regulars.domain.times import as_utc
+from regulars.store.subscriptions import export as subscription_export
 from regulars.store.tables import (
     feedback_case_notes,
     feedback_cases,
@@ -54,7 +55,8 @@ def _json(text: str | None) -> Any:
 
 def holdings(connection: Connection, member_id: int) -> dict[str, list[dict[str, Any]]]:
     """The member's loyalty accounts, ledger, lots, vouchers, referrals, survey invitations
-    and answers, feedback cases with their notes, messages and scores."""
+    and answers, feedback cases with their notes, messages, scores and subscriptions
+    (contracts with their plan changes, bills and exit answers)."""
     accounts = select(loyalty_accounts.c.id).where(loyalty_accounts.c.member_id == member_id)
     ledger = _rows(
         connection,
@@ -228,6 +230,7 @@ def holdings(connection: Connection, member_id: int) -> dict[str, list[dict[str,
         ),
         "feedback_cases": cases,
         "messages": messages,
+        "subscriptions": subscription_export.of_member(connection, member_id),
         "scores": _rows(
             connection,
             select(
