@@ -5,7 +5,6 @@ on the contract. A screenshot is kept in ``test-artifacts/``."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +13,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from tests.e2e.feedback.test_answer_page_browser import (  # noqa: F401 - browser: a fixture
+    ARTIFACTS,
+    _free_port,
+    browser,
+)
 
 from regulars.api.app import create_api
 from regulars.bootstrap import App, build
@@ -23,18 +27,8 @@ from regulars.services.imports.files import import_file
 from regulars.services.subscriptions import exits, recording
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+pytest.importorskip("playwright.sync_api")
 NOW = datetime.now(UTC)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -69,18 +63,9 @@ def server(tmp_path: Path) -> Iterator[tuple[App, str]]:
     app.engine.dispose()
 
 
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (make test does this)")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
-
-
 def test_a_leaving_member_says_why_in_korean_on_a_phone(
-    server: tuple[App, str], browser: object
+    server: tuple[App, str],
+    browser: object,  # noqa: F811 - the imported fixture
 ) -> None:
     app, url = server
     with app.unit_of_work() as uow:

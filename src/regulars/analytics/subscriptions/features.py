@@ -377,8 +377,7 @@ def features_sql(
         "LEFT JOIN billed ON billed.subscription_id = c.subscription_id "
         "LEFT JOIN changes ch ON ch.subscription_id = c.subscription_id "
         "LEFT JOIN opinions o ON o.subscription_id = c.subscription_id "
-        "LEFT JOIN complaints k ON k.subscription_id = c.subscription_id "
-        "ORDER BY c.subscription_id"
+        "LEFT JOIN complaints k ON k.subscription_id = c.subscription_id"
     )
 
 
@@ -423,7 +422,7 @@ def typed_features(frame: pd.DataFrame, drivers: Sequence[str]) -> pd.DataFrame:
     figures as ``float64`` (NaN when missing), ``commitment_months_left`` as ``Int64``,
     ``cancelled`` as ``bool``, ``started_on`` as ``datetime.date``, texts as ``object``."""
     ratings = [driver_column(x) for x in drivers]
-    out = frame[list(FEATURE_COLUMNS) + ratings].copy()
+    out = frame[list(FEATURE_COLUMNS) + ratings]  # copied on write, column by column
     for name in INTEGERS:
         out[name] = pd.to_numeric(out[name]).astype("int64")
     for name in (*FLOATS, *ratings):

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from regulars.analytics.subscriptions import cohort_survival, subscriber_features
-from regulars.analytics.subscriptions.reasons import BREAKDOWNS, Breakdown, churn_reasons
+from regulars.analytics.subscriptions.reasons import BREAKDOWNS, churn_reasons
 from regulars.services.errors import Invalid
 from regulars.store.reads import churn_reasons as reason_reads
 from regulars.store.reads.subscriber_features import StoreSubscriptions
@@ -35,8 +35,7 @@ def reasons(
     if not 0 < confidence < 1:
         raise Invalid("confidence must be between 0 and 1")
     frame = reason_reads.cancellations(uow.connection, since, until)
-    chosen: Breakdown | None = by  # type: ignore[assignment,unused-ignore]
-    answer = churn_reasons(frame, chosen, confidence)
+    answer = churn_reasons(frame, by, confidence)
     return {
         "since": None if since is None else since.isoformat(),
         "until": None if until is None else until.isoformat(),
