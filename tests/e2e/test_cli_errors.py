@@ -128,8 +128,10 @@ def sample_file(tmp_path: Path) -> Path:
     """A CSV with the columns of every import: a command given it reaches the store."""
     path = tmp_path / "sample.csv"
     path.write_text(
-        "member_id,purchase_id,occurred_at,product,amount,code,name\n"
-        "M1,P1,2026-01-01T09:00:00,latte,5000,S1,Kim\n",
+        "member_id,purchase_id,occurred_at,product,amount,code,name,subscription_id,plan,"
+        "monthly_fee,started_on,changed_on,from_plan,to_plan,fee_before,fee_after,month\n"
+        "M1,P1,2026-01-01T09:00:00,latte,5000,S1,Kim,L1,5G,55000,2026-01-01,2026-02-01,5G,"
+        "LTE,55000,33000,2026-01\n",
         encoding="utf-8",
     )
     return path

@@ -17,6 +17,7 @@ from regulars.api import (
     members,
     purchases,
     scores,
+    subscriptions,
     surveys,
     webhooks,
 )
@@ -35,6 +36,7 @@ API_ROUTERS = (
     webhooks.router,
     deliveries.router,
     campaigns.router,
+    subscriptions.router,
 )
 
 EVERY_ANSWER = {"X-Content-Type-Options": "nosniff"}

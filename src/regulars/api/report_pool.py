@@ -81,6 +81,12 @@ def _compute_scores(uow: UnitOfWork, timezone: str, **options: Any) -> Any:
     return wire_times({**run.__dict__, "analytics": written.__dict__})
 
 
+def _churn_reasons(uow: UnitOfWork, **options: Any) -> Any:
+    from regulars.services.subscriptions import analysis
+
+    return analysis.reasons(uow, **options)
+
+
 def _analytics(name: str) -> Callable[..., Any]:
     def use_case(uow: UnitOfWork, *args: Any, **kwargs: Any) -> Any:
         from regulars.services import analytics
@@ -98,6 +104,7 @@ USE_CASES: dict[str, Callable[..., Any]] = {
     "comment_themes": _analytics("comment_themes"),
     "staff_leaderboard": _analytics("staff_leaderboard"),
     "compute_scores": _compute_scores,
+    "churn_reasons": _churn_reasons,
 }
 
 _apps: dict[Settings, App] = {}

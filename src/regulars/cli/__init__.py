@@ -26,6 +26,7 @@ from regulars.cli import (
     scores,
     serve,
     staff,
+    subscriptions,
     webhooks,
 )
 from regulars.cli.root import app
@@ -46,6 +47,7 @@ app.add_typer(deliver.app, name="deliver")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(staff.app, name="staff")
 app.add_typer(campaigns.app, name="campaigns")
+app.add_typer(subscriptions.app, name="subscriptions")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("migrate")(serve.migrate)

@@ -1,4 +1,5 @@
-"""``regulars import …`` and ``regulars export …``: members and purchases, CSV or Parquet."""
+"""``regulars import …`` and ``regulars export …``: members, purchases, the catalogue and
+subscriptions (plans, contracts, plan changes, bills), CSV or Parquet."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
     from regulars.services.imports.files import Kind
 
 import_app = typer.Typer(
-    help="Import members or purchases from a CSV or Parquet file.", no_args_is_help=True
+    help="Import members, purchases, the catalogue or subscriptions from a CSV or Parquet file.",
+    no_args_is_help=True,
 )
 export_app = typer.Typer(
     help="Export members or purchases to CSV or Parquet (by suffix).", no_args_is_help=True
@@ -159,6 +161,53 @@ def import_products(
 ) -> None:
     """Import products: code, name, category."""
     _run("products", path, rejects, encoding, delimiter)
+
+
+@import_app.command("plans")
+def import_plans(
+    path: FileArg,
+    rejects: RejectsOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+) -> None:
+    """Import subscription plans: code, name, monthly_fee, category, commitment_months."""
+    _run("plans", path, rejects, encoding, delimiter)
+
+
+@import_app.command("subscriptions")
+def import_subscriptions(
+    path: FileArg,
+    rejects: RejectsOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+) -> None:
+    """Import contracts (one row each); re-importing updates changed ones. A blank
+    cancelled_on keeps a stored cancellation. Then `regulars subscriptions invite-exits`."""
+    _run("subscriptions", path, rejects, encoding, delimiter)
+
+
+@import_app.command("plan-changes")
+def import_plan_changes(
+    path: FileArg,
+    rejects: RejectsOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+) -> None:
+    """Import plan changes (from plan and fee to plan and fee, on a day); known ones are
+    skipped."""
+    _run("plan-changes", path, rejects, encoding, delimiter)
+
+
+@import_app.command("bills")
+def import_bills(
+    path: FileArg,
+    rejects: RejectsOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+) -> None:
+    """Import monthly bills and usage (one row per contract and month); months already
+    billed are skipped."""
+    _run("bills", path, rejects, encoding, delimiter)
 
 
 def _export_to(path: Path) -> None:

@@ -24,7 +24,7 @@ def define(
 ) -> None:
     """Create or replace surveys from a file (fields: code, name, nps, csat, drivers,
     ask_importance, wallet_category, intent_rebuy, test_opt_in, after_purchase_delay_hours,
-    sampling, link_validity_days, active)."""
+    sampling, link_validity_days, active, kind: feedback or exit)."""
     from regulars.services.errors import ServiceError
     from regulars.services.feedback import surveys as survey_service
 

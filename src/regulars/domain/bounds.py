@@ -60,3 +60,13 @@ def has_forbidden_character(text: str) -> bool:
     (True, False)
     """
     return FORBIDDEN_CHARACTER in text
+
+
+# --- Subscriptions: usage figures and commitments (issue 17) ----------------------------------
+
+MAX_USAGE = 10**9
+"""The largest usage figure of one monthly bill (data in GB, voice minutes, a generic
+quantity): far above any line's month, far below what a float holds exactly in its digits."""
+
+MAX_COMMITMENT_MONTHS = 120
+"""The longest commitment a plan may state, in months (ten years)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from regulars.store import retention as retention_store
+from regulars.store.subscriptions import exits as exit_store
 from regulars.store.unit_of_work import UnitOfWork
 
 
@@ -35,6 +36,7 @@ def apply_retention(
     else:
         before = now - timedelta(days=free_text_days)
         report.removed |= retention_store.remove_free_text(uow.connection, before)
+        report.removed["exit_comments"] = exit_store.remove_old_comments(uow.connection, before)
     if delivery_days is None:
         report.kept.append("sent messages")
     else:

@@ -33,6 +33,10 @@ Table by table (``store/tables.py``; a new table with personal data belongs here
   about a person). ``campaign_assignments``: the member's step schedule stops (no further
   message, gift or task); the assignment and ``campaign_actions`` stay, tied to the
   pseudonym, as the campaign's measurement (an arm, times and points, no text).
+- ``subscription_exit_answers`` of the member's contracts: comments cleared (the reason and
+  the competitor named stay with the contract); ``subscription_exit_invitations`` go with
+  the member's invitations. Contracts, plan changes and bills are kept for the books, tied
+  to the pseudonymised member.
 
 The old id is remembered only as a keyed digest in ``erased_member_ids`` (HMAC-SHA256 with
 the installation's secret, no time, no link to the row): an enrolment or an import of that
@@ -53,6 +57,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete, or_, select, update
 
 from regulars.store.dialect import upsert_insert
+from regulars.store.subscriptions import exits as subscription_exits
 from regulars.store.tables import (
     audit_log,
     campaign_assignments,
@@ -97,18 +102,22 @@ ERASED_OR_PSEUDONYMISED = frozenset(
         "idempotency_keys",
         "member_name_grams",
         "audit_log",
+        "subscription_exit_invitations",
+        "subscription_exit_answers",
     }
     | {"member_analytics", "campaign_candidates", "campaign_assignments", "staff_tasks"}
 )
 KEPT_FOR_THE_BOOKS = frozenset(
     {"purchases", "purchase_lines", "purchase_accruals", "loyalty_accounts", "ledger_entries"}
     | {"points_lots", "campaign_actions"}
+    | {"subscriptions", "subscription_plan_changes", "subscription_bills"}
 )
 NOTHING_PERSONAL = frozenset(
     {"stores", "departments", "employees", "categories", "products", "api_keys", "surveys"}
     | {"loyalty_programs", "loyalty_program_versions", "erased_member_ids", "webhook_endpoints"}
     | {"staff_users", "staff_sessions", "staff_sign_ins"}
     | {"campaigns", "campaign_versions", "campaign_runs"}
+    | {"subscription_plans"}
 )
 PSEUDONYM_PREFIX = "erased-"
 _SENT_PAYLOAD = json.dumps({"erased": True})
@@ -219,6 +228,7 @@ def erase_member(connection: Connection, member_id: int, now: datetime) -> str |
             updated_at=now,
         )
     )
+    subscription_exits.erase_comments(connection, member_id)
     for table in (
         member_consents,
         member_scores,

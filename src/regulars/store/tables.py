@@ -820,3 +820,117 @@ staff_tasks = Table(
     CheckConstraint("status in ('open', 'done')", name="status"),
     Index("ix_staff_tasks_status_store", "status", "store_id"),
 )
+
+
+# --- Subscriptions: plans, contracts, plan changes, monthly bills, exit answers (issue 17) ---
+# A contract's plan and fee are those it was signed on; plan changes move it later (the plan
+# in force on a day is the last change's to_plan on or before it). Dates are calendar days
+# in REGULARS_TIMEZONE. Bills are one row per contract and month (``month``: its first day);
+# like purchases they take many rows, so their contract reference is resolved by the
+# importer and carries no FOREIGN KEY. An exit survey's invitation is linked to the contract
+# it asks about (``subscription_exit_invitations``); its answer — one per response: a reason,
+# the competitor named, a comment — is ``subscription_exit_answers`` (beside survey_answers,
+# whose rows are one scored or free-text question each: a reason is a choice of the contract,
+# and must not be wiped by the retention of free text).
+
+subscription_plans = Table(
+    "subscription_plans",
+    metadata,
+    _id(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("category", String(64)),
+    Column("monthly_fee", BigInteger, nullable=False),
+    Column("commitment_months", Integer),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    _id(),
+    Column("external_id", String(64), nullable=False, unique=True),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False),
+    Column("plan_id", Id, ForeignKey("subscription_plans.id"), nullable=False),
+    Column("monthly_fee", BigInteger, nullable=False),
+    Column("started_on", Date, nullable=False),
+    Column("committed_until", Date),
+    Column("cancelled_on", Date),
+    Column("cancel_reason", String(20)),
+    Column("competitor", String(100)),
+    Column("channel", String(20)),
+    Column("device", String(100)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(
+        "cancel_reason in ('price', 'network', 'service', 'competitor', 'moving', 'other', "
+        "'non_payment')",
+        name="cancel_reason",
+    ),
+    CheckConstraint("cancelled_on is null or cancelled_on >= started_on", name="cancelled_after"),
+    CheckConstraint(
+        "committed_until is null or committed_until >= started_on", name="committed_after"
+    ),
+    Index("ix_subscriptions_member", "member_id"),
+    Index("ix_subscriptions_cancelled_on", "cancelled_on"),
+)
+
+subscription_plan_changes = Table(
+    "subscription_plan_changes",
+    metadata,
+    _id(),
+    Column("external_id", String(200), nullable=False, unique=True),
+    Column("subscription_id", Id, ForeignKey("subscriptions.id"), nullable=False),
+    Column("changed_on", Date, nullable=False),
+    Column("from_plan_id", Id, ForeignKey("subscription_plans.id"), nullable=False),
+    Column("to_plan_id", Id, ForeignKey("subscription_plans.id"), nullable=False),
+    Column("fee_before", BigInteger, nullable=False),
+    Column("fee_after", BigInteger, nullable=False),
+    Index("ix_subscription_plan_changes_subscription", "subscription_id", "changed_on"),
+)
+
+subscription_bills = Table(
+    "subscription_bills",
+    metadata,
+    Column("subscription_id", Id, primary_key=True, autoincrement=False),
+    Column("month", Date, primary_key=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("data_gb", Float(precision=53)),
+    Column("voice_minutes", Float(precision=53)),
+    Column("usage", Float(precision=53)),
+)
+
+subscription_exit_invitations = Table(
+    "subscription_exit_invitations",
+    metadata,
+    Column(
+        "invitation_id",
+        Id,
+        ForeignKey("survey_invitations.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("subscription_id", Id, ForeignKey("subscriptions.id"), nullable=False),
+    Index("ix_subscription_exit_invitations_subscription", "subscription_id"),
+)
+
+subscription_exit_answers = Table(
+    "subscription_exit_answers",
+    metadata,
+    _id(),
+    Column("response_id", String(64), nullable=False, unique=True),
+    Column("subscription_id", Id, ForeignKey("subscriptions.id"), nullable=False),
+    Column("survey_id", Id, ForeignKey("surveys.id")),
+    Column("reason", String(20), nullable=False),
+    Column("competitor", String(100)),
+    Column("comment", Text),
+    Column("language", String(8), nullable=False),
+    Column("collected_at", DateTime(timezone=True), nullable=False),
+    Column("source", String(10), nullable=False),
+    CheckConstraint(
+        "reason in ('price', 'network', 'service', 'competitor', 'moving', 'other')",
+        name="reason",
+    ),
+    CheckConstraint("source in ('link', 'api')", name="source"),
+    Index("ix_subscription_exit_answers_subscription", "subscription_id"),
+    Index("ix_subscription_exit_answers_collected_at", "collected_at"),
+)

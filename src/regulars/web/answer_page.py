@@ -22,7 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from regulars.bootstrap import App
 from regulars.domain.bounds import has_forbidden_character
 from regulars.domain.feedback.nps import NpsClass
-from regulars.domain.feedback.surveys import NO_SUBJECT, CsatTarget
+from regulars.domain.feedback.surveys import NO_SUBJECT, CsatTarget, SurveyKind
+from regulars.domain.subscriptions.exits import CHOICES as EXIT_CHOICES
 from regulars.services.feedback.links import (
     LinkAnswer,
     LinkStatus,
@@ -122,6 +123,7 @@ def _form(
         csat_label=csat_label,
         driver_label=driver_label,
         other_language="en" if t.language == "ko" else "ko",
+        exit_reasons=EXIT_CHOICES if link.definition.kind is SurveyKind.EXIT else (),
     )
 
 

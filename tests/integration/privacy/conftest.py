@@ -34,6 +34,7 @@ REGION = "망원동 4417번지"
 COMMENT = "커피가 식어서 나왔어요 — marker-comment-4417"
 NOTE = f"called {NAME} on {PHONE}"
 REASON = f"goodwill for {NAME}, marker-reason-4417"
+EXIT_COMMENT = "요금이 너무 올랐어요 — marker-exit-4417"
 MARKERS = (
     EXTERNAL_ID,
     NAME,
@@ -45,6 +46,7 @@ MARKERS = (
     REGION,
     "marker-comment-4417",
     "marker-reason-4417",
+    "marker-exit-4417",
 )
 
 POINTS = {
@@ -207,4 +209,57 @@ def business(app: App) -> Iterator[Business]:
             campaigns.move(uow, "everyone", State.RUNNING)
             campaign_runs.run_campaigns(uow, datetime.now(UTC), timezone="UTC")
             uow.commit()
+        _subscription(client, pos)
         yield Business(app, client, pos, admin, voucher["code"])
+
+
+def _subscription(client: TestClient, pos: dict[str, str]) -> None:
+    """A phone line, cancelled, with a bill and a downgrade, and why the member left."""
+    today = datetime.now(UTC).date().isoformat()
+    writes = [
+        (
+            "/v1/subscriptions/plans",
+            {"plans": [{"code": "5G", "name": "5G", "monthly_fee": 55000}]},
+        ),
+        (
+            "/v1/subscriptions",
+            {
+                "subscription_id": "LINE-1",
+                "member_id": EXTERNAL_ID,
+                "plan": "5G",
+                "monthly_fee": 55000,
+                "started_on": "2025-01-10",
+                "cancelled_on": today,
+                "cancel_reason": "competitor",
+                "competitor": "KT",
+                "device": "Galaxy S24",
+            },
+        ),
+        (
+            "/v1/subscriptions/bills",
+            {"bills": [{"subscription_id": "LINE-1", "month": "2025-01", "amount": 55000}]},
+        ),
+        (
+            "/v1/subscriptions/plan-changes",
+            {
+                "changes": [
+                    {
+                        "subscription_id": "LINE-1",
+                        "changed_on": "2025-06-01",
+                        "from_plan": "5G",
+                        "to_plan": "LTE",
+                        "fee_before": 55000,
+                        "fee_after": 33000,
+                    }
+                ]
+            },
+        ),
+        (
+            "/v1/subscriptions/LINE-1/exit",
+            {"reason": "price", "competitor": "KT", "comment": EXIT_COMMENT},
+        ),
+    ]
+    for path, body in writes:
+        answer = client.post(path, headers=pos, json=body)
+        assert answer.status_code in (200, 201), (path, answer.text)
+        assert answer.json().get("rejected", 0) == 0, answer.text

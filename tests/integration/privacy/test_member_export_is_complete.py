@@ -6,7 +6,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from tests.integration.privacy.conftest import COMMENT, EMAIL, EXTERNAL_ID, NOTE, REASON, Business
+from tests.integration.privacy.conftest import (
+    COMMENT,
+    EMAIL,
+    EXIT_COMMENT,
+    EXTERNAL_ID,
+    NOTE,
+    REASON,
+    Business,
+)
 
 from regulars.services.retention import apply_retention
 from regulars.store.tables import outbox
@@ -50,6 +58,12 @@ def test_the_export_holds_every_section_with_the_members_rows(business: Business
     assert [(c["campaign"], c["arm"]) for c in data["campaigns"]] == [("everyone", "treated")]
     assert [t["title"] for t in data["staff_tasks"]] == ["Call the member"]
     assert "campaign.message" in topics
+    (line,) = data["subscriptions"]
+    assert (line["subscription_id"], line["plan"], line["device"]) == ("LINE-1", "5G", "Galaxy S24")
+    assert line["started_on"] == "2025-01-10"
+    assert [b["amount"] for b in line["bills"]] == [55000]
+    assert [c["to_plan"] for c in line["plan_changes"]] == ["LTE"]
+    assert [(e["reason"], e["comment"]) for e in line["exit_answers"]] == [("price", EXIT_COMMENT)]
     # Nothing of the friend's.
     assert "P3" not in {p["purchase_id"] for p in data["purchases"]}
     assert "P3" not in {t["purchase_id"] for t in data["ledger"]}
@@ -68,12 +82,14 @@ def test_retention_clears_old_comments_notes_and_sent_payloads_only(business: Bu
             "answer_texts": 0,
             "case_reasons": 0,
             "case_notes": 0,
+            "exit_comments": 0,
             "sent_payloads": 0,
         }
         later = datetime.now(UTC) + timedelta(days=8)
         report = apply_retention(uow, later, free_text_days=7, delivery_days=7)
         assert report.removed["answer_texts"] == 1
         assert report.removed["case_notes"] == 1
+        assert report.removed["exit_comments"] == 1
         assert report.removed["sent_payloads"] > 0
         assert report.kept == []
         again = apply_retention(uow, later, free_text_days=7, delivery_days=7)
@@ -83,4 +99,6 @@ def test_retention_clears_old_comments_notes_and_sent_payloads_only(business: Bu
     assert COMMENT not in [a["text"] for a in data["survey_answers"]]
     assert {a["value"] for a in data["survey_answers"]} == {2.0, 1.0}  # the scores stay
     assert NOTE not in json.dumps(data, ensure_ascii=False)
+    assert EXIT_COMMENT not in json.dumps(data, ensure_ascii=False)
+    assert data["subscriptions"][0]["exit_answers"][0]["reason"] == "price"  # the reason stays
     assert all(m["payload"] == {"removed": "retention"} for m in data["messages"])

@@ -11,7 +11,9 @@ gives these as examples. Each topic's class, and why:
 
 - ``survey.invitation`` after a purchase: **transactional** — it asks about the member's
   own purchase, no offer in it. A periodic *wave* (``occasion: wave``) reaches members with
-  no transaction at hand: **marketing**, the cautious reading.
+  no transaction at hand: **marketing**, the cautious reading. After a cancellation
+  (``occasion: cancellation``, the exit survey) it asks about the member's own contract,
+  with no offer in it: **transactional**.
 - ``feedback.referral_invite``: **marketing** — it promotes the referral programme's bonus.
 - ``feedback.ask_what_makes_a_10``: **transactional** — a reply to the member's own answer.
 - ``points.expiring_soon``, ``tier.changed``, ``reward.issued``: **transactional** — the

@@ -19,6 +19,15 @@ DEFAULT_COOLDOWN = timedelta(days=30)
 DEFAULT_LINK_VALIDITY = timedelta(days=14)
 
 
+class SurveyKind(StrEnum):
+    """What a survey is for: ``feedback`` (after a purchase or in a wave, the default) or
+    ``exit`` — sent when a contract is cancelled, it asks first "why are you leaving?"
+    (:mod:`regulars.domain.subscriptions.exits`), then whatever else it defines."""
+
+    FEEDBACK = "feedback"
+    EXIT = "exit"
+
+
 class QuestionKind(StrEnum):
     NPS = "nps"
     NPS_WHY = "nps_why"
@@ -124,6 +133,7 @@ class SurveyDefinition:
     sampling: float = 1.0
     link_validity_days: int = 14
     active: bool = True
+    kind: SurveyKind = SurveyKind.FEEDBACK
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -154,7 +164,7 @@ class SurveyDefinition:
                 found.append(f"drivers: {driver!r} must be 1-30 characters")
         if self.ask_importance and not self.drivers:
             found.append("ask_importance: needs drivers")
-        if not self.questions():
+        if not self.questions() and self.kind is not SurveyKind.EXIT:
             found.append("the survey asks nothing")
         return found
 
@@ -195,6 +205,7 @@ class SurveyDefinition:
         data.pop("extra")
         data["csat"] = [t.value for t in self.csat]
         data["drivers"] = list(self.drivers)
+        data["kind"] = self.kind.value
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
@@ -210,6 +221,12 @@ class SurveyDefinition:
         except ValueError:
             raise ValueError(
                 f"csat: choose among {', '.join(t.value for t in CsatTarget)}"
+            ) from None
+        try:
+            values["kind"] = SurveyKind(values.get("kind") or SurveyKind.FEEDBACK)
+        except ValueError:
+            raise ValueError(
+                f"kind: choose among {', '.join(k.value for k in SurveyKind)}"
             ) from None
         drivers = values.get("drivers")
         values["drivers"] = DEFAULT_DRIVERS if drivers is True else tuple(drivers or ())

@@ -195,6 +195,7 @@ def _survey(
         "survey_name": payload.get("name") or invitation["survey_code"],
         "store_name": invitation["store_name"],
         "expires": _day(invitation["expires_at"], zone),
+        "occasion": payload.get("occasion"),
     }
     return values, link
 

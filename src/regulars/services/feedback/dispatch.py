@@ -37,7 +37,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from regulars.domain.feedback.links import make_token, token_hash
-from regulars.domain.feedback.surveys import DEFAULT_COOLDOWN, SurveyDefinition, may_invite, sampled
+from regulars.domain.feedback.surveys import (
+    DEFAULT_COOLDOWN,
+    SurveyDefinition,
+    SurveyKind,
+    may_invite,
+    sampled,
+)
 from regulars.domain.times import as_utc, wire
 from regulars.services.errors import Invalid, NotFound
 from regulars.services.feedback.cases import first_consented
@@ -83,7 +89,10 @@ class DispatchReport:
         return {"invited": self.invited, "skipped": dict(sorted(self.skipped.items()))}
 
 
-class _Dispatch:
+class Dispatch:
+    """One run of invitations to one survey: the rules above, applied candidate by candidate
+    (also by the exit survey's dispatch, :mod:`regulars.services.subscriptions.exits`)."""
+
     def __init__(
         self,
         uow: UnitOfWork,
@@ -107,6 +116,15 @@ class _Dispatch:
         self.consent: dict[tuple[int, str], bool] = {}
         self.locales: dict[int, str] = {}
 
+    def refuse_exit_survey(self) -> None:
+        """An exit survey asks why a contract was cancelled: it goes out on cancellations only."""
+        if self.definition.kind is SurveyKind.EXIT:
+            raise Invalid(
+                f"survey {self.definition.code!r} is an exit survey: it is sent when a contract "
+                "is cancelled (regulars subscriptions invite-exits), not after purchases or in "
+                "waves"
+            )
+
     def load_history(self, member_ids: list[int]) -> None:
         """Read the candidates' last invitations, consent and language in bulk."""
         connection = self.uow.connection
@@ -123,21 +141,22 @@ class _Dispatch:
         available_at: datetime,
         context: dict[str, Any],
         occasion: str,
-    ) -> None:
+    ) -> int | None:
+        """Invite the member unless a rule says no; the invitation's id (None: not invited)."""
         if not sampled(sample_key, self.definition.sampling):
             self.report.skipped["not_sampled"] += 1
-            return
+            return None
         if not may_invite(self.last.get(member_id), self.now, self.cooldown):
             self.report.skipped["cooldown"] += 1
-            return
+            return None
         channel = first_consented(self.consent, member_id)
         if channel is None:
             self.report.skipped["no_consent"] += 1
-            return
+            return None
         locale = self.locales.get(member_id)
         if locale is None:
             self.report.skipped["erased"] += 1
-            return
+            return None
         token = invitation_token(self.secret, dedupe_key)
         expires_at = available_at + self.definition.link_validity
         invitation_id = invitation_store.add_invitation(
@@ -156,7 +175,7 @@ class _Dispatch:
         )
         if invitation_id is None:
             self.report.skipped["already_invited"] += 1
-            return
+            return None
         outbox.enqueue(
             self.uow.connection,
             TOPIC,
@@ -178,6 +197,7 @@ class _Dispatch:
         self.last[member_id] = self.now
         self.report.invited += 1
         self.report.links.append(survey_link(self.base_url, token))
+        return invitation_id
 
 
 def invite_after_purchases(
@@ -191,7 +211,8 @@ def invite_after_purchases(
     cooldown: timedelta = DEFAULT_COOLDOWN,
 ) -> DispatchReport:
     """Invite the members who bought in the last ``lookback`` to rate that purchase."""
-    dispatch = _Dispatch(uow, survey, now, secret, base_url, cooldown)
+    dispatch = Dispatch(uow, survey, now, secret, base_url, cooldown)
+    dispatch.refuse_exit_survey()
     bought = candidates.purchases_between(uow.connection, now - lookback, now)
     dispatch.load_history(sorted({int(p["member_id"]) for p in bought}))
     delay = dispatch.definition.after_purchase_delay
@@ -228,7 +249,8 @@ def invite_wave(
     """A periodic wave (``wave`` names it, e.g. ``2026-Q4``): invite the sampled members."""
     if not wave.strip() or len(wave) > 60:
         raise Invalid("wave: give it a name of 1-60 characters, e.g. 2026-Q4")
-    dispatch = _Dispatch(uow, survey, now, secret, base_url, cooldown)
+    dispatch = Dispatch(uow, survey, now, secret, base_url, cooldown)
+    dispatch.refuse_exit_survey()
     everyone = candidates.active_members(uow.connection, segment)
     dispatch.load_history([int(m["id"]) for m in everyone])
     for member in everyone:
@@ -251,7 +273,7 @@ def invite_members(
     """Invite these members (a campaign's re-survey step): the survey's sampling and consent
     apply, ``cooldown`` since each member's last invitation; ``key`` makes each invitation
     once per member (``{key}:{member id}``)."""
-    dispatch = _Dispatch(uow, survey, now, secret, base_url, cooldown)
+    dispatch = Dispatch(uow, survey, now, secret, base_url, cooldown)
     dispatch.load_history(member_ids)
     for member_id in member_ids:
         dedupe = f"{survey}:{key}:{member_id}"

@@ -26,10 +26,13 @@ from regulars.domain.feedback.surveys import (
     Question,
     QuestionKind,
     SurveyDefinition,
+    SurveyKind,
     value_problem,
 )
+from regulars.domain.subscriptions.exits import ExitAnswer, read_exit_form
 from regulars.domain.times import as_utc
 from regulars.services.feedback import answers as survey_answers
+from regulars.services.subscriptions import exits
 from regulars.store.feedback import invitations as invitation_store
 from regulars.store.feedback.answers import AnswerRow
 from regulars.store.unit_of_work import UnitOfWork
@@ -258,8 +261,13 @@ def answer_link(
     if link.status is not LinkStatus.OPEN or link.definition is None or link.invited is None:
         return LinkAnswer(link)
     submitted = form_answers(link.definition, form, asked(link))
-    if submitted.problems:
-        return LinkAnswer(link, submitted.problems)
+    problems = submitted.problems
+    leaving: ExitAnswer | None = None
+    if link.definition.kind is SurveyKind.EXIT:  # "why are you leaving?" is asked first
+        leaving, why = read_exit_form(form)
+        problems = {**why, **{k: v for k, v in problems.items() if k != "form"}}
+    if problems:
+        return LinkAnswer(link, problems)
     assert link.invitation_id is not None
     response_id = f"link-{link.invitation_id}"
     if not invitation_store.use_invitation(uow.connection, link.invitation_id, response_id, now):
@@ -267,4 +275,9 @@ def answer_link(
     rows = link_rows(response_id, link.invited, submitted.answers, now)
     known = {} if submitted.nps_class is None else {response_id: submitted.nps_class}
     survey_answers.add_answers(uow, rows, now, known)
+    if leaving is not None:
+        invited = link.invited
+        exits.record_from_link(
+            uow, link.invitation_id, invited.survey_id, invited.language, leaving, response_id, now
+        )
     return LinkAnswer(link, recorded=True, nps_class=submitted.nps_class)

@@ -20,10 +20,22 @@ from regulars.services.imports import members as member_import
 from regulars.services.imports.report import ImportReport
 from regulars.services.imports.tabular import read_table, write_table
 from regulars.services.purchases import batch as purchase_import
+from regulars.services.subscriptions import imports as subscription_import
 from regulars.services.unit_of_work import RunCommitted
 from regulars.store.unit_of_work import UnitOfWork
 
-Kind = Literal["members", "purchases", "stores", "departments", "employees", "products"]
+Kind = Literal[
+    "members",
+    "purchases",
+    "stores",
+    "departments",
+    "employees",
+    "products",
+    "plans",
+    "subscriptions",
+    "plan-changes",
+    "bills",
+]
 CATALOGUE: tuple[Kind, ...] = ("stores", "departments", "employees", "products")
 Progress = Callable[[int, int], None]
 """Called as ``progress(rows_done, rows_total)`` after each batch."""
@@ -37,6 +49,8 @@ def read_source(
     required: tuple[str, ...]
     if kind in CATALOGUE:
         required = catalogue_import.REQUIRED
+    elif kind in subscription_import.KINDS:
+        required = subscription_import.KINDS[kind].required
     else:
         required = member_import.REQUIRED if kind == "members" else purchase_import.REQUIRED
     return read_table(path, required, encoding=encoding, delimiter=delimiter)
@@ -82,6 +96,17 @@ def import_source(
         report = run_committed(lambda uow: catalogue_import.import_catalogue(uow, kind, source))
         if progress:
             progress(report.rows, report.rows)
+        _write_rejects(report, source, rejects)
+        return report
+    if kind in ("plans", "subscriptions", "plan-changes", "bills"):
+        report, _ = subscription_import.import_rows(
+            kind,
+            source,
+            run_committed,
+            timezone=timezone,
+            progress=progress,
+            batch_rows=batch_rows,
+        )
         _write_rejects(report, source, rejects)
         return report
     report = ImportReport(kind=kind, rows=len(source))

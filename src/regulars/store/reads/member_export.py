@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, select
 
 from regulars.domain.times import as_utc
+from regulars.store.subscriptions import export as subscription_export
 from regulars.store.tables import (
     feedback_case_notes,
     feedback_cases,
@@ -55,7 +56,8 @@ def _json(text: str | None) -> Any:
 def holdings(connection: Connection, member_id: int) -> dict[str, list[dict[str, Any]]]:
     """The member's loyalty accounts, ledger, lots, vouchers, referrals, survey invitations
     and answers, feedback cases with their notes, messages and scores; analytics, campaign
-    entries and staff tasks."""
+    entries and staff tasks; subscriptions (contracts with their plan changes, bills and exit
+    answers)."""
     accounts = select(loyalty_accounts.c.id).where(loyalty_accounts.c.member_id == member_id)
     ledger = _rows(
         connection,
@@ -229,6 +231,7 @@ def holdings(connection: Connection, member_id: int) -> dict[str, list[dict[str,
         ),
         "feedback_cases": cases,
         "messages": messages,
+        "subscriptions": subscription_export.of_member(connection, member_id),
         "scores": _rows(
             connection,
             select(

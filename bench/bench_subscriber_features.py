@@ -1,0 +1,378 @@
+"""The churn features of a telecom operator's subscribers in DuckDB over Parquet: regulars'
+streaming definition against the same features written the usual way (window functions over
+the bills), same data, same run.
+
+Generates ``--subscribers`` contracts (default 5,000,000) with ``--months`` monthly bills
+each (default 60: 300,000,000 rows), plus members, plan changes, survey answers and cases,
+as Parquet files in ``--folder`` (kept between runs of the same size; ``--regenerate`` draws
+them again). Then, each in a process of its own, so that its peak memory is its own:
+
+* regulars — :func:`regulars.analytics.subscriptions.subscriber_features` over
+  :class:`~regulars.analytics.subscriptions.engines.SubscriptionFiles` (the bills reduced by
+  one aggregate per contract, the last months pivoted into columns), into a pandas frame;
+* the peer — the bill trends written with ``LAG`` and ``ROW_NUMBER`` windows over every bill
+  and ``regr_slope`` (what one writes first), into a pandas frame; by default only when the
+  bills are at most 60,000,000 rows (``--peer`` / ``--no-peer`` to choose).
+
+DuckDB gets every core (``--threads``, default all) and spills to ``--folder`` past its
+memory limit (``--memory-limit``, default DuckDB's 80 % of RAM). Prints the wall time and
+the process's peak resident memory of each, and last the headline with the ratio.
+
+    flock /work/coord/bench.lock .venv/bin/python bench/bench_subscriber_features.py \\
+        [--subscribers 5000000] [--months 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+if not __package__:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+AS_OF = date(2025, 12, 31)
+CHUNK = 250_000
+"""Subscribers generated and written per Parquet row group batch."""
+
+
+def _days(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
+def generate(folder: Path, subscribers: int, months: int, seed: int = 2026) -> None:
+    """Write subscriptions, bills, plan changes, members, answers and cases as Parquet."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    plans = np.array(["S", "M", "L"])
+    fees = np.array([33000, 55000, 79000])
+    as_of_month = AS_OF.year * 12 + AS_OF.month - 1
+    writers: dict[str, Any] = {}
+
+    def write(name: str, table: pa.Table) -> None:
+        if name not in writers:
+            writers[name] = pq.ParquetWriter(folder / f"{name}.parquet", table.schema)
+        writers[name].write_table(table)
+
+    for first in range(0, subscribers, CHUNK):
+        n = min(CHUNK, subscribers - first)
+        ids = np.arange(first, first + n, dtype=np.int64)
+        plan = rng.integers(0, 3, n)
+        cancelled = rng.random(n) < 0.35
+        # every contract has `months` bills ending in its end month (cancellation or as_of)
+        end_month = np.where(cancelled, as_of_month - rng.integers(0, 24, n), as_of_month)
+        start_month = end_month - (months - 1)
+        start_day = _month_day(start_month) + rng.integers(0, 28, n)
+        cancel_day = np.where(cancelled, _month_day(end_month) + rng.integers(0, 28, n), -1)
+        committed = np.where(rng.random(n) < 0.6, start_day + 730, -1)
+        write(
+            "subscriptions",
+            pa.table(
+                {
+                    "subscription_id": ids,
+                    "member_id": ids,
+                    "plan": pa.array(plans[plan]),
+                    "monthly_fee": fees[plan],
+                    "started_on": pa.array(start_day.astype("int32"), pa.int32()).cast(pa.date32()),
+                    "committed_until": _dates(committed),
+                    "cancelled_on": _dates(cancel_day),
+                    "cancel_reason": pa.array(
+                        np.where(cancelled, rng.choice(["price", "network", "competitor"], n), None)
+                    ),
+                }
+            ),
+        )
+        born = np.where(
+            rng.random(n) < 0.9, _days(date(1950, 1, 1)) + rng.integers(0, 18000, n), -1
+        )
+        write(
+            "members",
+            pa.table(
+                {
+                    "member_id": ids,
+                    "segment": pa.array(
+                        rng.choice(["individual", "business", "vip"], n, p=[0.8, 0.15, 0.05])
+                    ),
+                    "birth_date": _dates(born),
+                }
+            ),
+        )
+        k = np.tile(np.arange(months), n)
+        who = np.repeat(np.arange(n), months)
+        month = start_month[who] + k
+        level = rng.gamma(2.0, 5.0, n)[who]
+        write(
+            "bills",
+            pa.table(
+                {
+                    "subscription_id": ids[who],
+                    "month": pa.array(_month_day(month).astype("int32"), pa.int32()).cast(
+                        pa.date32()
+                    ),
+                    "amount": fees[plan][who] + rng.integers(-2000, 5000, n * months),
+                    "data_gb": np.round(level * rng.lognormal(0, 0.3, n * months), 2),
+                }
+            ),
+        )
+        changing = np.flatnonzero(rng.random(n) < 0.15)
+        to = (plan[changing] + rng.integers(1, 3, len(changing))) % 3
+        write(
+            "plan_changes",
+            pa.table(
+                {
+                    "change_id": pa.array([f"c{i}" for i in ids[changing]]),
+                    "subscription_id": ids[changing],
+                    "changed_on": pa.array(
+                        (start_day[changing] + 200).astype("int32"), pa.int32()
+                    ).cast(pa.date32()),
+                    "from_plan": pa.array(plans[plan[changing]]),
+                    "to_plan": pa.array(plans[to]),
+                    "fee_before": fees[plan[changing]],
+                    "fee_after": fees[to],
+                }
+            ),
+        )
+        answering = np.flatnonzero(rng.random(n) < 0.3)
+        at = (_days(date(2023, 1, 1)) + rng.integers(0, 1000, len(answering))) * 86_400_000_000
+        questions = [
+            ("nps", None, 0, 11),
+            ("driver_rating", "network", 1, 6),
+            ("driver_rating", "price", 1, 6),
+        ]
+        write(
+            "answers",
+            pa.concat_tables(
+                [
+                    pa.table(
+                        {
+                            "response_id": pa.array([f"r{i}" for i in ids[answering]]),
+                            "member_id": ids[answering],
+                            "question": pa.array([question] * len(answering)),
+                            "driver": pa.array([driver] * len(answering), pa.string()),
+                            "value": rng.integers(low, high, len(answering)).astype(float),
+                            "collected_at": pa.array(at, pa.timestamp("us", tz="UTC")),
+                        }
+                    )
+                    for question, driver, low, high in questions
+                ]
+            ),
+        )
+        complaining = np.flatnonzero(rng.random(n) < 0.05)
+        opened = (
+            _days(date(2023, 1, 1)) + rng.integers(0, 1000, len(complaining))
+        ) * 86_400_000_000
+        write(
+            "cases",
+            pa.table(
+                {
+                    "member_id": ids[complaining],
+                    "opened_at": pa.array(opened, pa.timestamp("us", tz="UTC")),
+                }
+            ),
+        )
+        print(f"  generated {first + n:,} subscribers", end="\r", flush=True)
+    for writer in writers.values():
+        writer.close()
+    print()
+
+
+def _month_day(month: np.ndarray) -> np.ndarray:
+    """Day numbers of the first days of month numbers (``year * 12 + month - 1``)."""
+    return (
+        np.asarray(month - 1970 * 12)
+        .astype("datetime64[M]")
+        .astype("datetime64[D]")
+        .astype(np.int64)
+    )
+
+
+def _dates(days: np.ndarray) -> Any:
+    """Day numbers as a date column, -1 as missing."""
+    import pyarrow as pa
+
+    return pa.array(days.astype("int32"), pa.int32(), mask=days < 0).cast(pa.date32())
+
+
+PEER_SQL = """
+WITH c AS (
+  SELECT subscription_id, year(started_on) * 12 + month(started_on) - 1 AS start_month,
+         CASE WHEN cancelled_on <= DATE '{as_of}'
+              THEN year(cancelled_on) * 12 + month(cancelled_on) - 1 ELSE {as_of_month} END
+              AS end_month
+  FROM read_parquet('{folder}/subscriptions.parquet') WHERE started_on <= DATE '{as_of}'),
+b AS (
+  SELECT b.subscription_id, year(b.month) * 12 + month(b.month) - 1 AS m, b.amount, b.data_gb,
+         c.end_month
+  FROM read_parquet('{folder}/bills.parquet') b JOIN c USING (subscription_id)
+  WHERE year(b.month) * 12 + month(b.month) - 1 BETWEEN c.start_month AND c.end_month),
+w AS (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY subscription_id ORDER BY m DESC) AS recent,
+         LAG(data_gb) OVER (PARTITION BY subscription_id ORDER BY m) AS previous
+  FROM b)
+SELECT subscription_id, COUNT(*) AS months_billed, SUM(amount) AS total_billed,
+       AVG(amount) AS mean_bill,
+       COUNT(*) FILTER (WHERE recent <= {window}) AS recent_months,
+       AVG(data_gb) FILTER (WHERE recent <= {window}) AS usage_mean,
+       regr_slope(data_gb, m) FILTER (WHERE recent <= {window}) AS usage_slope,
+       regr_slope(amount, m) FILTER (WHERE recent <= {window}) AS bill_slope,
+       AVG(CASE WHEN data_gb < previous THEN 1.0 ELSE 0.0 END)
+           FILTER (WHERE recent < {window} AND previous IS NOT NULL) AS usage_drop_share
+FROM w GROUP BY subscription_id ORDER BY subscription_id
+"""
+
+
+def worker(side: str, folder: Path, threads: int | None, memory_limit: str | None) -> None:
+    """One measured side, in this process: print a JSON line with seconds, rows, peak RSS."""
+    import duckdb
+
+    from regulars.analytics.subscriptions import subscriber_features
+    from regulars.analytics.subscriptions.engines import SubscriptionFiles
+
+    connection = duckdb.connect()
+    if threads:
+        connection.execute(f"SET threads = {threads}")
+    if memory_limit:
+        connection.execute(f"SET memory_limit = '{memory_limit}'")
+    connection.execute(f"SET temp_directory = '{folder / 'spill'}'")
+    started = time.perf_counter()
+    if side == "regulars":
+        frame = subscriber_features(
+            SubscriptionFiles(folder, connection), AS_OF, utc_offset_hours=9
+        )
+    else:
+        sql = PEER_SQL.format(
+            folder=folder,
+            as_of=AS_OF.isoformat(),
+            as_of_month=AS_OF.year * 12 + AS_OF.month - 1,
+            window=6,
+        )
+        frame = connection.execute(sql).fetchdf()
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    frame[[c for c in COMPARED if c in frame]].to_parquet(folder / f"result-{side}.parquet")
+    result = {
+        "seconds": seconds,
+        "rows": len(frame),
+        "peak_gb": peak,
+        "columns": len(frame.columns),
+    }
+    print(json.dumps(result))
+
+
+COMPARED = (
+    "subscription_id",
+    "months_billed",
+    "total_billed",
+    "recent_months",
+    "usage_mean",
+    "usage_slope",
+    "bill_slope",
+    "usage_drop_share",
+)
+"""The columns both sides compute by the same definition on these data (no month unbilled)."""
+
+
+def same_trends(folder: Path) -> bool:
+    """Whether the two sides' common columns agree (floats to 1e-9)."""
+    import pandas as pd
+
+    ours = pd.read_parquet(folder / "result-regulars.parquet")
+    theirs = pd.read_parquet(folder / "result-peer.parquet")
+    if len(ours) != len(theirs) or not (ours["subscription_id"] == theirs["subscription_id"]).all():
+        return False
+    for column in COMPARED[1:]:
+        a, b = ours[column].to_numpy(dtype=float), theirs[column].to_numpy(dtype=float)
+        if not np.allclose(a, b, rtol=1e-9, atol=1e-9, equal_nan=True):
+            print(f"  {column} differs")
+            return False
+    return True
+
+
+def measure(side: str, args: argparse.Namespace) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--worker", side, "--folder", str(args.folder)]
+    if args.threads:
+        command += ["--threads", str(args.threads)]
+    if args.memory_limit:
+        command += ["--memory-limit", args.memory_limit]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=5_000_000)
+    parser.add_argument("--months", type=int, default=60)
+    parser.add_argument("--folder", type=Path, help="where the Parquet files go")
+    parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--memory-limit")
+    parser.add_argument("--worker", choices=["regulars", "peer"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.folder, args.threads, args.memory_limit)
+        return
+    rows = args.subscribers * args.months
+    args.folder = (
+        args.folder
+        or Path("/tmp") / f"regulars-subscriber-features-{args.subscribers}x{args.months}"
+    )
+    stamp = args.folder / "generated.json"
+    wanted = {"subscribers": args.subscribers, "months": args.months}
+    if args.regenerate or not stamp.exists() or json.loads(stamp.read_text()) != wanted:
+        started = time.perf_counter()
+        generate(args.folder, args.subscribers, args.months)
+        stamp.write_text(json.dumps(wanted))
+        print(f"generated in {time.perf_counter() - started:.0f} s")
+    inputs = ("subscriptions", "members", "bills", "plan_changes", "answers", "cases")
+    size = sum((args.folder / f"{name}.parquet").stat().st_size for name in inputs) / 1024**3
+    print(
+        f"{args.subscribers:,} subscribers x {args.months} bills = {rows:,} bill rows "
+        f"({size:.1f} GB of Parquet in {args.folder})"
+    )
+    ours = measure("regulars", args)
+    if "error" in ours:
+        raise SystemExit(f"regulars failed: {ours['error']}")
+    print(
+        f"regulars (streaming aggregate): {ours['seconds']:7.1f} s, peak {ours['peak_gb']:.2f} GB,"
+        f" {ours['rows']:,} rows x {ours['columns']} features"
+    )
+    peer_runs = args.peer if args.peer is not None else rows <= 60_000_000
+    ratio = ""
+    if peer_runs:
+        theirs = measure("peer", args)
+        if "error" in theirs:
+            print(f"window functions: failed ({theirs['error']})")
+            ratio = "; window functions failed"
+        else:
+            print(
+                f"window functions (LAG, ROW_NUMBER, regr_slope): {theirs['seconds']:7.1f} s, "
+                f"peak {theirs['peak_gb']:.2f} GB, {theirs['rows']:,} rows x "
+                f"{theirs['columns']} columns; same trends as regulars: {same_trends(args.folder)}"
+            )
+            ratio = (
+                f"; window functions {theirs['seconds']:.1f} s, {theirs['peak_gb']:.2f} GB: "
+                f"{theirs['seconds'] / ours['seconds']:.2f}x the time"
+            )
+    print(
+        f"subscriber features, {rows:,} bills of {args.subscribers:,} subscribers, DuckDB over "
+        f"Parquet: {ours['seconds']:.1f} s, peak {ours['peak_gb']:.2f} GB{ratio}"
+    )
+
+
+if __name__ == "__main__":
+    main()
