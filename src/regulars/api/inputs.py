@@ -100,6 +100,12 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 """A row id in a path (a case)."""
 
 
+class VoidIn(RequestBody):
+    """Why a sale or a redemption is voided at the till (kept with who and when)."""
+
+    reason: str | None = Field(default=None, max_length=1000, description="Why (audited)")
+
+
 @dataclass(frozen=True)
 class Rejected:
     """A batch item that failed validation: set aside with its errors while the others go on.

@@ -19,15 +19,18 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from regulars.api.deps import Authorized, UoW
-from regulars.api.errors import answers
+from regulars.api.errors import CREATED, answers
 from regulars.api.idempotency import idempotent
 from regulars.api.inputs import (
+    Amount,
     FreeJson,
     NonNegativeAmount,
     Points,
     PositivePoints,
     Quantity,
     RequestBody,
+    RowId,
+    VoidIn,
 )
 from regulars.api.times import wire_times
 from regulars.domain.access import Scope
@@ -37,6 +40,7 @@ from regulars.services.errors import Invalid
 from regulars.services.loyalty import accounts as loyalty
 from regulars.services.loyalty import accrual as loyalty_accrual
 from regulars.services.loyalty import programs as loyalty_programs
+from regulars.services.loyalty import voids as loyalty_voids
 
 router = APIRouter(prefix="/v1", tags=["loyalty"], responses=answers(401, 403, 404, 422))
 WRITE = answers(400, 409)
@@ -51,7 +55,7 @@ class QuoteLine(RequestBody):
     product: str = Field(min_length=1, max_length=64)
     category: str | None = Field(default=None, max_length=64)
     quantity: Quantity = 1
-    amount: NonNegativeAmount
+    amount: Amount = Field(description="Minor units; a negative line is a discount (a coupon)")
 
 
 class QuoteIn(RequestBody):
@@ -142,6 +146,34 @@ def post_redeem(
         )
 
     return idempotent(uow, token, key.id, "POST", request.url.path, body, run)
+
+
+@router.post(
+    "/loyalty/redemptions/{transaction_id}/void",
+    summary="Void a redemption (the till's cancel key): its points come back, once",
+    description="`transaction_id` is the redemption's (its answer's `transaction_id`). The "
+    "points go back into the lots they came from, with their expiry (a lot expired since: "
+    "to breakage), settling a debt first. Who (the API key), when and why are kept. "
+    "Voiding again answers the same (200).",
+    responses={**CREATED, **WRITE},
+)
+def post_void_redemption(
+    transaction_id: RowId,
+    request: Request,
+    uow: UoW,
+    key: PosKey,
+    body: Annotated[VoidIn | None, Body()] = None,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    reason = body.reason if body else None
+
+    def run() -> tuple[int, Any]:
+        voided, answer = loyalty_voids.void_redemption(
+            uow, transaction_id, actor=f"api-key:{key.prefix}:{key.name}", reason=reason
+        )
+        return (201 if voided else 200), answer
+
+    return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
 
 
 @router.post("/loyalty/rewards/{code}/redeem", summary="Use a reward voucher once", responses=WRITE)

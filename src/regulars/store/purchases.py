@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping, func, select
 
 from regulars.store import catalogue
 from regulars.store.bulk import Columns, ids_by_key, insert_new, insert_rows
@@ -126,13 +126,14 @@ def lines_of(connection: Connection, purchase_id: int) -> list[RowMapping]:
 
 
 def with_codes(connection: Connection, external_id: str) -> dict[str, Any] | None:
-    """A purchase as the API shows it: external ids and codes instead of row ids, lines
-    included (two queries)."""
+    """A purchase with external ids and codes beside its row ids (``id``, ``member_row_id``),
+    lines included (two queries)."""
     original = purchases.alias("original")
     head = (
         connection.execute(
             select(
                 purchases.c.id,
+                purchases.c.member_id.label("member_row_id"),
                 purchases.c.external_id.label("purchase_id"),
                 members.c.external_id.label("member_id"),
                 purchases.c.occurred_at,
@@ -153,7 +154,7 @@ def with_codes(connection: Connection, external_id: str) -> dict[str, Any] | Non
     if head is None:
         return None
     found = dict(head)
-    return {**found, "lines": lines_with_codes(connection, found.pop("id"))}
+    return {**found, "lines": lines_with_codes(connection, found["id"])}
 
 
 def lines_with_codes(connection: Connection, purchase_id: int) -> list[dict[str, Any]]:
@@ -172,3 +173,14 @@ def lines_with_codes(connection: Connection, purchase_id: int) -> list[dict[str,
         .order_by(purchase_lines.c.line_no)
     )
     return [dict(r) for r in connection.execute(query).mappings()]
+
+
+def undoings(connection: Connection, purchase_id: int) -> int:
+    """How many refunds and returns reference the purchase."""
+    return int(
+        connection.execute(
+            select(func.count())
+            .select_from(purchases)
+            .where(purchases.c.original_id == purchase_id)
+        ).scalar_one()
+    )

@@ -108,13 +108,18 @@ def quote(
                         ).get(account["id"], 0)
                         points = earning.capped(points, earned, cap)
             spendable = _spendable(uow, account["id"], now) if account else 0
-            redeemable = earning.redeemable_points(program.points, spendable, basket.total)
+            pending = account["pending"] if account else 0
+            may = earning.redeemable(program.points, spendable, pending, max(0, basket.total))
             item |= {
                 "points_to_earn": points,
                 "balance": spendable,
-                "pending": account["pending"] if account else 0,
-                "redeemable_points": redeemable,
-                "redeemable_value": redeemable * program.points.point_value,
+                "pending": pending,
+                "redeemable_points": may.points,
+                "redeemable_value": may.points * program.points.point_value,
+                "not_redeemable": {"code": may.refusal[0], "reason": may.refusal[1]}
+                if may.refusal
+                else None,
+                "redeemable_limited_by": may.limited_by,
                 "point_value": program.points.point_value,
                 "tier": tier.code if tier else None,
                 "tier_discount_percent": str(tier.discount_percent) if tier else "0",

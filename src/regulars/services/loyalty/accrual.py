@@ -34,8 +34,9 @@ from regulars.domain.loyalty.ledger import refund_share
 from regulars.domain.loyalty.programs import ProgramKind
 from regulars.domain.times import as_utc
 from regulars.services.errors import Conflict, Invalid
-from regulars.services.loyalty import posting
+from regulars.services.loyalty import posting, upgrades
 from regulars.services.loyalty.accounts import active_member_id
+from regulars.services.loyalty.effects import Effect, Effects, Voucher, effect, note_balances
 from regulars.services.loyalty.programs import RunningProgram, running
 from regulars.services.unit_of_work import RunCommitted
 from regulars.store import erasure as erasure_store
@@ -54,13 +55,25 @@ def accrue_purchase(uow: UnitOfWork, purchase_id: int, now: datetime | None = No
     return accrue_ids(uow, [purchase_id], now) == 1
 
 
-def accrue_ids(uow: UnitOfWork, ids: list[int], now: datetime | None = None) -> int:
+def accrue_ids(
+    uow: UnitOfWork,
+    ids: list[int],
+    now: datetime | None = None,
+    *,
+    effects: Effects | None = None,
+    live: bool = False,
+    voiding: bool = False,
+) -> int:
     """Accrue these purchases, in the given order, in the caller's transaction; return how
     many were accrued now (the others already were).
 
     All the accounts involved are locked once, up front, in ascending id order (the lock
     order every loyalty transaction follows), then each purchase is applied in memory and
     the ledger rows are written in bulk (:class:`regulars.store.loyalty.writer.Writer`).
+    ``effects`` collects what each purchase posted in each account (the till's answer).
+    ``live`` purchases (recorded through the API, as they happen) also lift the member to a
+    higher tier at once (:mod:`regulars.services.loyalty.upgrades`); ``voiding`` refunds
+    (a sale voided at the till) also undo the tier their sale lifted the member to.
     """
     connection = uow.connection
     now = now or datetime.now(UTC)
@@ -97,17 +110,22 @@ def accrue_ids(uow: UnitOfWork, ids: list[int], now: datetime | None = None) -> 
     w = Writer(connection)
     sales = [(owner[i], baskets[i]) for i in order if i in baskets and owner[i] is not None]
     caps = _cap_totals(uow, programs, sales, accounts)
+    lifts = upgrades.Measures(uow, programs, sales if live else [], accounts)
     for i in order:
         purchase = heads[i]
         if owner[i] is None:
             continue
         for rp in programs:
             account = accounts[(owner[i], rp.id)]
+            posted = effect(effects, i, account)
             if purchase.kind == "sale":
-                _earn(w, rp, account, purchase, baskets[i], caps)
+                _earn(w, rp, account, purchase, baskets[i], caps, posted)
+                if live:
+                    upgrades.lift(w, rp, account, purchase.id, baskets[i].at, lifts, posted)
             else:
-                _take_back(w, rp, account, purchase, now)
+                _take_back(w, rp, account, purchase, now, posted, voiding)
     w.flush()
+    note_balances(effects, accounts.values())
     return len(set(ids) & set(claimed))
 
 
@@ -164,6 +182,7 @@ def _earn(
     purchase: Any,
     basket: earning.Basket,
     caps: dict[tuple[int, datetime], int],
+    posted: Effect,
 ) -> None:
     program = rp.program
     if not program.running(basket.at):
@@ -179,6 +198,12 @@ def _earn(
                 points = earning.capped(points, caps[(account.id, since)], cap)
                 periods.append(since)
         if points:
+            debt = account.debt
+            detail: dict[str, Any] = (
+                {"base": earned.base, "campaigns": list(earned.campaigns)}
+                if earned.campaigns
+                else {}
+            )
             points = posting.award(
                 w,
                 account,
@@ -187,10 +212,15 @@ def _earn(
                 kind="earn",
                 at=basket.at,
                 purchase_id=purchase.id,
-                detail={"base": earned.base, "campaigns": list(earned.campaigns)}
-                if earned.campaigns
-                else None,
+                detail=detail,
             )
+            if debt > account.debt:
+                detail["settled_debt"] = debt - account.debt
+            posted.points += points
+            posted.settled_debt += debt - account.debt
+            window = program.points.return_window_days if program.points else 0
+            if window and points > debt - account.debt:
+                posted.pending_until = basket.at + timedelta(days=window)
             for since in periods:
                 caps[(account.id, since)] += points
     elif program.kind is ProgramKind.STAMPS and program.stamps is not None:
@@ -199,9 +229,12 @@ def _earn(
             return
         progress = earning.add_stamps(program.stamps, account.stamps, stamps)
         account.change(w, stamps=progress.stamps - account.stamps)
-        codes = [
+        vouchers = [
             issue_reward(w, account, rp, basket.at, purchase.id) for _ in range(progress.rewards)
         ]
+        codes = [v.code for v in vouchers]
+        posted.stamps += stamps
+        posted.vouchers += vouchers
         w.transaction(
             account_id=account.id,
             kind="earn",
@@ -219,10 +252,11 @@ def issue_reward(
     rp: RunningProgram,
     at: datetime,
     purchase_id: int | None,
-) -> str:
+) -> Voucher:
     rules = rp.program.stamps
     assert rules is not None
     code = "RW-" + secrets.token_hex(6).upper()
+    expires = at + timedelta(days=rules.reward_valid_days) if rules.reward_valid_days else None
     w.reward(
         code=code,
         account_id=account.id,
@@ -231,9 +265,7 @@ def issue_reward(
         state="issued",
         purchase_id=purchase_id,
         issued_at=at,
-        expires_at=at + timedelta(days=rules.reward_valid_days)
-        if rules.reward_valid_days
-        else None,
+        expires_at=expires,
     )
     posting.event(
         w,
@@ -245,10 +277,18 @@ def issue_reward(
         name=rules.reward_name,
         stamps=account.stamps,
     )
-    return code
+    return Voucher(code, rules.reward_name, rules.reward_product, expires)
 
 
-def _take_back(w: Writer, rp: RunningProgram, account: Account, refund: Any, now: datetime) -> None:
+def _take_back(
+    w: Writer,
+    rp: RunningProgram,
+    account: Account,
+    refund: Any,
+    now: datetime,
+    posted: Effect,
+    voiding: bool,
+) -> None:
     w.flush()
     connection = w.connection
     original_id = refund.original_id
@@ -262,14 +302,44 @@ def _take_back(w: Writer, rp: RunningProgram, account: Account, refund: Any, now
     if rp.program.kind is ProgramKind.POINTS:
         due = refund_share(earned_points, refunded, original_total)
         taken = transaction_store.taken_back(connection, account.id, original_id)
+        tier = upgrades.undo(w, rp, account, original_id, earned_detail, at) if voiding else None
         if due - taken > 0:
-            posting.claw_back(w, account, rp, original_id, refund.id, due - taken, max(at, now))
+            plan = posting.claw_back(
+                w, account, rp, original_id, refund.id, due - taken, max(at, now), tier=tier
+            )
+            posted.points -= due - taken
+            posted.debt_added += plan.debt
+        elif tier is not None:
+            _reverse_record(w, rp, account, refund, at, {"tier": tier})
+        if tier is not None:
+            posted.tier_from, posted.tier_to = tier["from"], tier["to"]
     elif rp.program.kind is ProgramKind.STAMPS and rp.program.stamps is not None:
         detail = json.loads(earned_detail or "{}")
         stamps = int(detail.get("stamps", 0))
         previous = refund_share(stamps, refunded - abs(refund.total_amount), original_total)
         due = refund_share(stamps, refunded, original_total) - previous
-        _take_back_stamps(w, account, rp, original_id, due)
+        revoked = _take_back_stamps(w, account, rp, original_id, due)
+        if due:
+            _reverse_record(w, rp, account, refund, at, {"stamps": due, "revoked": revoked})
+            posted.stamps -= due
+            posted.revoked += revoked
+
+
+def _reverse_record(
+    w: Writer, rp: RunningProgram, account: Account, refund: Any, at: datetime, detail: Any
+) -> None:
+    """A refund's record in an account where it moved no points: the stamps it took back
+    (and the vouchers it revoked), or the tier a void undid."""
+    w.transaction(
+        account_id=account.id,
+        kind="reverse",
+        points=0,
+        source_key=f"reverse:{refund.id}:{account.id}",
+        purchase_id=refund.id,
+        program_version=rp.version,
+        detail={"original_purchase": refund.original_id, **detail},
+        occurred_at=at,
+    )
 
 
 def _take_back_stamps(
@@ -278,18 +348,23 @@ def _take_back_stamps(
     rp: RunningProgram,
     original_id: int,
     stamps: int,
-) -> None:
+) -> list[str]:
     """Stated rule: take the stamps back from the card; while the card holds too few, revoke
     an unredeemed voucher the purchase issued (its stamps return to the card); a card never
-    goes below zero (a voucher already redeemed is not taken back)."""
+    goes below zero (a voucher already redeemed is not taken back). Returns the codes of the
+    vouchers revoked."""
     rules = rp.program.stamps
     assert rules is not None
     card = account.stamps
     vouchers = reward_store.issued_for_purchase(w.connection, account.id, original_id)
+    revoked = []
     while stamps > card and vouchers:
-        reward_store.revoke(w.connection, vouchers.pop())
+        reward_id, code = vouchers.pop()
+        reward_store.revoke(w.connection, reward_id)
+        revoked.append(code)
         card += rules.every
     account.change(w, stamps=max(0, card - stamps) - account.stamps)
+    return revoked
 
 
 def register_referral(uow: UnitOfWork, referrer: str, referee: str) -> dict[str, Any]:

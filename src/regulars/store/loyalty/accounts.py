@@ -48,10 +48,19 @@ class Account:
     stamps: int
     tier: str | None
     tier_grace_until: datetime | None
+    tier_since: datetime | None = None
 
     def change(self, w: Writer, **deltas: int) -> None:
         for name, delta in deltas.items():
             setattr(self, name, getattr(self, name) + delta)
+        w.changed[self.id] = self
+
+    def set_tier(
+        self, w: Writer, tier: str | None, since: datetime | None, grace_until: datetime | None
+    ) -> None:
+        """Move the account to ``tier`` (held since ``since``, in grace until ``grace_until``);
+        written with the counters by :meth:`Writer.flush`."""
+        self.tier, self.tier_since, self.tier_grace_until = tier, since, grace_until
         w.changed[self.id] = self
 
 
@@ -66,6 +75,7 @@ def _account(row: Any) -> Account:
         stamps=row["stamps"],
         tier=row["tier"],
         tier_grace_until=as_utc(row["tier_grace_until"]),
+        tier_since=as_utc(row["tier_since"]),
     )
 
 

@@ -171,3 +171,11 @@ def warned(connection: Connection, dedupe_key: str) -> bool:
     first: ``outbox.enqueue``'s rowcount is not reliable on psycopg)."""
     found = connection.execute(select(outbox.c.id).where(outbox.c.dedupe_key == dedupe_key))
     return found.first() is not None
+
+
+def lots_by_id(connection: Connection, lot_ids: Sequence[int]) -> dict[int, Lot]:
+    """These lots as they are now, by id."""
+    if not lot_ids:
+        return {}
+    rows = connection.execute(select(points_lots).where(points_lots.c.id.in_(sorted(set(lot_ids)))))
+    return {int(r.id): _lot(r) for r in rows}

@@ -58,17 +58,22 @@ def expire_due(connection: Connection, now: datetime) -> int:
     )
 
 
-def issued_for_purchase(connection: Connection, account_id: int, purchase_id: int) -> list[int]:
-    """Ids of the account's unused vouchers that a purchase completed."""
+def issued_for_purchase(
+    connection: Connection, account_id: int, purchase_id: int
+) -> list[tuple[int, str]]:
+    """``(id, code)`` of the account's unused vouchers that a purchase completed, oldest
+    first."""
     return [
-        int(i)
-        for i in connection.execute(
-            select(loyalty_rewards.c.id).where(
+        (int(i), str(code))
+        for i, code in connection.execute(
+            select(loyalty_rewards.c.id, loyalty_rewards.c.code)
+            .where(
                 loyalty_rewards.c.purchase_id == purchase_id,
                 loyalty_rewards.c.account_id == account_id,
                 loyalty_rewards.c.state == "issued",
             )
-        ).scalars()
+            .order_by(loyalty_rewards.c.id)
+        )
     ]
 
 

@@ -61,10 +61,7 @@ class Writer:
 
     def transaction(self, **values: Any) -> int:
         """Buffer a ledger transaction; return its local index (for lots, entries, events)."""
-        detail = values.get("detail")
-        if isinstance(detail, dict):
-            values["detail"] = json.dumps(detail)
-        values.setdefault("detail", None)
+        values.setdefault("detail", None)  # a dict is written as JSON at flush (None if empty)
         for key in ("source_key", "request_hash", "purchase_id", "reason", "actor"):
             values.setdefault(key, None)
         self.transactions.append(values)
@@ -116,6 +113,10 @@ class Writer:
             connection,
             [(ledger_transactions, len(self.transactions)), (points_lots, len(self.lots))],
         )
+        for values in self.transactions:
+            detail = values["detail"]
+            if isinstance(detail, dict):
+                values["detail"] = json.dumps(detail) if detail else None
         lots = [{**values, "transaction_id": ids[txn]} for txn, values in self.lots]
         entries: dict[str, list[Any]] = {
             "transaction_id": [ids[e[0]] for e in self.entries],
@@ -136,12 +137,15 @@ class Writer:
                 }
             )
         accounts = list(self.changed.values())
-        counters = {
+        counters: dict[str, list[Any]] = {
             "id": [a.id for a in accounts],
             "available": [a.available for a in accounts],
             "pending": [a.pending for a in accounts],
             "debt": [a.debt for a in accounts],
             "stamps": [a.stamps for a in accounts],
+            "tier": [a.tier for a in accounts],
+            "tier_since": [a.tier_since for a in accounts],
+            "tier_grace_until": [a.tier_grace_until for a in accounts],
         }
         bulk.write_together(
             connection,
