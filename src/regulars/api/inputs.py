@@ -158,13 +158,14 @@ def split_batch(items: Sequence[Item | Rejected]) -> tuple[list[Item], list[int]
     return good, places, rejected
 
 
-def storable_parameters(request: Request) -> None:
+async def storable_parameters(request: Request) -> None:
     """Refuse a path or query parameter holding a NUL byte, naming it (``path.member_id``),
     and a query parameter the operation does not take (``GET /v1/members?phone=…`` would
     otherwise answer every member as if the filter had been applied).
 
     A dependency of every ``/v1`` router (``api/app.py``), so that no parameter of any
     operation can carry a NUL byte to the store, where PostgreSQL would fail the request.
+    ``async`` because it does no I/O: FastAPI runs it inline, not in a thread of its pool.
     """
     _refuse_unknown_query(request)
     places = [("path", name, value) for name, value in request.path_params.items()]

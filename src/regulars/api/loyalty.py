@@ -12,13 +12,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import Field
 
-from regulars.api.deps import Authorized, UoW
+from regulars.api.deps import Authorized, UoW, in_one_thread
 from regulars.api.errors import CREATED, answers
 from regulars.api.idempotency import idempotent
 from regulars.api.inputs import (
@@ -41,6 +42,7 @@ from regulars.services.loyalty import accounts as loyalty
 from regulars.services.loyalty import accrual as loyalty_accrual
 from regulars.services.loyalty import programs as loyalty_programs
 from regulars.services.loyalty import voids as loyalty_voids
+from regulars.store.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["loyalty"], responses=answers(401, 403, 404, 422))
 WRITE = answers(400, 409)
@@ -112,9 +114,20 @@ def post_program(uow: UoW, _: AdminKey, definition: Annotated[FreeJson, Body()])
     summary="Discount, points to earn, stamps, redeemable points",
     responses=answers(400),
 )
-def post_quote(body: QuoteIn, uow: UoW, _: PosKey) -> dict[str, Any]:
+async def post_quote(
+    body: QuoteIn,
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> Response:
+    # The till asks before every sale: one thread hop for the unit of work, key and quote.
     lines = [BasketLine(x.product, x.category, x.quantity, x.amount) for x in body.lines]
-    return wire_times(loyalty.quote(uow, body.member_id, lines, body.store, body.channel))
+
+    def work(uow: UnitOfWork, _: ApiKey) -> Response:
+        quoted = wire_times(loyalty.quote(uow, body.member_id, lines, body.store, body.channel))
+        return Response(json.dumps(quoted, ensure_ascii=False), media_type="application/json")
+
+    return await in_one_thread(request, Scope.POS, authorization, x_api_key, work)
 
 
 @router.post(
@@ -129,7 +142,7 @@ def post_redeem(
     uow: UoW,
     key: PosKey,
     idempotency_key: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+) -> Response:
     token = _needs_key(idempotency_key)
 
     def run() -> tuple[int, Any]:
@@ -164,7 +177,7 @@ def post_void_redemption(
     key: PosKey,
     body: Annotated[VoidIn | None, Body()] = None,
     idempotency_key: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+) -> Response:
     reason = body.reason if body else None
 
     def run() -> tuple[int, Any]:
@@ -183,7 +196,7 @@ def post_redeem_reward(
     uow: UoW,
     key: PosKey,
     idempotency_key: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+) -> Response:
     token = _needs_key(idempotency_key)
 
     def run() -> tuple[int, Any]:
@@ -204,7 +217,7 @@ def post_adjustment(
     uow: UoW,
     key: AdminKey,
     idempotency_key: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+) -> Response:
     def run() -> tuple[int, Any]:
         return 201, wire_times(
             loyalty.adjust(

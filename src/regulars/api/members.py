@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from regulars.api.batches import batch_answer, in_request_order, item_errors
@@ -100,7 +99,7 @@ def put_member(
     app: Annotated[App, Depends(regulars_app)],
     key: Annotated[ApiKey, Depends(Authorized(Scope.POS))],
     idempotency_key: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+) -> Response:
     def run() -> tuple[int, Any]:
         report = member_service.upsert_members(uow, _records(uow, [body]), app.settings.timezone)
         if report.errors:
@@ -123,7 +122,7 @@ def put_members(
     app: Annotated[App, Depends(regulars_app)],
     key: Annotated[ApiKey, Depends(Authorized(Scope.POS))],
     idempotency_key: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+) -> Response:
     def run() -> tuple[int, Any]:
         good, places, rejected = split_batch(body.members)
         counts = {"added": 0, "updated": 0, "unchanged": 0}

@@ -37,13 +37,13 @@ from regulars.services.errors import Conflict, Invalid
 from regulars.services.loyalty import posting, upgrades
 from regulars.services.loyalty.accounts import active_member_id
 from regulars.services.loyalty.effects import Effect, Effects, Voucher, effect, note_balances
-from regulars.services.loyalty.programs import RunningProgram, running
+from regulars.services.loyalty.programs import RUNNING, RunningProgram, running
 from regulars.services.unit_of_work import RunCommitted
-from regulars.store import erasure as erasure_store
 from regulars.store.loyalty import accounts as account_store
 from regulars.store.loyalty import accruals as accrual_store
 from regulars.store.loyalty import bonuses as bonus_store
 from regulars.store.loyalty import rewards as reward_store
+from regulars.store.loyalty import sums as sum_store
 from regulars.store.loyalty import transactions as transaction_store
 from regulars.store.loyalty.accounts import Account
 from regulars.store.loyalty.writer import Writer
@@ -63,6 +63,8 @@ def accrue_ids(
     effects: Effects | None = None,
     live: bool = False,
     voiding: bool = False,
+    baskets: dict[int, earning.Basket] | None = None,
+    spend: dict[int, int] | None = None,
 ) -> int:
     """Accrue these purchases, in the given order, in the caller's transaction; return how
     many were accrued now (the others already were).
@@ -74,10 +76,16 @@ def accrue_ids(
     ``live`` purchases (recorded through the API, as they happen) also lift the member to a
     higher tier at once (:mod:`regulars.services.loyalty.upgrades`); ``voiding`` refunds
     (a sale voided at the till) also undo the tier their sale lifted the member to.
+    ``baskets`` are sales' baskets the caller already holds (it just wrote them); ``spend``
+    receives, for a single member's sale, the cumulative spend each discount card measures
+    (what the till's answer shows), read with the rest.
     """
     connection = uow.connection
     now = now or datetime.now(UTC)
-    heads = {r.id: r for r in accrual_store.claim_purchases(connection, ids, now)}
+    # One purchase (a till's sale): draw the ledger ids it will need with its claim.
+    reserve = 2 * len(uow.memo.get(RUNNING, ())) + 2 if len(ids) == 1 else 0
+    claim = accrual_store.claim_purchases(connection, ids, now, reserve)
+    heads = {r.id: r for r in claim.rows}
     if not heads:
         return 0
     claimed = [i for i in dict.fromkeys(ids) if i in heads]
@@ -90,7 +98,9 @@ def accrue_ids(
         claimed = [*first, *claimed]
     order = [i for i in claimed if heads[i].member_id is not None or heads[i].kind != "sale"]
     programs = [
-        rp for rp in running(uow) if rp.program.kind in (ProgramKind.POINTS, ProgramKind.STAMPS)
+        rp
+        for rp in running(uow, versions=claim.programs)
+        if rp.program.kind in (ProgramKind.POINTS, ProgramKind.STAMPS)
     ]
     if not order or not programs:
         return len(set(ids) & set(claimed))
@@ -99,18 +109,26 @@ def accrue_ids(
         for i in order
     }
     # An erased member neither earns nor gives back: their purchases stay, their account rests.
-    erased = erasure_store.erased_among(connection, [o for o in owner.values() if o is not None])
-    owner = {i: None if o in erased else o for i, o in owner.items()}
-    accounts = account_store.lock_many(
+    accounts, erased = account_store.lock_owners(
         connection,
         [(owner[i], rp.id) for i in order if owner[i] is not None for rp in programs],
         now,
     )
-    baskets = baskets_of(uow, [i for i in order if heads[i].kind == "sale"], heads)
-    w = Writer(connection)
+    owner = {i: None if o in erased else o for i, o in owner.items()}
+    given = baskets or {}
+    sold = [i for i in order if heads[i].kind == "sale"]
+    baskets = {**baskets_of(uow, [i for i in sold if i not in given], heads), **given}
+    w = Writer(connection, reserved=claim.reserved)
     sales = [(owner[i], baskets[i]) for i in order if i in baskets and owner[i] is not None]
-    caps = _cap_totals(uow, programs, sales, accounts)
-    lifts = upgrades.Measures(uow, programs, sales if live else [], accounts)
+    asks = sum_store.Asks()  # what is summed after the locks, asked in one round trip
+    cap_asks = _cap_asks(asks, programs, sales, accounts)
+    lift_asks = upgrades.Measures(asks, programs, sales if live else [], accounts)
+    spend_asks = _spend_asks(asks, uow, spend, sales, now)
+    answers = sum_store.answer(connection, asks)
+    caps = {key: answers.earned_in[n] for key, n in cap_asks.items()}
+    lifts = lift_asks.read(answers)
+    if spend is not None:
+        spend.update({program: answers.spend[n] for program, n in spend_asks.items()})
     for i in order:
         purchase = heads[i]
         if owner[i] is None:
@@ -131,6 +149,8 @@ def accrue_ids(
 
 def baskets_of(uow: UnitOfWork, ids: list[int], heads: dict[int, Any]) -> dict[int, earning.Basket]:
     """The baskets of these sales (lines with product and category codes, store code)."""
+    if not ids:
+        return {}
     lines: dict[int, list[earning.BasketLine]] = {i: [] for i in ids}
     codes: dict[int, str | None] = {}
     for pid, product, category, quantity, amount, store in accrual_store.basket_lines(
@@ -149,30 +169,50 @@ def baskets_of(uow: UnitOfWork, ids: list[int], heads: dict[int, Any]) -> dict[i
     }
 
 
-def _cap_totals(
-    uow: UnitOfWork,
+def _cap_asks(
+    asks: sum_store.Asks,
     programs: list[RunningProgram],
     sales: list[tuple[int, earning.Basket]],
     accounts: dict[tuple[int, int], Account],
 ) -> dict[tuple[int, datetime], int]:
-    """Points already earned per (account, cap period) for the caps this batch will meet,
-    read in one query per period (then kept up to date in memory)."""
-    wanted: dict[tuple[str, datetime], set[int]] = {}
+    """Ask for the points already earned per (account, cap period) for the caps this batch
+    will meet (then kept up to date in memory): (account, period start) -> its ask."""
+    wanted: dict[tuple[int, datetime], int] = {}
     for rp in programs:
         program = rp.program
         for member, basket in sales:
             caps = [program.cap, *(c.cap for c in program.campaigns if c.active(basket.at))]
             for cap in caps:
-                if cap is not None:
-                    since = earning.period_start(cap.period, basket.at)
-                    wanted.setdefault((cap.period, since), set()).add(accounts[(member, rp.id)].id)
-    totals: dict[tuple[int, datetime], int] = {}
-    for (period, since), ids in wanted.items():
-        found = transaction_store.earned_by_account(
-            uow.connection, sorted(ids), since, earning.period_end(period, since)
-        )
-        totals.update({(a, since): found.get(a, 0) for a in ids})
-    return totals
+                if cap is None:
+                    continue
+                since = earning.period_start(cap.period, basket.at)
+                account = accounts[(member, rp.id)].id
+                if (account, since) not in wanted:
+                    until = earning.period_end(cap.period, since)
+                    wanted[(account, since)] = asks.ask("earned_in", (account, since, until))
+    return wanted
+
+
+def _spend_asks(
+    asks: sum_store.Asks,
+    uow: UnitOfWork,
+    spend: dict[int, int] | None,
+    sales: list[tuple[int, earning.Basket]],
+    now: datetime,
+) -> dict[int, int]:
+    """For the till's answer to one sale: ask for the cumulative spend each discount card
+    measures for its member, now (discount program id -> its ask)."""
+    members = {member for member, _ in sales}
+    if spend is None or len(members) != 1:
+        return {}
+    (member,) = members
+    wanted = {}
+    for rp in running(uow, ProgramKind.DISCOUNT):
+        rules = rp.program.discount
+        if rules is not None:
+            since = earning.window_start(now, rules.window_months) if rules.window_months else None
+            wanted[rp.id] = asks.ask("spend", (member, since or sum_store.EVER, now))
+    return wanted
 
 
 def _earn(

@@ -29,10 +29,10 @@ from regulars.services.loyalty import posting
 from regulars.services.loyalty.effects import Effect
 from regulars.services.loyalty.programs import RunningProgram
 from regulars.store.loyalty import measures as measure_store
+from regulars.store.loyalty import sums as sum_store
 from regulars.store.loyalty import transactions as transaction_store
 from regulars.store.loyalty.accounts import Account
 from regulars.store.loyalty.writer import Writer
-from regulars.store.unit_of_work import UnitOfWork
 
 
 def _tiered(rp: RunningProgram) -> TierRules | None:
@@ -40,29 +40,40 @@ def _tiered(rp: RunningProgram) -> TierRules | None:
 
 
 class Measures:
-    """Each member's tier measure over the window ending at each of their live sales, read
-    in one query per program (the sales are already written, so they count)."""
+    """Each member's tier measure over the window ending at each of their live sales, asked
+    with the accrual's other sums (the sales are already written, so they count)."""
 
     def __init__(
         self,
-        uow: UnitOfWork,
+        asks: sum_store.Asks,
         programs: Sequence[RunningProgram],
         sales: Sequence[tuple[int, earning.Basket]],
         accounts: dict[tuple[int, int], Account],
     ) -> None:
+        self.asked: dict[tuple[int, int, datetime], tuple[str, int]] = {}
         self.found: dict[tuple[int, int, datetime], int] = {}
         for rp in programs:
             rules = _tiered(rp)
-            if rules is None or not sales:
+            if rules is None:
                 continue
-            wanted = sorted({(member, basket.at) for member, basket in sales})
-            rows = [(m, earning.window_start(at, rules.window_months), at) for m, at in wanted]
-            values = measure_store.windows(uow.connection, rp.id, rules.measure, rows)
-            for (member, at), value in zip(wanted, values, strict=True):
-                self.found[(rp.id, member, at)] = value
+            for member, at in sorted({(member, basket.at) for member, basket in sales}):
+                since = earning.window_start(at, rules.window_months)
+                kind, who = MEASURED[rules.measure], member
+                if rules.measure == "points":
+                    who = accounts[(member, rp.id)].id
+                self.asked[(rp.id, member, at)] = (kind, asks.ask(kind, (who, since, at)))
+
+    def read(self, answers: sum_store.Answers) -> Measures:
+        for key, (kind, n) in self.asked.items():
+            self.found[key] = getattr(answers, kind)[n]
+        return self
 
     def of(self, program_id: int, member_id: int, at: datetime) -> int | None:
         return self.found.get((program_id, member_id, at))
+
+
+MEASURED = {"spend": "spend", "purchases": "purchases", "points": "earned"}
+"""Which sum each tier measure is."""
 
 
 def _rank(rules: TierRules, code: str | None) -> int:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from regulars.domain.loyalty.earning import Basket, BasketLine
 from regulars.domain.purchases import HEAD, LINE
 from regulars.domain.times import as_utc
 from regulars.services.errors import NotFound
@@ -57,25 +58,58 @@ def record_purchases(
     *,
     effects: Effects | None = None,
     kept: list[dict[str, Any]] | None = None,
+    spend: dict[int, int] | None = None,
 ) -> tuple[ImportReport, list[int]]:
     """Write purchases given as ``{head fields..., "lines": [{...}, ...]}`` and accrue them.
 
     Returns the report (errors numbered by line row; ``added_ids`` the new purchases' ids)
     and, for each row, the 1-based index of the purchase it came from, so the caller can
     say which purchase an error belongs to. ``effects`` collects what each purchase posted;
-    ``kept`` the good lines as written (when the row runner took them).
+    ``kept`` the good lines as written (when the row runner took them); ``spend`` each
+    discount card's cumulative spend for the member of a single sale.
     """
     lines, owner = lines_of(records)
     report = ImportReport(kind="purchases", rows=len(lines), added_ids={})
-    record_lines(uow, lines, timezone, report, kept)
+    written: list[dict[str, Any]] = [] if kept is None else kept
+    record_lines(uow, lines, timezone, report, written)
     added = report.added_ids or {}
     known = [r["purchase_id"] for r in records if r.get("purchase_id") not in added]
     ids = list(added.values())
     if any(known):  # sent before: accrued then, or now if they were imported unaccrued
         ids += accrual_store.purchase_ids(uow.connection, [k for k in known if k])
     # Purchases recorded through the API earn in the same transaction (idempotent per purchase).
-    loyalty_accrual.accrue_ids(uow, sorted(set(ids)), effects=effects, live=True)
+    loyalty_accrual.accrue_ids(
+        uow,
+        sorted(set(ids)),
+        effects=effects,
+        live=True,
+        baskets=_baskets(written, added),
+        spend=spend,
+    )
     return report, owner
+
+
+def _baskets(written: list[dict[str, Any]], added: dict[str, int]) -> dict[int, Basket]:
+    """The baskets of the sales just written (the accrual need not read them back)."""
+    lines: dict[int, list[BasketLine]] = {}
+    heads: dict[int, dict[str, Any]] = {}
+    for line in written:
+        pid = added.get(line["purchase_id"])
+        if pid is None or line["kind"] != "sale":
+            continue
+        heads.setdefault(pid, line)
+        lines.setdefault(pid, []).append(
+            BasketLine(line["product"], line["category"], line["quantity"], line["amount"])
+        )
+    return {
+        pid: Basket(
+            tuple(lines[pid]),
+            at=as_utc(datetime.fromisoformat(head["occurred_at"])),
+            store=head["store"],
+            channel=head["channel"],
+        )
+        for pid, head in heads.items()
+    }
 
 
 def record_lines(
@@ -111,7 +145,10 @@ def record_sale(
     zone = ZoneInfo(timezone)
     effects: Effects = {}
     kept: list[dict[str, Any]] = []
-    report, owner = record_purchases(uow, [record], timezone, effects=effects, kept=kept)
+    spend: dict[int, int] = {}
+    report, owner = record_purchases(
+        uow, [record], timezone, effects=effects, kept=kept, spend=spend
+    )
     if report.errors:
         return Sale(report, owner, False, None)
     pid = (report.added_ids or {}).get(str(record["purchase_id"]).strip())
@@ -123,7 +160,9 @@ def record_sale(
     member = next((e.member_id for e in posted.values()), None)
     if member is None and head["member_id"] is not None:
         member = account_store.member_id(uow.connection, head["member_id"])
-    answer["loyalty"] = loyalty_of(uow, posted, member, now or datetime.now(UTC), zone)
+    answer["loyalty"] = loyalty_of(
+        uow, posted, member, now or datetime.now(UTC), zone, spend if posted else None
+    )
     return Sale(report, owner, True, answer)
 
 
@@ -133,17 +172,20 @@ def loyalty_of(
     member: int | None,
     now: datetime,
     zone: ZoneInfo,
+    spend: dict[int, int] | None = None,
 ) -> list[dict[str, Any]]:
     """The answer's programs: what ``posted`` (by account) did, the balances after it, and
     each discount card's rate now (nothing for an anonymous or erased member)."""
-    if member is None or erasure_store.erased_among(uow.connection, [member]):
+    if member is None:
         return []
+    if not posted and erasure_store.erased_among(uow.connection, [member]):
+        return []  # (a member who earned anything is not erased: accrual skips them)
     programs = running(uow)
-    windows = receipts.discount_windows(programs, now)
-    spend = {
-        program: measures.cumulative_spend(uow.connection, member, since, now)
-        for program, since in windows
-    }
+    if spend is None:  # (a sale's accrual read it with its other sums)
+        spend = {
+            program: measures.cumulative_spend(uow.connection, member, since, now)
+            for program, since in receipts.discount_windows(programs, now)
+        }
     held = {e.program_id: e.held for e in posted.values() if e.held is not None}
     return receipts.loyalty_lines(programs, receipts.by_program(posted), held, spend, zone)
 

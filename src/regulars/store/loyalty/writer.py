@@ -49,8 +49,12 @@ class Writer:
     flush before reading lots back and before they return.
     """
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(
+        self, connection: Connection, reserved: tuple[list[int], list[int]] = ([], [])
+    ) -> None:
         self.connection = connection
+        self.reserved = (list(reserved[0]), list(reserved[1]))
+        """Transaction and lot ids drawn in advance (by the accrual's claim), used first."""
         self.transactions: list[dict[str, Any]] = []
         self.lots: list[tuple[int, dict[str, Any]]] = []
         self.entries: list[tuple[int, int, str, int, int | None, int | None]] = []
@@ -109,10 +113,15 @@ class Writer:
         if not (self.transactions or self.rewards or self.events or self.changed):
             self.flushed = []
             return
-        ids, lot_ids = bulk.allocate_ids(
-            connection,
-            [(ledger_transactions, len(self.transactions)), (points_lots, len(self.lots))],
-        )
+        txns, lots_held = self.reserved
+        if len(self.transactions) <= len(txns) and len(self.lots) <= len(lots_held):
+            ids, lot_ids = txns[: len(self.transactions)], lots_held[: len(self.lots)]
+            del txns[: len(self.transactions)], lots_held[: len(self.lots)]
+        else:
+            ids, lot_ids = bulk.allocate_ids(
+                connection,
+                [(ledger_transactions, len(self.transactions)), (points_lots, len(self.lots))],
+            )
         for values in self.transactions:
             detail = values["detail"]
             if isinstance(detail, dict):
