@@ -290,3 +290,24 @@ def test_an_erased_members_voids_keep_no_trace(
         audit = connection.execute(select(till_voids)).mappings().one()
     assert audit["reason"] == "[erased]"
     assert '"M1"' not in audit["answer"]
+
+
+def test_the_till_finds_the_member_by_phone_with_their_balances(
+    client: TestClient, pos: dict[str, str], admin: dict[str, str]
+) -> None:
+    install(client, admin, INSTANT, COFFEE_STAMPS)
+    answer = client.post(
+        "/v1/members", headers=pos, json={"member_id": "M1", "phone": "010-2222-3333"}
+    )
+    assert answer.status_code == 201, answer.text
+    client.post("/v1/purchases", headers=pos, json=sale("T-1", [BEANS]))  # 1,800 points
+    lookup = client.get(
+        "/v1/members/lookup?phone=%2B82%2010%202222%203333&loyalty=true", headers=pos
+    )
+    assert lookup.status_code == 200, lookup.text
+    (member,) = lookup.json()["members"]
+    balances = {p["program"]: p for p in member["loyalty"]}
+    assert balances["instant"]["balance"] == 1800
+    assert balances["coffee-stamps"]["stamps"] == 0
+    plain = client.get("/v1/members/lookup?phone=01022223333", headers=pos).json()["members"][0]
+    assert "loyalty" not in plain  # only when asked: one query less for the console
