@@ -17,6 +17,8 @@ from regulars.store.unit_of_work import UnitOfWork
 _PARSED: dict[str, Program] = {}  # by definition text: ids repeat across stores
 RUNNING = "loyalty.running"
 """The unit of work's memo of its running programs."""
+WRITTEN = "loyalty.programs_written"
+"""Set in the memo of a unit of work that installed or deactivated a program."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ def install_program(
         now or datetime.now(UTC),
     )
     uow.memo.pop(RUNNING, None)
+    uow.memo[WRITTEN] = True
     return {
         "id": program_id,
         "code": program.code,
@@ -76,6 +79,7 @@ def list_programs(uow: UnitOfWork, active_only: bool = False) -> list[dict[str, 
 
 def deactivate(uow: UnitOfWork, code: str) -> None:
     uow.memo.pop(RUNNING, None)
+    uow.memo[WRITTEN] = True
     if not program_store.set_active(uow.connection, code, False, datetime.now(UTC)):
         raise NotFound(f"no program with code {code!r}")
 
@@ -96,7 +100,9 @@ def running(
     found: list[RunningProgram] | None = uow.memo.get(RUNNING)
     if found is None or versions is not None:
         found = []
-        definitions = program_store.running_definitions(uow.connection, versions)
+        definitions = program_store.running_definitions(
+            uow.connection, versions, settled=WRITTEN not in uow.memo
+        )
         for program_id, version, definition in definitions:
             program = _PARSED.get(definition)
             if program is None:

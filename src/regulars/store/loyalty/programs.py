@@ -121,14 +121,19 @@ _ACTIVE_TEXT = "SELECT id, version FROM loyalty_programs WHERE active ORDER BY i
 
 
 def running_definitions(
-    connection: Connection, versions: list[tuple[int, int]] | None = None
+    connection: Connection,
+    versions: list[tuple[int, int]] | None = None,
+    *,
+    settled: bool = False,
 ) -> list[tuple[int, int, str]]:
     """``(id, version, definition)`` of the active programs, in id order (``versions``: the
     ``(id, version)`` in force, when the caller read them already).
 
     A version's definition never changes, so only the ids and versions in force are read
     (one small query); the definition of a version this database was already asked for is
-    remembered (:mod:`regulars.store.memory`) — a sale does not fetch the programs' texts."""
+    remembered (:mod:`regulars.store.memory`) — a sale does not fetch the programs' texts.
+    ``settled``: this transaction wrote no program, so what it reads is committed and is
+    remembered at once (a quote, which commits nothing); otherwise when it commits."""
     if versions is not None:
         pass
     elif is_postgres(connection):
@@ -149,6 +154,9 @@ def running_definitions(
                 ).where(loyalty_programs.c.id.in_([i for i, _ in missing]))
             )
         }
-        memory.remember(connection, "program_definitions", read)
+        if settled:
+            memory.recall(connection, "program_definitions").update(read)
+        else:
+            memory.remember(connection, "program_definitions", read)
         known = {**known, **read}
     return [(i, v, known[(i, v)]) for i, v in versions]
