@@ -7,9 +7,12 @@ that completed them.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from psycopg.rows import dict_row
 from sqlalchemy import Connection, RowMapping, func, select, update
 
+from regulars.store.dialect import is_postgres
 from regulars.store.tables import loyalty_accounts, loyalty_rewards
 
 
@@ -21,7 +24,18 @@ def reward(connection: Connection, code: str) -> RowMapping | None:
     )
 
 
-def account_rewards(connection: Connection, account_id: int) -> list[RowMapping]:
+_ACCOUNT_REWARDS = "SELECT * FROM loyalty_rewards WHERE account_id = %s ORDER BY id"
+
+
+def account_rewards(connection: Connection, account_id: int) -> list[Any]:
+    """The account's vouchers, oldest first."""
+    if is_postgres(connection):  # a quote shows them: a fixed, prepared text
+        raw = connection.connection.driver_connection
+        with raw.cursor(row_factory=dict_row) as cursor:  # type: ignore[union-attr]
+            cursor.execute(
+                "SELECT * FROM loyalty_rewards WHERE account_id = %s ORDER BY id", (account_id,)
+            )
+            return list(cursor.fetchall())
     return list(
         connection.execute(
             select(loyalty_rewards)
