@@ -62,7 +62,8 @@ def test_purchase_is_recorded_once_whatever_the_retries(
     first = client.post("/v1/purchases", headers=pos, json=SALE)
     assert first.status_code == 201
     assert first.json()["total_amount"] == 13500
-    assert first.json()["occurred_at"] == "2026-03-01T00:30:00+00:00"  # ISO 8601 with offset
+    # ISO 8601 with offset, in the business's time zone: what the till sent comes back
+    assert first.json()["occurred_at"] == "2026-03-01T09:30:00+09:00"
     assert [line["product"] for line in first.json()["lines"]] == ["latte", "muffin"]
     again = client.post("/v1/purchases", headers=pos, json=SALE)
     assert again.status_code == 200  # already present: nothing added

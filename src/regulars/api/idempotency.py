@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from regulars.services.errors import Conflict
 from regulars.services.unit_of_work import UnitOfWork
@@ -34,12 +34,12 @@ def idempotent(
     path: str,
     body: Any,
     run: Callable[[], tuple[int, Any]],
-) -> JSONResponse:
+) -> Response:
     """Run ``run`` (which returns ``(status, body)``) at most once per ``key`` and commit."""
     if key is None:
         status, payload = run()
         uow.commit()
-        return JSONResponse(jsonable_encoder(payload), status_code=status)
+        return _answer(_encoded(payload), status)
     if len(key) > 200:
         raise Conflict("Idempotency-Key must be at most 200 characters")
     digest = request_hash(method, path, body)
@@ -47,7 +47,7 @@ def idempotent(
     if remembered is not None:
         return _replay(remembered, digest)
     status, payload = run()
-    encoded = jsonable_encoder(payload)
+    encoded = _encoded(payload)
     stored = uow.idempotency.remember(
         key,
         api_key_id,
@@ -55,7 +55,7 @@ def idempotent(
         path=path,
         request_hash=digest,
         status_code=status,
-        response_body=json.dumps(encoded),
+        response_body=encoded,
         at=datetime.now(UTC),
     )
     if not stored:  # a concurrent request with the same key committed first
@@ -65,7 +65,23 @@ def idempotent(
             raise Conflict("a request with this Idempotency-Key is in progress; retry it")
         return _replay(remembered, digest)
     uow.commit()
-    return JSONResponse(encoded, status_code=status)
+    return _answer(encoded, status)
+
+
+def _encoded(payload: Any) -> str:
+    """The answer as JSON text, written once (for the response and the remembered answer).
+    Answers of plain JSON values are dumped as they are; others go through FastAPI's
+    encoder first (datetimes, models)."""
+    try:
+        return json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return json.dumps(
+            jsonable_encoder(payload), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        )
+
+
+def _answer(encoded: str, status: int) -> Response:
+    return Response(encoded.encode(), status_code=status, media_type="application/json")
 
 
 def _replay(remembered: RememberedAnswer, digest: str) -> JSONResponse:

@@ -100,6 +100,12 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 """A row id in a path (a case)."""
 
 
+class VoidIn(RequestBody):
+    """Why a sale or a redemption is voided at the till (kept with who and when)."""
+
+    reason: str | None = Field(default=None, max_length=1000, description="Why (audited)")
+
+
 @dataclass(frozen=True)
 class Rejected:
     """A batch item that failed validation: set aside with its errors while the others go on.
@@ -152,13 +158,14 @@ def split_batch(items: Sequence[Item | Rejected]) -> tuple[list[Item], list[int]
     return good, places, rejected
 
 
-def storable_parameters(request: Request) -> None:
+async def storable_parameters(request: Request) -> None:
     """Refuse a path or query parameter holding a NUL byte, naming it (``path.member_id``),
     and a query parameter the operation does not take (``GET /v1/members?phone=…`` would
     otherwise answer every member as if the filter had been applied).
 
     A dependency of every ``/v1`` router (``api/app.py``), so that no parameter of any
     operation can carry a NUL byte to the store, where PostgreSQL would fail the request.
+    ``async`` because it does no I/O: FastAPI runs it inline, not in a thread of its pool.
     """
     _refuse_unknown_query(request)
     places = [("path", name, value) for name, value in request.path_params.items()]

@@ -15,23 +15,27 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import Field
 
-from regulars.api.deps import Authorized, UoW
-from regulars.api.errors import answers
+from regulars.api.deps import Authorized, UoW, in_one_thread
+from regulars.api.errors import CREATED, answers
 from regulars.api.idempotency import idempotent
 from regulars.api.inputs import (
+    Amount,
     FreeJson,
     NonNegativeAmount,
     Points,
     PositivePoints,
     Quantity,
     RequestBody,
+    RowId,
+    VoidIn,
 )
 from regulars.api.times import wire_times
 from regulars.domain.access import Scope
@@ -42,6 +46,8 @@ from regulars.services.errors import Invalid
 from regulars.services.loyalty import accounts as loyalty
 from regulars.services.loyalty import accrual as loyalty_accrual
 from regulars.services.loyalty import programs as loyalty_programs
+from regulars.services.loyalty import voids as loyalty_voids
+from regulars.store.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["loyalty"], responses=answers(401, 403, 404, 422))
 WRITE = answers(400, 409)
@@ -56,7 +62,7 @@ class QuoteLine(RequestBody):
     product: str = Field(min_length=1, max_length=64)
     category: str | None = Field(default=None, max_length=64)
     quantity: Quantity = 1
-    amount: NonNegativeAmount
+    amount: Amount = Field(description="Minor units; a negative line is a discount (a coupon)")
 
 
 class QuoteIn(RequestBody):
@@ -140,9 +146,20 @@ _state_change("end", "End a program for good (balances and history stay)")
     summary="Discount, points to earn, stamps, redeemable points",
     responses=answers(400),
 )
-def post_quote(body: QuoteIn, uow: UoW, _: PosKey) -> dict[str, Any]:
+async def post_quote(
+    body: QuoteIn,
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> Response:
+    # The till asks before every sale: one thread hop for the unit of work, key and quote.
     lines = [BasketLine(x.product, x.category, x.quantity, x.amount) for x in body.lines]
-    return wire_times(loyalty.quote(uow, body.member_id, lines, body.store, body.channel))
+
+    def work(uow: UnitOfWork, _: ApiKey) -> Response:
+        quoted = wire_times(loyalty.quote(uow, body.member_id, lines, body.store, body.channel))
+        return Response(json.dumps(quoted, ensure_ascii=False), media_type="application/json")
+
+    return await in_one_thread(request, Scope.POS, authorization, x_api_key, work)
 
 
 @router.post(
@@ -157,7 +174,7 @@ def post_redeem(
     uow: UoW,
     key: PosKey,
     idempotency_key: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+) -> Response:
     token = _needs_key(idempotency_key)
 
     def run() -> tuple[int, Any]:
@@ -176,6 +193,34 @@ def post_redeem(
     return idempotent(uow, token, key.id, "POST", request.url.path, body, run)
 
 
+@router.post(
+    "/loyalty/redemptions/{transaction_id}/void",
+    summary="Void a redemption (the till's cancel key): its points come back, once",
+    description="`transaction_id` is the redemption's (its answer's `transaction_id`). The "
+    "points go back into the lots they came from, with their expiry (a lot expired since: "
+    "to breakage), settling a debt first. Who (the API key), when and why are kept. "
+    "Voiding again answers the same (200).",
+    responses={**CREATED, **WRITE},
+)
+def post_void_redemption(
+    transaction_id: RowId,
+    request: Request,
+    uow: UoW,
+    key: PosKey,
+    body: Annotated[VoidIn | None, Body()] = None,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> Response:
+    reason = body.reason if body else None
+
+    def run() -> tuple[int, Any]:
+        voided, answer = loyalty_voids.void_redemption(
+            uow, transaction_id, actor=f"api-key:{key.prefix}:{key.name}", reason=reason
+        )
+        return (201 if voided else 200), answer
+
+    return idempotent(uow, idempotency_key, key.id, "POST", request.url.path, body, run)
+
+
 @router.post("/loyalty/rewards/{code}/redeem", summary="Use a reward voucher once", responses=WRITE)
 def post_redeem_reward(
     code: str,
@@ -183,7 +228,7 @@ def post_redeem_reward(
     uow: UoW,
     key: PosKey,
     idempotency_key: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+) -> Response:
     token = _needs_key(idempotency_key)
 
     def run() -> tuple[int, Any]:
@@ -204,7 +249,7 @@ def post_adjustment(
     uow: UoW,
     key: AdminKey,
     idempotency_key: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+) -> Response:
     def run() -> tuple[int, Any]:
         return 201, wire_times(
             loyalty.adjust(

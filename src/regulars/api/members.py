@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from regulars.api.batches import batch_answer, in_request_order, item_errors
@@ -21,6 +20,7 @@ from regulars.domain.members import ContactChannel, Locale, Segment
 from regulars.services import members as member_service
 from regulars.services.api_keys import ApiKey
 from regulars.services.errors import Invalid
+from regulars.services.loyalty import accounts as loyalty_service
 from regulars.services.unit_of_work import UnitOfWork
 from regulars.store.members import MEMBER_FIELDS
 
@@ -100,7 +100,7 @@ def put_member(
     app: Annotated[App, Depends(regulars_app)],
     key: Annotated[ApiKey, Depends(Authorized(Scope.POS))],
     idempotency_key: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+) -> Response:
     def run() -> tuple[int, Any]:
         report = member_service.upsert_members(uow, _records(uow, [body]), app.settings.timezone)
         if report.errors:
@@ -123,7 +123,7 @@ def put_members(
     app: Annotated[App, Depends(regulars_app)],
     key: Annotated[ApiKey, Depends(Authorized(Scope.POS))],
     idempotency_key: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+) -> Response:
     def run() -> tuple[int, Any]:
         good, places, rejected = split_batch(body.members)
         counts = {"added": 0, "updated": 0, "unchanged": 0}
@@ -162,12 +162,22 @@ def lookup_members(
     ] = None,
     member_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    loyalty: Annotated[
+        bool,
+        Query(
+            description="Also each member's balance, pending points, stamps and tier per "
+            "program: what the till shows before the sale"
+        ),
+    ] = False,
 ) -> dict[str, Any]:
     """Every criterion given must match; erased members are never found. At least one is
     needed (422 otherwise)."""
     found = member_service.find_members(
         uow, phone=phone, email=email, card=card, member_id=member_id, limit=limit
     )
+    if loyalty:
+        for member in found:
+            member["loyalty"] = loyalty_service.balances(uow, member["member_id"])["programs"]
     return {"members": [wire_times(m) for m in found]}
 
 

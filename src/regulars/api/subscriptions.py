@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import Field
 
 from regulars.api.batches import batch_answer, in_request_order, item_errors
@@ -172,7 +172,7 @@ def post_subscription(
     app: Regulars,
     key: Pos,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     def run() -> tuple[int, Any]:
         now = datetime.now(UTC)
         report = recording.record(uow, "subscriptions", [body.model_dump()], now, app.settings)
@@ -198,7 +198,7 @@ def _batch_route(
         app: Regulars,
         key: Pos,
         idempotency_key: IdempotencyKey = None,
-    ) -> JSONResponse:
+    ) -> Response:
         def run() -> tuple[int, Any]:
             return _batch(uow, app, kind, getattr(body, items), id_field)
 
@@ -279,7 +279,7 @@ def post_exit(
     app: Regulars,
     key: Pos,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     def run() -> tuple[int, Any]:
         at = body.collected_at or datetime.now(UTC)
         if at.tzinfo is None:

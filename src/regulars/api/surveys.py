@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
@@ -97,7 +97,7 @@ def put_survey(
     body: FreeJson,
     uow: UoW,
     _: Annotated[ApiKey, Depends(Authorized(Scope.ADMIN))],
-) -> JSONResponse:
+) -> Response:
     if body.get("code", code) != code:
         raise Invalid(f"code in the body ({body['code']!r}) differs from the path ({code!r})")
     shown, new = survey_service.define_survey(uow, {**body, "code": code}, datetime.now(UTC))
@@ -118,7 +118,7 @@ def post_response(
     app: Annotated[App, Depends(regulars_app)],
     key: Annotated[ApiKey, Depends(Authorized(Scope.POS))],
     idempotency_key: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+) -> Response:
     def run() -> tuple[int, Any]:
         data = body.model_dump(mode="json", exclude_none=True)
         data["answers"] = [a.model_dump(mode="json", exclude_none=True) for a in body.answers]

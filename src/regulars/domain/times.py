@@ -13,7 +13,7 @@ datetime.datetime(2026, 12, 1, 8, 15, tzinfo=datetime.timezone.utc)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import overload
 
 
@@ -37,3 +37,18 @@ def wire(value: None) -> None: ...
 def wire(value: datetime | None) -> str | None:
     """ISO 8601 with offset, in UTC: how a moment leaves the system."""
     return None if value is None else as_utc(value).isoformat()
+
+
+@overload
+def wire_local(value: datetime, zone: tzinfo) -> str: ...
+@overload
+def wire_local(value: None, zone: tzinfo) -> None: ...
+def wire_local(value: datetime | None, zone: tzinfo) -> str | None:
+    """ISO 8601 with offset, in the business's time zone: how a purchase's answer gives its
+    times, so that a till that sent ``08:15+09:00`` reads ``08:15+09:00`` back.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> wire_local(datetime(2026, 11, 21, 23, 15), ZoneInfo("Asia/Seoul"))
+    '2026-11-22T08:15:00+09:00'
+    """
+    return None if value is None else as_utc(value).astimezone(zone).isoformat()

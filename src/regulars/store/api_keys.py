@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, select, update
 
 from regulars.domain.times import as_utc
+from regulars.store.dialect import is_postgres
 from regulars.store.tables import api_keys
 
 
@@ -28,6 +30,12 @@ class StoredApiKey:
     scopes: str
     created_at: datetime
     revoked_at: datetime | None
+
+
+_BY_PREFIX = (
+    "SELECT id, name, prefix, secret_hash, salt, scopes, created_at, revoked_at "
+    "FROM api_keys WHERE prefix = %s"
+)
 
 
 class ApiKeys:
@@ -64,8 +72,18 @@ class ApiKeys:
         return int(self.connection.execute(statement).scalar_one())
 
     def by_prefix(self, prefix: str) -> StoredApiKey | None:
-        row = self.connection.execute(select(api_keys).where(api_keys.c.prefix == prefix)).first()
-        return None if row is None else _stored(row)
+        """The key with this prefix (every API call asks: on PostgreSQL a fixed text on the
+        driver's cursor, prepared once per connection)."""
+        if is_postgres(self.connection):
+            raw = self.connection.connection.driver_connection
+            with raw.cursor(row_factory=namedtuple_row) as cursor:  # type: ignore[union-attr]
+                cursor.execute(_BY_PREFIX, (prefix,))
+                found = cursor.fetchone()
+        else:
+            found = self.connection.execute(
+                select(api_keys).where(api_keys.c.prefix == prefix)
+            ).first()
+        return None if found is None else _stored(found)
 
     def revoke(self, key_id: int, at: datetime) -> None:
         """Mark the key revoked at ``at``; a key revoked before keeps its first time."""

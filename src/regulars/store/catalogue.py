@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, select, update
 
+from regulars.store import memory
 from regulars.store.bulk import insert_ignoring_conflicts
 from regulars.store.tables import categories, departments, employees, products, stores
 
@@ -25,13 +26,20 @@ __all__ = [
 
 
 def ids_by_code(connection: Connection, table: Table, codes: Iterable[str]) -> dict[str, int]:
-    """Map each known code to its id (unknown codes are absent)."""
+    """Map each known code to its id (unknown codes are absent). A code's id never changes,
+    so what a transaction read is remembered once it commits (:mod:`regulars.store.memory`):
+    a till's sale names the same few stores and products again and again."""
+    key = f"codes:{table.name}"
+    known: dict[str, int] = memory.recall(connection, key)
     wanted = sorted(set(codes))
-    found: dict[str, int] = {}
-    for start in range(0, len(wanted), 5_000):
-        chunk = wanted[start : start + 5_000]
+    found = {code: known[code] for code in wanted if code in known}
+    missing = [code for code in wanted if code not in found]
+    for start in range(0, len(missing), 5_000):
+        chunk = missing[start : start + 5_000]
         rows = connection.execute(select(table.c.code, table.c.id).where(table.c.code.in_(chunk)))
-        found.update({code: int(id_) for code, id_ in rows})
+        read = {code: int(id_) for code, id_ in rows}
+        found.update(read)
+        memory.remember(connection, key, read)
     return found
 
 

@@ -11,11 +11,18 @@ whose message says which store and what to check, for the entry points to show a
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DisconnectionError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+)
 
 from regulars.store.revisions import applied_revisions, newest_revisions
 
@@ -51,9 +58,37 @@ def _engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     # Sessions speak UTC, so timestamps written without an offset (bulk COPY) mean UTC.
-    return create_engine(
-        url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}, **kwargs
-    )
+    engine = create_engine(url, connect_args={"options": "-c timezone=UTC"}, **kwargs)
+    event.listen(engine, "checkout", _ping_if_idle)
+    event.listen(engine, "checkin", _note_idle)
+    return engine
+
+
+IDLE_PING_SECONDS = 10.0
+"""A pooled PostgreSQL connection idle longer than this is pinged before it is handed out
+(one round trip), and replaced if the server has gone (restarted, or it dropped idle
+connections). A connection in steady use is not: SQLAlchemy's ``pool_pre_ping`` pings on
+every checkout, which cost a till's sale a sixth of its time. A connection that dies while
+in use fails its request once; the pool then drops every connection of that server."""
+
+
+def _note_idle(_dbapi: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        dbapi_connection.rollback()
+    except Exception as error:  # the server is gone: the pool retries with a new connection
+        raise DisconnectionError(str(error)) from error
 
 
 def _shown(url: str) -> str:

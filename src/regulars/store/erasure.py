@@ -37,6 +37,8 @@ Table by table (``store/tables.py``; a new table with personal data belongs here
   the competitor named stay with the contract); ``subscription_exit_invitations`` go with
   the member's invitations. Contracts, plan changes and bills are kept for the books, tied
   to the pseudonymised member.
+- ``till_voids`` of the member's sales and redemptions: the reason erased, the answer
+  redacted (who voided, and when, stay).
 
 The old id is remembered only as a keyed digest in ``erased_member_ids`` (HMAC-SHA256 with
 the installation's secret, no time, no link to the row): an enrolment or an import of that
@@ -54,7 +56,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, or_, select, update
+from sqlalchemy import Connection, Table, case, delete, or_, select, update
 
 from regulars.store.dialect import upsert_insert
 from regulars.store.subscriptions import exits as subscription_exits
@@ -77,9 +79,11 @@ from regulars.store.tables import (
     member_scores,
     members,
     outbox,
+    purchases,
     staff_tasks,
     survey_answers,
     survey_invitations,
+    till_voids,
 )
 
 ERASED = "[erased]"
@@ -104,6 +108,7 @@ ERASED_OR_PSEUDONYMISED = frozenset(
         "audit_log",
         "subscription_exit_invitations",
         "subscription_exit_answers",
+        "till_voids",
     }
     | {"member_analytics", "campaign_candidates", "campaign_assignments", "staff_tasks"}
 )
@@ -265,6 +270,7 @@ def erase_member(connection: Connection, member_id: int, now: datetime) -> str |
     )
     _redact_column(connection, idempotency_keys, "response_body", exact, inside, by_key=True)
     _erase_audit(connection, member_id, pseudonym, exact, inside)
+    _erase_voids(connection, member_id, exact, inside)
     return pseudonym
 
 
@@ -308,6 +314,36 @@ def _without_free_text(text: str | None) -> str | None:
     if isinstance(value, dict):
         value = {k: ERASED if k in AUDIT_FREE_TEXT and v else v for k, v in value.items()}
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _erase_voids(
+    connection: Connection, member_id: int, exact: dict[str, str], inside: list[str]
+) -> None:
+    """Voids of the member's sales and redemptions: the reason erased, the answer redacted
+    (who voided and when stay: the audit)."""
+    theirs = or_(
+        till_voids.c.purchase_id.in_(
+            select(purchases.c.id).where(purchases.c.member_id == member_id)
+        ),
+        till_voids.c.transaction_id.in_(
+            select(ledger_transactions.c.id).where(
+                ledger_transactions.c.account_id.in_(_accounts(member_id))
+            )
+        ),
+    )
+    rows = connection.execute(select(till_voids.c.id, till_voids.c.answer).where(theirs)).all()
+    for void_id, answer in rows:
+        given = json.loads(answer)
+        if given.get("reason") is not None:
+            given["reason"] = ERASED
+        connection.execute(
+            update(till_voids)
+            .where(till_voids.c.id == void_id)
+            .values(
+                reason=case((till_voids.c.reason.is_(None), None), else_=ERASED),
+                answer=redact_text(json.dumps(given, ensure_ascii=False), exact, inside),
+            )
+        )
 
 
 def _accounts(member_id: int) -> Any:

@@ -461,7 +461,7 @@ ledger_transactions = Table(
     Column("detail", Text),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     CheckConstraint(
-        "kind in ('earn', 'bonus', 'release', 'redeem', 'expire', 'reverse', 'adjust')",
+        "kind in ('earn', 'bonus', 'release', 'redeem', 'expire', 'reverse', 'adjust', 'void')",
         name="kind",
     ),
     CheckConstraint("kind <> 'adjust' or reason is not null", name="adjust_has_reason"),
@@ -933,4 +933,31 @@ subscription_exit_answers = Table(
     CheckConstraint("source in ('link', 'api')", name="source"),
     Index("ix_subscription_exit_answers_subscription", "subscription_id"),
     Index("ix_subscription_exit_answers_collected_at", "collected_at"),
+)
+# --- The till (issue 16): voids of sales and of redemptions ---------------------------------
+# A till's cancel key. Voiding a sale records, beside it, the refund that cancels it in full
+# (``refund_id``, a purchase of kind ``refund`` written by the system, so that every figure
+# net of refunds — analytics, tiers, the discount card — treats the sale as never made) and
+# takes back what the sale posted; voiding a redemption gives its points back to the lots
+# they came from (ledger kind ``void``). Who voided (the API key), when and why are kept here,
+# with the answer given, so that voiding again answers the same.
+
+till_voids = Table(
+    "till_voids",
+    metadata,
+    _id(),
+    Column("kind", String(12), nullable=False),
+    Column("purchase_id", Id, ForeignKey("purchases.id"), unique=True),
+    Column("refund_id", Id, ForeignKey("purchases.id")),
+    Column("transaction_id", Id, ForeignKey("ledger_transactions.id"), unique=True),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text),
+    Column("voided_at", DateTime(timezone=True), nullable=False),
+    Column("answer", Text, nullable=False),
+    CheckConstraint("kind in ('purchase', 'redemption')", name="kind"),
+    CheckConstraint(
+        "(kind = 'purchase' and purchase_id is not null and transaction_id is null) or "
+        "(kind = 'redemption' and transaction_id is not null and purchase_id is null)",
+        name="voids_one_thing",
+    ),
 )

@@ -17,6 +17,7 @@ Store functions of the other areas still take ``uow.connection``.
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Connection, Engine, RootTransaction
 
@@ -30,6 +31,8 @@ class UnitOfWork:
     api_keys: ApiKeys
     members: Members
     idempotency: IdempotencyKeys
+    memo: dict[str, Any]
+    """What the use cases of this unit of work read once and share (the running programs)."""
     _transaction: RootTransaction
 
     def __init__(self, engine: Engine, secret_key: str = "") -> None:
@@ -46,6 +49,7 @@ class UnitOfWork:
         self.api_keys = ApiKeys(self.connection)
         self.members = Members(self.connection, self.secret_key)
         self.idempotency = IdempotencyKeys(self.connection)
+        self.memo = {}
         return self
 
     def __exit__(

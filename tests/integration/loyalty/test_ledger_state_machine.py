@@ -49,9 +49,12 @@ from regulars.domain.loyalty.ledger import (
 from regulars.domain.times import as_utc
 from regulars.services.loyalty import accounts as loyalty
 from regulars.services.loyalty import accrual, posting
+from regulars.services.loyalty import voids as loyalty_voids
 from regulars.services.loyalty.programs import RunningProgram, install_program, running_program
 from regulars.services.loyalty.verify import verify_ledger
 from regulars.services.members import upsert_members
+from regulars.services.purchases import voids
+from regulars.store.catalogue import ensure_codes, products
 from regulars.store.loyalty import accounts as account_store
 from regulars.store.loyalty.accounts import Account
 from regulars.store.loyalty.writer import Writer
@@ -60,6 +63,7 @@ from regulars.store.tables import (
     ledger_transactions,
     loyalty_accounts,
     points_lots,
+    purchase_lines,
     purchases,
 )
 from regulars.store.unit_of_work import UnitOfWork
@@ -98,6 +102,14 @@ class Sale:
     amount: int
     earned: int
     refunded: int = 0
+    external_id: str = ""
+
+
+@dataclass
+class Redemption:
+    transaction_id: int
+    points: int
+    drawn: list[tuple[int, int]]
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -110,11 +122,14 @@ class LedgerMachine(RuleBasedStateMachine):
         self.member = f"M-{uuid.uuid4().hex[:12]}"
         self.purchases = 0
         self.sales: list[Sale] = []
+        self.redemptions: list[Redemption] = []
         self.seen: list[Lot] = []  # the lots as the last check read them (for preconditions)
         with app.unit_of_work() as uow:
             upsert_members(uow, [{"member_id": self.member}], "UTC")
+            codes = ensure_codes(uow.connection, products, ["machine-item"])
             uow.commit()
             found = account_store.member_id(uow.connection, self.member)
+        self.product = codes["machine-item"]
         assert found is not None
         self.member_id = found
 
@@ -127,9 +142,9 @@ class LedgerMachine(RuleBasedStateMachine):
         return running_program(uow, CODE)
 
     def _purchase(self, uow: UnitOfWork, kind: str, total: int, original: int | None) -> int:
-        """A purchase head as the POS recorded it (the accrual reads heads, not lines)."""
+        """A purchase as the POS recorded it: its head and one line of its whole amount."""
         self.purchases += 1
-        return int(
+        purchase = int(
             uow.connection.execute(
                 purchases.insert()
                 .values(
@@ -144,6 +159,16 @@ class LedgerMachine(RuleBasedStateMachine):
                 .returning(purchases.c.id)
             ).scalar_one()
         )
+        uow.connection.execute(
+            purchase_lines.insert().values(
+                purchase_id=purchase,
+                line_no=1,
+                product_id=self.product,
+                quantity=1 if kind == "sale" else -1,
+                amount=total,
+            )
+        )
+        return purchase
 
     def _account_id(self, connection: Connection) -> int | None:
         found = connection.execute(
@@ -208,7 +233,9 @@ class LedgerMachine(RuleBasedStateMachine):
             w.flush()
             uow.commit()
         assert awarded == points  # no budget: all of it
-        self.sales.append(Sale(sale, points * POINT_PRICE, points))
+        self.sales.append(
+            Sale(sale, points * POINT_PRICE, points, 0, f"{self.member}-{self.purchases}")
+        )
         # Debt is settled first; the rest is pending during the return window, else open.
         available, pending, debt = before
         settled = min(points, debt)
@@ -262,6 +289,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert points <= spendable
         event(f"spend drew {min(len(answer['lots']), 3)}+ lots")
         draws = [(d["lot_id"], d["points"]) for d in answer["lots"]]
+        self.redemptions.append(Redemption(answer["transaction_id"], points, draws))
         assert sum(p for _, p in draws) == points
         # Soonest expiry first: the lots drawn are the first in spend order, and every one
         # but the last was emptied.
@@ -296,6 +324,60 @@ class LedgerMachine(RuleBasedStateMachine):
                 )
             ).scalar_one()
         event("refund left debt" if debt else "refund left no debt")
+
+    @precondition(lambda self: any(s.refunded == 0 for s in self.sales))
+    @rule(data=st.data())
+    def void_sale(self, data: st.DataObject) -> None:
+        """The till's cancel key on a sale: everything it earned is taken back (spent or
+        not), once; voiding it again answers the same and takes nothing more."""
+        sale = data.draw(st.sampled_from([s for s in self.sales if s.refunded == 0]))
+        with self.app.unit_of_work() as uow:
+            voided, answer = voids.void_purchase(
+                uow,
+                sale.external_id,
+                actor="till-1",
+                reason="mistake",
+                timezone="UTC",
+                now=self.now,
+            )
+            uow.commit()
+        assert voided
+        with self.app.unit_of_work() as uow:
+            again = voids.void_purchase(
+                uow, sale.external_id, actor="till-1", reason=None, timezone="UTC", now=self.now
+            )
+        assert again == (False, answer)
+        sale.refunded = sale.amount
+        (points,) = [p for p in answer["loyalty"] if p["program"] == CODE]
+        assert points["points"] == -sale.earned  # all of it, whatever was spent since
+        event("void took debt" if points["debt_added"] else "void left no debt")
+
+    @precondition(lambda self: bool(self.redemptions))
+    @rule(data=st.data())
+    def void_redemption(self, data: st.DataObject) -> None:
+        """The till's cancel key on a redemption: its points go back into the lots they came
+        from (those expired since, to breakage), settling debt first; once."""
+        spent = data.draw(st.sampled_from(self.redemptions))
+        self.redemptions.remove(spent)
+        before = {lot.id: lot for lot in self.seen}
+        with self.app.unit_of_work() as uow:
+            voided, answer = loyalty_voids.void_redemption(
+                uow, spent.transaction_id, actor="till-1", reason="mistake", now=self.now
+            )
+            uow.commit()
+        assert voided
+        assert answer["points"] == spent.points
+        closed = {lot for lot, _ in spent.drawn if before[lot].closed}
+        assert answer["expired"] == sum(p for lot, p in spent.drawn if lot in closed)
+        assert answer["returned"] == [
+            {"lot_id": lot, "points": p} for lot, p in spent.drawn if lot not in closed
+        ]
+        with self.app.unit_of_work() as uow:
+            again = loyalty_voids.void_redemption(
+                uow, spent.transaction_id, actor="till-1", reason=None, now=self.now
+            )
+        assert again == (False, answer)
+        event("void of a redemption settled debt" if answer["debt_settled"] else "void: no debt")
 
     @rule(days=st.integers(0, 40))
     def pass_time(self, days: int) -> None:

@@ -1,7 +1,8 @@
 """A member with distinctive personal data in every corner of the store, written through the
 API the way a business would write it: enrolment (with an Idempotency-Key), consents,
 purchases that earn points and a stamp voucher, a manual adjustment whose reason names them,
-a redemption, a referral, a kiosk answer with a comment, the case it opened with a staff
+a redemption, a sale and a redemption voided at the till for a reason that names them, a
+referral, a kiosk answer with a comment, the case it opened with a staff
 note, a survey invitation and its message, and a score."""
 
 from __future__ import annotations
@@ -150,6 +151,23 @@ def business(app: App) -> Iterator[Business]:
             json={"member_id": EXTERNAL_ID, "program": "instant", "points": 500},
         )
         assert redeemed.status_code == 201, redeemed.text
+        # The till's cancel key, with a reason that names the member: a sale and a redemption.
+        voided_sale = sale("P4", EXTERNAL_ID, "beans", "beans", 2000)
+        assert client.post("/v1/purchases", headers=pos, json=voided_sale).status_code == 201
+        void = client.post("/v1/purchases/P4/void", headers=pos, json={"reason": REASON})
+        assert void.status_code == 201, void.text
+        again = client.post(
+            "/v1/loyalty/redeem",
+            headers={**pos, "Idempotency-Key": "order-voided-1"},
+            json={"member_id": EXTERNAL_ID, "program": "instant", "points": 500},
+        )
+        assert again.status_code == 201, again.text
+        void = client.post(
+            f"/v1/loyalty/redemptions/{again.json()['transaction_id']}/void",
+            headers=pos,
+            json={"reason": REASON},
+        )
+        assert void.status_code == 201, void.text
         referral = {"referrer": "FRIEND-1", "referee": EXTERNAL_ID}
         assert client.post("/v1/loyalty/referrals", headers=pos, json=referral).status_code == 200
         response = {

@@ -28,7 +28,10 @@ def test_the_export_holds_every_section_with_the_members_rows(business: Business
     assert data["format"] == "regulars.member-export/1"
     assert data["member"]["email"] == EMAIL
     assert {h["channel"] for h in data["consent_history"]} == {"email", "sms"}
-    assert [p["purchase_id"] for p in data["purchases"]] == ["P1", "P2"]
+    purchases = [p["purchase_id"] for p in data["purchases"]]
+    assert purchases[:3] == ["P1", "P2", "P4"]  # P4 was voided at the till: its refund too
+    assert purchases[3].startswith("void:")
+    assert len(purchases) == 4
     assert data["purchases"][0]["lines"][0] == {
         "line_no": 1,
         "product": "beans",
@@ -37,7 +40,17 @@ def test_the_export_holds_every_section_with_the_members_rows(business: Business
     }
     assert {a["program"] for a in data["loyalty_accounts"]} == {"instant", "stamps"}
     kinds = [t["kind"] for t in data["ledger"] if t["program"] == "instant"]
-    assert sorted(kinds) == ["adjust", "bonus", "earn", "earn", "redeem"]  # bonus: a campaign
+    assert sorted(kinds) == [  # bonus: a campaign's gift; reverse and void: the till's voids
+        "adjust",
+        "bonus",
+        "earn",
+        "earn",
+        "earn",
+        "redeem",
+        "redeem",
+        "reverse",
+        "void",
+    ]
     assert any(t["reason"] == REASON for t in data["ledger"])
     assert all(t["entries"] for t in data["ledger"] if t["points"])
     assert sum(lot["remaining"] for lot in data["lots"] if lot["program"] == "instant") == (

@@ -231,3 +231,77 @@ def redemption_refusal(rules: PointsRules, points: int, order_amount: int | None
     if Fraction(value) * 100 < Fraction(order_amount) * Fraction(rules.min_share_percent):
         return f"points must pay at least {rules.min_share_percent} % of an order"
     return None
+
+
+@dataclass(frozen=True)
+class Redeemable:
+    """What points may pay for an order, and why not more: ``points`` (0 when none may),
+    ``refusal`` — ``(code, reason)`` when none may: ``no_points``, ``pending`` (earned, still
+    in the return window), ``below_minimum`` (fewer than ``min_points`` spendable, or the
+    order's share cap allows fewer), ``below_min_share`` (what can be spent pays less than
+    ``min_share_percent`` of the order) — and ``limited_by`` (``share_cap``) when the cap
+    allows fewer than are spendable."""
+
+    points: int
+    refusal: tuple[str, str] | None = None
+    limited_by: str | None = None
+
+
+def redeemable(
+    rules: PointsRules, spendable: int, pending: int, order_amount: int | None
+) -> Redeemable:
+    """The points that may pay this order (the most of :func:`redeemable_points`), with the
+    reason when none may.
+
+    >>> from regulars.domain.loyalty.programs import parse_program
+    >>> rules = parse_program({"code": "p", "kind": "points", "points": {
+    ...     "earn": {"points": 5, "per_amount": 100},
+    ...     "redeem": {"min_points": 500, "max_share_percent": 50}}}).points
+    >>> redeemable(rules, 300, 0, 10000).refusal[0]
+    'below_minimum'
+    >>> print(redeemable(rules, 2000, 0, 600).refusal[1])
+    points may pay at most 50 % of this order (300), 300 points: fewer than 500 at once
+    >>> redeemable(rules, 2000, 0, 3000)
+    Redeemable(points=1500, refusal=None, limited_by='share_cap')
+    """
+    minimum = rules.min_redeem_points
+    if spendable <= 0:
+        if pending > 0:
+            return Redeemable(
+                0, ("pending", f"{pending} points are pending until the return window ends")
+            )
+        return Redeemable(0, ("no_points", "no points to spend"))
+    if spendable < minimum:
+        return Redeemable(
+            0,
+            (
+                "below_minimum",
+                f"{spendable} points spendable, at least {minimum} must be redeemed at once",
+            ),
+        )
+    points = redeemable_points(rules, spendable, order_amount)
+    if order_amount is None:
+        return Redeemable(points)
+    share = floor(Fraction(order_amount) * Fraction(rules.max_share_percent) / 100)
+    if points == 0:
+        cap = share // rules.point_value
+        return Redeemable(
+            0,
+            (
+                "below_minimum",
+                f"points may pay at most {rules.max_share_percent} % of this order ({share}), "
+                f"{cap} points: fewer than {minimum} at once",
+            ),
+        )
+    if Fraction(points * rules.point_value) * 100 < Fraction(order_amount) * Fraction(
+        rules.min_share_percent
+    ):
+        return Redeemable(
+            0,
+            (
+                "below_min_share",
+                f"points must pay at least {rules.min_share_percent} % of this order; "
+                f"{points} points pay {points * rules.point_value}",
+            ),
+        )
+    return Redeemable(points, limited_by="share_cap" if points < spendable else None)

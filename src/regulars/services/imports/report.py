@@ -18,6 +18,9 @@ class ImportReport:
     updated: int = 0
     already_present: int = 0
     errors: list[RowError] = field(default_factory=list)
+    added_ids: dict[str, int] | None = None
+    """With a dict here, the writers note each added purchase's id by its external id (a
+    small API write wants them; a file of a million rows does not)."""
 
     def sorted_errors(self) -> list[RowError]:
         return sorted(self.errors, key=lambda e: e.row)

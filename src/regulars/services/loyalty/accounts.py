@@ -26,6 +26,7 @@ from regulars.store.loyalty import accounts as account_store
 from regulars.store.loyalty import lots as lot_store
 from regulars.store.loyalty import measures
 from regulars.store.loyalty import rewards as reward_store
+from regulars.store.loyalty import sums as sum_store
 from regulars.store.loyalty import transactions as transaction_store
 from regulars.store.loyalty.writer import Writer
 from regulars.store.unit_of_work import UnitOfWork
@@ -91,30 +92,55 @@ def quote(
     basket = earning.Basket(tuple(lines), at=now, store=store, channel=channel)
     who = member_id(uow, member) if member else None
     result: dict[str, Any] = {"total": basket.total, "programs": []}
+    held = (
+        {row["program_id"]: row for row in account_store.member_accounts(connection, who)}
+        if who
+        else {}
+    )
+    # What the caps have taken this period and what the discount cards measure: one ask.
+    asks = sum_store.Asks()
+    cap_asks: dict[tuple[int, int], int] = {}
+    spend_asks: dict[int, int] = {}
+    for rp in running(uow):
+        program, account = rp.program, held.get(rp.id)
+        if program.kind is ProgramKind.POINTS and account is not None:
+            caps = [program.cap, *(c.cap for c in program.campaigns if c.active(now))]
+            for n, cap in enumerate(caps):
+                if cap is not None:
+                    since = earning.period_start(cap.period, now)
+                    until = earning.period_end(cap.period, since)
+                    cap_asks[(rp.id, n)] = asks.ask("earned_in", (account["id"], since, until))
+        elif program.kind is ProgramKind.DISCOUNT and program.discount is not None and who:
+            months = program.discount.window_months
+            since = earning.window_start(now, months) if months else sum_store.EVER
+            spend_asks[rp.id] = asks.ask("spend", (who, since, now))
+    sums = sum_store.answer(connection, asks)
     for rp in running(uow):
         program = rp.program
-        account = account_store.find_account(connection, who, rp.id) if who else None
+        account = held.get(rp.id)
         item: dict[str, Any] = {"program": program.code, "kind": program.kind.value}
         if program.kind is ProgramKind.POINTS and program.points is not None:
             tier = program.tiers.get(account["tier"]) if program.tiers and account else None
             points = earning.points_for(program, basket, tier).points if who else 0
             if account is not None and points:
-                for cap in [program.cap, *(c.cap for c in program.campaigns if c.active(now))]:
+                caps = [program.cap, *(c.cap for c in program.campaigns if c.active(now))]
+                for n, cap in enumerate(caps):
                     if cap is not None:
-                        since = earning.period_start(cap.period, now)
-                        until = earning.period_end(cap.period, since)
-                        earned = transaction_store.earned_by_account(
-                            connection, [account["id"]], since, until
-                        ).get(account["id"], 0)
+                        earned = sums.earned_in[cap_asks[(rp.id, n)]]
                         points = earning.capped(points, earned, cap)
             spendable = _spendable(uow, account["id"], now) if account else 0
-            redeemable = earning.redeemable_points(program.points, spendable, basket.total)
+            pending = account["pending"] if account else 0
+            may = earning.redeemable(program.points, spendable, pending, max(0, basket.total))
             item |= {
                 "points_to_earn": points,
                 "balance": spendable,
-                "pending": account["pending"] if account else 0,
-                "redeemable_points": redeemable,
-                "redeemable_value": redeemable * program.points.point_value,
+                "pending": pending,
+                "redeemable_points": may.points,
+                "redeemable_value": may.points * program.points.point_value,
+                "not_redeemable": {"code": may.refusal[0], "reason": may.refusal[1]}
+                if may.refusal
+                else None,
+                "redeemable_limited_by": may.limited_by,
                 "point_value": program.points.point_value,
                 "tier": tier.code if tier else None,
                 "tier_discount_percent": str(tier.discount_percent) if tier else "0",
@@ -124,7 +150,7 @@ def quote(
                 "privileges": list(tier.privileges) if tier else [],
             }
         elif program.kind is ProgramKind.DISCOUNT and program.discount is not None:
-            spend = cumulative_spend(uow, who, program.discount.window_months, now) if who else 0
+            spend = sums.spend[spend_asks[rp.id]] if who else 0
             rate = earning.discount_percent(program.discount, spend) if who else Decimal(0)
             item |= {
                 "cumulative_spend": spend,

@@ -34,15 +34,16 @@ from regulars.domain.loyalty.ledger import refund_share
 from regulars.domain.loyalty.programs import ProgramKind
 from regulars.domain.times import as_utc
 from regulars.services.errors import Conflict, Invalid
-from regulars.services.loyalty import posting
+from regulars.services.loyalty import posting, upgrades
 from regulars.services.loyalty.accounts import active_member_id
-from regulars.services.loyalty.programs import RunningProgram, running
+from regulars.services.loyalty.effects import Effect, Effects, Voucher, effect, note_balances
+from regulars.services.loyalty.programs import RUNNING, RunningProgram, running
 from regulars.services.unit_of_work import RunCommitted
-from regulars.store import erasure as erasure_store
 from regulars.store.loyalty import accounts as account_store
 from regulars.store.loyalty import accruals as accrual_store
 from regulars.store.loyalty import bonuses as bonus_store
 from regulars.store.loyalty import rewards as reward_store
+from regulars.store.loyalty import sums as sum_store
 from regulars.store.loyalty import transactions as transaction_store
 from regulars.store.loyalty.accounts import Account
 from regulars.store.loyalty.writer import Writer
@@ -54,17 +55,37 @@ def accrue_purchase(uow: UnitOfWork, purchase_id: int, now: datetime | None = No
     return accrue_ids(uow, [purchase_id], now) == 1
 
 
-def accrue_ids(uow: UnitOfWork, ids: list[int], now: datetime | None = None) -> int:
+def accrue_ids(
+    uow: UnitOfWork,
+    ids: list[int],
+    now: datetime | None = None,
+    *,
+    effects: Effects | None = None,
+    live: bool = False,
+    voiding: bool = False,
+    baskets: dict[int, earning.Basket] | None = None,
+    spend: dict[int, int] | None = None,
+) -> int:
     """Accrue these purchases, in the given order, in the caller's transaction; return how
     many were accrued now (the others already were).
 
     All the accounts involved are locked once, up front, in ascending id order (the lock
     order every loyalty transaction follows), then each purchase is applied in memory and
     the ledger rows are written in bulk (:class:`regulars.store.loyalty.writer.Writer`).
+    ``effects`` collects what each purchase posted in each account (the till's answer).
+    ``live`` purchases (recorded through the API, as they happen) also lift the member to a
+    higher tier at once (:mod:`regulars.services.loyalty.upgrades`); ``voiding`` refunds
+    (a sale voided at the till) also undo the tier their sale lifted the member to.
+    ``baskets`` are sales' baskets the caller already holds (it just wrote them); ``spend``
+    receives, for a single member's sale, the cumulative spend each discount card measures
+    (what the till's answer shows), read with the rest.
     """
     connection = uow.connection
     now = now or datetime.now(UTC)
-    heads = {r.id: r for r in accrual_store.claim_purchases(connection, ids, now)}
+    # One purchase (a till's sale): draw the ledger ids it will need with its claim.
+    reserve = 2 * len(uow.memo.get(RUNNING, ())) + 2 if len(ids) == 1 else 0
+    claim = accrual_store.claim_purchases(connection, ids, now, reserve)
+    heads = {r.id: r for r in claim.rows}
     if not heads:
         return 0
     claimed = [i for i in dict.fromkeys(ids) if i in heads]
@@ -77,7 +98,9 @@ def accrue_ids(uow: UnitOfWork, ids: list[int], now: datetime | None = None) -> 
         claimed = [*first, *claimed]
     order = [i for i in claimed if heads[i].member_id is not None or heads[i].kind != "sale"]
     programs = [
-        rp for rp in running(uow) if rp.program.kind in (ProgramKind.POINTS, ProgramKind.STAMPS)
+        rp
+        for rp in running(uow, versions=claim.programs)
+        if rp.program.kind in (ProgramKind.POINTS, ProgramKind.STAMPS)
     ]
     if not order or not programs:
         return len(set(ids) & set(claimed))
@@ -86,33 +109,48 @@ def accrue_ids(uow: UnitOfWork, ids: list[int], now: datetime | None = None) -> 
         for i in order
     }
     # An erased member neither earns nor gives back: their purchases stay, their account rests.
-    erased = erasure_store.erased_among(connection, [o for o in owner.values() if o is not None])
-    owner = {i: None if o in erased else o for i, o in owner.items()}
-    accounts = account_store.lock_many(
+    accounts, erased = account_store.lock_owners(
         connection,
         [(owner[i], rp.id) for i in order if owner[i] is not None for rp in programs],
         now,
     )
-    baskets = baskets_of(uow, [i for i in order if heads[i].kind == "sale"], heads)
-    w = Writer(connection)
+    owner = {i: None if o in erased else o for i, o in owner.items()}
+    given = baskets or {}
+    sold = [i for i in order if heads[i].kind == "sale"]
+    baskets = {**baskets_of(uow, [i for i in sold if i not in given], heads), **given}
+    w = Writer(connection, reserved=claim.reserved)
     sales = [(owner[i], baskets[i]) for i in order if i in baskets and owner[i] is not None]
-    caps = _cap_totals(uow, programs, sales, accounts)
+    asks = sum_store.Asks()  # what is summed after the locks, asked in one round trip
+    cap_asks = _cap_asks(asks, programs, sales, accounts)
+    lift_asks = upgrades.Measures(asks, programs, sales if live else [], accounts)
+    spend_asks = _spend_asks(asks, uow, spend, sales, now)
+    answers = sum_store.answer(connection, asks)
+    caps = {key: answers.earned_in[n] for key, n in cap_asks.items()}
+    lifts = lift_asks.read(answers)
+    if spend is not None:
+        spend.update({program: answers.spend[n] for program, n in spend_asks.items()})
     for i in order:
         purchase = heads[i]
         if owner[i] is None:
             continue
         for rp in programs:
             account = accounts[(owner[i], rp.id)]
+            posted = effect(effects, i, account)
             if purchase.kind == "sale":
-                _earn(w, rp, account, purchase, baskets[i], caps)
+                _earn(w, rp, account, purchase, baskets[i], caps, posted)
+                if live:
+                    upgrades.lift(w, rp, account, purchase.id, baskets[i].at, lifts, posted)
             else:
-                _take_back(w, rp, account, purchase, now)
+                _take_back(w, rp, account, purchase, now, posted, voiding)
     w.flush()
+    note_balances(effects, accounts.values())
     return len(set(ids) & set(claimed))
 
 
 def baskets_of(uow: UnitOfWork, ids: list[int], heads: dict[int, Any]) -> dict[int, earning.Basket]:
     """The baskets of these sales (lines with product and category codes, store code)."""
+    if not ids:
+        return {}
     lines: dict[int, list[earning.BasketLine]] = {i: [] for i in ids}
     codes: dict[int, str | None] = {}
     for pid, product, category, quantity, amount, store in accrual_store.basket_lines(
@@ -131,30 +169,50 @@ def baskets_of(uow: UnitOfWork, ids: list[int], heads: dict[int, Any]) -> dict[i
     }
 
 
-def _cap_totals(
-    uow: UnitOfWork,
+def _cap_asks(
+    asks: sum_store.Asks,
     programs: list[RunningProgram],
     sales: list[tuple[int, earning.Basket]],
     accounts: dict[tuple[int, int], Account],
 ) -> dict[tuple[int, datetime], int]:
-    """Points already earned per (account, cap period) for the caps this batch will meet,
-    read in one query per period (then kept up to date in memory)."""
-    wanted: dict[tuple[str, datetime], set[int]] = {}
+    """Ask for the points already earned per (account, cap period) for the caps this batch
+    will meet (then kept up to date in memory): (account, period start) -> its ask."""
+    wanted: dict[tuple[int, datetime], int] = {}
     for rp in programs:
         program = rp.program
         for member, basket in sales:
             caps = [program.cap, *(c.cap for c in program.campaigns if c.active(basket.at))]
             for cap in caps:
-                if cap is not None:
-                    since = earning.period_start(cap.period, basket.at)
-                    wanted.setdefault((cap.period, since), set()).add(accounts[(member, rp.id)].id)
-    totals: dict[tuple[int, datetime], int] = {}
-    for (period, since), ids in wanted.items():
-        found = transaction_store.earned_by_account(
-            uow.connection, sorted(ids), since, earning.period_end(period, since)
-        )
-        totals.update({(a, since): found.get(a, 0) for a in ids})
-    return totals
+                if cap is None:
+                    continue
+                since = earning.period_start(cap.period, basket.at)
+                account = accounts[(member, rp.id)].id
+                if (account, since) not in wanted:
+                    until = earning.period_end(cap.period, since)
+                    wanted[(account, since)] = asks.ask("earned_in", (account, since, until))
+    return wanted
+
+
+def _spend_asks(
+    asks: sum_store.Asks,
+    uow: UnitOfWork,
+    spend: dict[int, int] | None,
+    sales: list[tuple[int, earning.Basket]],
+    now: datetime,
+) -> dict[int, int]:
+    """For the till's answer to one sale: ask for the cumulative spend each discount card
+    measures for its member, now (discount program id -> its ask)."""
+    members = {member for member, _ in sales}
+    if spend is None or len(members) != 1:
+        return {}
+    (member,) = members
+    wanted = {}
+    for rp in running(uow, ProgramKind.DISCOUNT):
+        rules = rp.program.discount
+        if rules is not None:
+            since = earning.window_start(now, rules.window_months) if rules.window_months else None
+            wanted[rp.id] = asks.ask("spend", (member, since or sum_store.EVER, now))
+    return wanted
 
 
 def _earn(
@@ -164,6 +222,7 @@ def _earn(
     purchase: Any,
     basket: earning.Basket,
     caps: dict[tuple[int, datetime], int],
+    posted: Effect,
 ) -> None:
     program = rp.program
     if not program.running(basket.at):
@@ -179,6 +238,12 @@ def _earn(
                 points = earning.capped(points, caps[(account.id, since)], cap)
                 periods.append(since)
         if points:
+            debt = account.debt
+            detail: dict[str, Any] = (
+                {"base": earned.base, "campaigns": list(earned.campaigns)}
+                if earned.campaigns
+                else {}
+            )
             points = posting.award(
                 w,
                 account,
@@ -187,10 +252,15 @@ def _earn(
                 kind="earn",
                 at=basket.at,
                 purchase_id=purchase.id,
-                detail={"base": earned.base, "campaigns": list(earned.campaigns)}
-                if earned.campaigns
-                else None,
+                detail=detail,
             )
+            if debt > account.debt:
+                detail["settled_debt"] = debt - account.debt
+            posted.points += points
+            posted.settled_debt += debt - account.debt
+            window = program.points.return_window_days if program.points else 0
+            if window and points > debt - account.debt:
+                posted.pending_until = basket.at + timedelta(days=window)
             for since in periods:
                 caps[(account.id, since)] += points
     elif program.kind is ProgramKind.STAMPS and program.stamps is not None:
@@ -199,9 +269,12 @@ def _earn(
             return
         progress = earning.add_stamps(program.stamps, account.stamps, stamps)
         account.change(w, stamps=progress.stamps - account.stamps)
-        codes = [
+        vouchers = [
             issue_reward(w, account, rp, basket.at, purchase.id) for _ in range(progress.rewards)
         ]
+        codes = [v.code for v in vouchers]
+        posted.stamps += stamps
+        posted.vouchers += vouchers
         w.transaction(
             account_id=account.id,
             kind="earn",
@@ -219,10 +292,11 @@ def issue_reward(
     rp: RunningProgram,
     at: datetime,
     purchase_id: int | None,
-) -> str:
+) -> Voucher:
     rules = rp.program.stamps
     assert rules is not None
     code = "RW-" + secrets.token_hex(6).upper()
+    expires = at + timedelta(days=rules.reward_valid_days) if rules.reward_valid_days else None
     w.reward(
         code=code,
         account_id=account.id,
@@ -231,9 +305,7 @@ def issue_reward(
         state="issued",
         purchase_id=purchase_id,
         issued_at=at,
-        expires_at=at + timedelta(days=rules.reward_valid_days)
-        if rules.reward_valid_days
-        else None,
+        expires_at=expires,
     )
     posting.event(
         w,
@@ -245,10 +317,18 @@ def issue_reward(
         name=rules.reward_name,
         stamps=account.stamps,
     )
-    return code
+    return Voucher(code, rules.reward_name, rules.reward_product, expires)
 
 
-def _take_back(w: Writer, rp: RunningProgram, account: Account, refund: Any, now: datetime) -> None:
+def _take_back(
+    w: Writer,
+    rp: RunningProgram,
+    account: Account,
+    refund: Any,
+    now: datetime,
+    posted: Effect,
+    voiding: bool,
+) -> None:
     w.flush()
     connection = w.connection
     original_id = refund.original_id
@@ -262,14 +342,44 @@ def _take_back(w: Writer, rp: RunningProgram, account: Account, refund: Any, now
     if rp.program.kind is ProgramKind.POINTS:
         due = refund_share(earned_points, refunded, original_total)
         taken = transaction_store.taken_back(connection, account.id, original_id)
+        tier = upgrades.undo(w, rp, account, original_id, earned_detail, at) if voiding else None
         if due - taken > 0:
-            posting.claw_back(w, account, rp, original_id, refund.id, due - taken, max(at, now))
+            plan = posting.claw_back(
+                w, account, rp, original_id, refund.id, due - taken, max(at, now), tier=tier
+            )
+            posted.points -= due - taken
+            posted.debt_added += plan.debt
+        elif tier is not None:
+            _reverse_record(w, rp, account, refund, at, {"tier": tier})
+        if tier is not None:
+            posted.tier_from, posted.tier_to = tier["from"], tier["to"]
     elif rp.program.kind is ProgramKind.STAMPS and rp.program.stamps is not None:
         detail = json.loads(earned_detail or "{}")
         stamps = int(detail.get("stamps", 0))
         previous = refund_share(stamps, refunded - abs(refund.total_amount), original_total)
         due = refund_share(stamps, refunded, original_total) - previous
-        _take_back_stamps(w, account, rp, original_id, due)
+        revoked = _take_back_stamps(w, account, rp, original_id, due)
+        if due:
+            _reverse_record(w, rp, account, refund, at, {"stamps": due, "revoked": revoked})
+            posted.stamps -= due
+            posted.revoked += revoked
+
+
+def _reverse_record(
+    w: Writer, rp: RunningProgram, account: Account, refund: Any, at: datetime, detail: Any
+) -> None:
+    """A refund's record in an account where it moved no points: the stamps it took back
+    (and the vouchers it revoked), or the tier a void undid."""
+    w.transaction(
+        account_id=account.id,
+        kind="reverse",
+        points=0,
+        source_key=f"reverse:{refund.id}:{account.id}",
+        purchase_id=refund.id,
+        program_version=rp.version,
+        detail={"original_purchase": refund.original_id, **detail},
+        occurred_at=at,
+    )
 
 
 def _take_back_stamps(
@@ -278,18 +388,23 @@ def _take_back_stamps(
     rp: RunningProgram,
     original_id: int,
     stamps: int,
-) -> None:
+) -> list[str]:
     """Stated rule: take the stamps back from the card; while the card holds too few, revoke
     an unredeemed voucher the purchase issued (its stamps return to the card); a card never
-    goes below zero (a voucher already redeemed is not taken back)."""
+    goes below zero (a voucher already redeemed is not taken back). Returns the codes of the
+    vouchers revoked."""
     rules = rp.program.stamps
     assert rules is not None
     card = account.stamps
     vouchers = reward_store.issued_for_purchase(w.connection, account.id, original_id)
+    revoked = []
     while stamps > card and vouchers:
-        reward_store.revoke(w.connection, vouchers.pop())
+        reward_id, code = vouchers.pop()
+        reward_store.revoke(w.connection, reward_id)
+        revoked.append(code)
         card += rules.every
     account.change(w, stamps=max(0, card - stamps) - account.stamps)
+    return revoked
 
 
 def register_referral(uow: UnitOfWork, referrer: str, referee: str) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Each function takes an :class:`~regulars.store.loyalty.accounts.Account` locked 
 ``store.loyalty.accounts.lock`` (see ``regulars.store.loyalty`` for why that makes concurrent
 spending safe), writes one ledger transaction whose entries sum to zero through the
 unit of work's :class:`~regulars.store.loyalty.writer.Writer`, keeps the account's cached
-balances in step, and enqueues the event. The rules — which lots a spend draws, how a refund
+balances in step, and enqueues the event. A redemption voided at the till is given back
+by :func:`give_back`. The rules — which lots a spend draws, how a refund
 takes points back — are the domain's (``regulars.domain.loyalty.ledger``).
 """
 
@@ -29,6 +30,7 @@ POINTS_ADJUSTED = "points.adjusted"
 TIER_CHANGED = "tier.changed"
 REWARD_ISSUED = "reward.issued"
 REWARD_REDEEMED = "reward.redeemed"
+REDEMPTION_VOIDED = "points.redemption_voided"
 
 
 def event(
@@ -181,9 +183,11 @@ def claw_back(
     refund_id: int,
     points: int,
     at: datetime,
+    *,
+    tier: dict[str, Any] | None = None,
 ) -> model.Clawback:
     """Take back ``points`` a purchase earned (see
-    :class:`regulars.domain.loyalty.ledger.Clawback`)."""
+    :class:`regulars.domain.loyalty.ledger.Clawback`); ``tier`` records a tier a void undid."""
     w.flush()
     connection = w.connection
     own = lot_store.purchase_lots(connection, account.id, original_id)
@@ -200,7 +204,8 @@ def claw_back(
         source_key=f"reverse:{refund_id}:{account.id}",
         purchase_id=refund_id,
         program_version=rp.version,
-        detail={"original_purchase": original_id, "debt": plan.debt},
+        detail={"original_purchase": original_id, "debt": plan.debt}
+        | ({"tier": tier} if tier else {}),
         occurred_at=at,
     )
     entries: list[tuple[str, int, int | None]] = [
@@ -272,3 +277,64 @@ def expire(w: Writer, account: Account, rp: RunningProgram, now: datetime) -> in
         account.change(w, available=-total)
         event(w, POINTS_EXPIRED, account, rp, now, txn, points=-total)
     return total
+
+
+def give_back(
+    w: Writer,
+    account: Account,
+    rp: RunningProgram,
+    redemption: int,
+    drawn: list[tuple[int, int]],
+    closed: set[int],
+    at: datetime,
+    *,
+    actor: str,
+    reason: str | None,
+) -> tuple[int, int, int, int]:
+    """Void a redemption: give back the points it drew (``drawn``, ``(lot id, points)``).
+
+    Points go back into the lots they came from; those drawn from a lot that has ``closed``
+    since (expired: nothing left in it) go to breakage, as they would have at its expiry.
+    If the member owes debt, the points given back settle it first (as an award does), taken
+    from the same lots. One ledger transaction of kind ``void``, entries summing to zero.
+    Returns ``(transaction, points given back to lots, points to breakage, debt settled)``.
+    """
+    total = sum(points for _, points in drawn)
+    restored = [(lot, points) for lot, points in drawn if lot not in closed]
+    expired = total - sum(points for _, points in restored)
+    settle = min(account.debt, total - expired)
+    settling: list[tuple[int, int]] = []
+    left = settle
+    for lot, points in restored:
+        if left == 0:
+            break
+        take = min(points, left)
+        settling.append((lot, take))
+        left -= take
+    net: dict[int, int] = {}
+    for lot, points in restored:
+        net[lot] = net.get(lot, 0) + points
+    for lot, points in settling:
+        net[lot] -= points
+    lot_store.draw_lots(w.connection, [(lot, -points) for lot, points in net.items() if points])
+    txn = w.transaction(
+        account_id=account.id,
+        kind="void",
+        points=total,
+        source_key=f"void:{redemption}",
+        program_version=rp.version,
+        reason=reason,
+        actor=actor,
+        detail={"voids": redemption, "breakage": expired, "settled_debt": settle},
+        occurred_at=at,
+    )
+    entries: list[tuple[str, int, int | None]] = [(model.PROGRAM_REDEEMED, -total, None)]
+    entries += [(model.MEMBER_AVAILABLE, points, lot) for lot, points in restored]
+    entries += [(model.PROGRAM_BREAKAGE, points, lot) for lot, points in drawn if lot in closed]
+    entries += [(model.MEMBER_AVAILABLE, -points, lot) for lot, points in settling]
+    entries += [(model.MEMBER_DEBT, settle, None)]
+    w.post(txn, account.id, entries)
+    account.change(w, available=total - expired - settle, debt=-settle)
+    event(w, REDEMPTION_VOIDED, account, rp, at, txn, points=total, voids=redemption)
+    w.flush()
+    return w.flushed[0], total - expired, expired, settle

@@ -17,6 +17,10 @@ from regulars.store.loyalty import programs as program_store
 from regulars.store.unit_of_work import UnitOfWork
 
 _PARSED: dict[str, Program] = {}  # by definition text: ids repeat across stores
+RUNNING = "loyalty.running"
+"""The unit of work's memo of its running programs."""
+WRITTEN = "loyalty.programs_written"
+"""Set in the memo of a unit of work that installed or deactivated a program."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ def install_program(
         program.budget,
         now or datetime.now(UTC),
     )
+    uow.memo.pop(RUNNING, None)
+    uow.memo[WRITTEN] = True
     return {
         "id": program_id,
         "code": program.code,
@@ -138,6 +144,8 @@ def change_state(
     if before not in MOVES[move]:
         raise Conflict(f"program {code!r} is {before}: it cannot {move}")
     ended_at = now if move == "end" else None
+    uow.memo.pop(RUNNING, None)
+    uow.memo[WRITTEN] = True
     program_store.set_state(
         uow.connection, code, active=move == "resume", ended_at=ended_at, now=now
     )
@@ -155,17 +163,33 @@ def change_state(
     return {"code": code, "state": after, "ended_at": wire(ended_at)}
 
 
-def running(uow: UnitOfWork, kind: ProgramKind | None = None) -> list[RunningProgram]:
-    """The active programs, parsed (cached per version), in id order."""
-    found = []
-    for row in program_store.programs(uow.connection):
-        program = _PARSED.get(row["definition"])
-        if program is None:
-            program = parse_program(json.loads(row["definition"]))
-            _PARSED[row["definition"]] = program
-        if kind is None or program.kind is kind:
-            found.append(RunningProgram(row["id"], row["version"], program))
-    return found
+def running(
+    uow: UnitOfWork,
+    kind: ProgramKind | None = None,
+    *,
+    versions: list[tuple[int, int]] | None = None,
+) -> list[RunningProgram]:
+    """The active programs, parsed (cached per version), in id order.
+
+    Read once per unit of work (installing or deactivating a program in it reads them
+    again); the versions in force are asked of the store each time, so a program installed
+    by another process counts from its commit on (the invalidation stamp is the versions).
+    ``versions``: the ``(id, version)`` in force, read by the caller with another statement
+    (a sale's accrual reads them with its claim)."""
+    found: list[RunningProgram] | None = uow.memo.get(RUNNING)
+    if found is None or versions is not None:
+        found = []
+        definitions = program_store.running_definitions(
+            uow.connection, versions, settled=WRITTEN not in uow.memo
+        )
+        for program_id, version, definition in definitions:
+            program = _PARSED.get(definition)
+            if program is None:
+                program = parse_program(json.loads(definition))
+                _PARSED[definition] = program
+            found.append(RunningProgram(program_id, version, program))
+        uow.memo[RUNNING] = found
+    return [rp for rp in found if kind is None or rp.program.kind is kind]
 
 
 def running_program(uow: UnitOfWork, code: str) -> RunningProgram:

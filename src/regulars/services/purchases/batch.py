@@ -197,10 +197,16 @@ def write_purchases(uow: UnitOfWork, batch: pd.DataFrame, report: ImportReport) 
     writing.write_purchases(uow, lines, report)
 
 
-def record_lines(uow: UnitOfWork, lines: list[dict[str, Any]], timezone: str) -> ImportReport:
-    """Check and write purchase lines given as records (one per line, JSON values)."""
+def record_lines(
+    uow: UnitOfWork,
+    lines: list[dict[str, Any]],
+    timezone: str,
+    report: ImportReport | None = None,
+) -> ImportReport:
+    """Check and write purchase lines given as records (one per line, JSON values), into
+    ``report`` if given."""
     frame = text_frame(lines, COLUMNS)
-    report = ImportReport(kind="purchases", rows=len(frame))
+    report = report or ImportReport(kind="purchases", rows=len(frame))
     good, errors = check_purchases(frame, timezone)
     report.errors.extend(errors)
     for batch in batches(good):

@@ -216,10 +216,18 @@ def _whole_purchases(checking: _Lines) -> None:
         checking.bad[row] = True
 
 
-def record_lines(uow: UnitOfWork, lines: list[dict[str, Any]]) -> ImportReport:
-    """Check and write :func:`readable` purchase lines in the caller's transaction."""
-    report = ImportReport(kind="purchases", rows=len(lines))
+def record_lines(
+    uow: UnitOfWork,
+    lines: list[dict[str, Any]],
+    report: ImportReport | None = None,
+    kept: list[dict[str, Any]] | None = None,
+) -> ImportReport:
+    """Check and write :func:`readable` purchase lines in the caller's transaction (into
+    ``report`` if given); ``kept`` receives the good lines as they were written."""
+    report = report or ImportReport(kind="purchases", rows=len(lines))
     good, errors = check_lines(lines)
+    if kept is not None:
+        kept += good
     report.errors.extend(errors)
     for later in (False, True):  # sales first, as the vectorised runner writes them
         group = [g for g in good if rules.written_after_sales(g["kind"]) == later]

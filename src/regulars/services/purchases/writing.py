@@ -85,4 +85,6 @@ def write_purchases(uow: UnitOfWork, lines: Lines, report: ImportReport) -> None
         {"purchase": owner, **line},
     )
     report.added += len(added)
+    if report.added_ids is not None:
+        report.added_ids.update(added)
     report.already_present += len(heads) - len(added)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from psycopg.rows import dict_row
 from sqlalchemy import (
     BigInteger,
     Connection,
@@ -28,6 +29,7 @@ from sqlalchemy.dialects import postgresql
 from regulars.domain.times import as_utc
 from regulars.store import bulk
 from regulars.store.dialect import is_postgres, upsert_insert
+from regulars.store.erasure import erased_among
 from regulars.store.tables import loyalty_accounts, loyalty_programs, members
 
 if TYPE_CHECKING:
@@ -48,10 +50,19 @@ class Account:
     stamps: int
     tier: str | None
     tier_grace_until: datetime | None
+    tier_since: datetime | None = None
 
     def change(self, w: Writer, **deltas: int) -> None:
         for name, delta in deltas.items():
             setattr(self, name, getattr(self, name) + delta)
+        w.changed[self.id] = self
+
+    def set_tier(
+        self, w: Writer, tier: str | None, since: datetime | None, grace_until: datetime | None
+    ) -> None:
+        """Move the account to ``tier`` (held since ``since``, in grace until ``grace_until``);
+        written with the counters by :meth:`Writer.flush`."""
+        self.tier, self.tier_since, self.tier_grace_until = tier, since, grace_until
         w.changed[self.id] = self
 
 
@@ -66,11 +77,18 @@ def _account(row: Any) -> Account:
         stamps=row["stamps"],
         tier=row["tier"],
         tier_grace_until=as_utc(row["tier_grace_until"]),
+        tier_since=as_utc(row["tier_since"]),
     )
 
 
 def member_id(connection: Connection, external_id: str) -> int | None:
     """The member's id, or None when no member has this external id."""
+    if is_postgres(connection):  # the till asks before every sale: a fixed, prepared text
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute("SELECT id FROM members WHERE external_id = %s", (external_id,))
+            row = cursor.fetchone()
+        return None if row is None else int(row[0])
     found = connection.execute(
         select(members.c.id).where(members.c.external_id == external_id)
     ).scalar()
@@ -90,7 +108,20 @@ def find_account(connection: Connection, member_id: int, program_id: int) -> Row
     )
 
 
-def member_accounts(connection: Connection, member_id: int) -> list[RowMapping]:
+_MEMBER_ACCOUNTS = """
+SELECT a.*, p.code AS program FROM loyalty_accounts a
+JOIN loyalty_programs p ON p.id = a.program_id
+WHERE a.member_id = %s ORDER BY a.program_id
+"""
+
+
+def member_accounts(connection: Connection, member_id: int) -> list[Any]:
+    """The member's accounts (with their program's code), by program."""
+    if is_postgres(connection):
+        raw = connection.connection.driver_connection
+        with raw.cursor(row_factory=dict_row) as cursor:  # type: ignore[union-attr]
+            cursor.execute(_MEMBER_ACCOUNTS, (member_id,))
+            return list(cursor.fetchall())
     return list(
         connection.execute(
             select(loyalty_accounts, loyalty_programs.c.code.label("program"))
@@ -175,6 +206,40 @@ def lock_many(
     ascending account id order — the one lock order every transaction follows."""
     rows = _lock_rows(connection, set(pairs), now)
     return {(a.member_id, a.program_id): a for a in map(_account, rows)}
+
+
+_LOCK_WITH_MEMBERS = """
+SELECT a.id, a.member_id, a.program_id, a.available, a.pending, a.debt, a.stamps, a.tier,
+       a.tier_grace_until, a.tier_since, m.erased_at
+FROM loyalty_accounts a
+JOIN unnest(%s::bigint[], %s::bigint[]) AS w(m, p) ON a.member_id = w.m AND a.program_id = w.p
+JOIN members m ON m.id = a.member_id
+ORDER BY a.id
+FOR UPDATE OF a
+"""
+
+
+def lock_owners(
+    connection: Connection, pairs: Iterable[tuple[int, int]], now: datetime
+) -> tuple[dict[tuple[int, int], Account], set[int]]:
+    """:func:`lock_many` for the accounts of members who may earn and spend: returns the
+    locked accounts and the members among ``pairs`` who were erased (whose accounts rest,
+    and are left out). On PostgreSQL, when every account exists (the steady state), one
+    statement of fixed text locks them and tells the erased apart."""
+    wanted = sorted(set(pairs))
+    if not wanted:
+        return {}, set()
+    if is_postgres(connection):
+        raw = connection.connection.driver_connection
+        with raw.cursor(row_factory=dict_row) as cursor:  # type: ignore[union-attr]
+            cursor.execute(_LOCK_WITH_MEMBERS, ([m for m, _ in wanted], [p for _, p in wanted]))
+            rows = cursor.fetchall()
+        if len(rows) == len(wanted):
+            erased = {int(r["member_id"]) for r in rows if r["erased_at"] is not None}
+            accounts = [_account(r) for r in rows if int(r["member_id"]) not in erased]
+            return {(a.member_id, a.program_id): a for a in accounts}, erased
+    erased = erased_among(connection, [m for m, _ in wanted])
+    return lock_many(connection, [pair for pair in wanted if pair[0] not in erased], now), erased
 
 
 def _lock_rows(

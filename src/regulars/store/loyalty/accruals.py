@@ -7,11 +7,12 @@ awards for it, so running the accrual again, or concurrently, never awards twice
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, DateTime, Row, bindparam, func, select
-from sqlalchemy.dialects import postgresql
+from psycopg.rows import namedtuple_row
+from sqlalchemy import Connection, Row, func, select
 
 from regulars.store import bulk
 from regulars.store.dialect import is_postgres, upsert_insert
@@ -40,36 +41,62 @@ def claim_accruals(connection: Connection, purchase_ids: list[int], now: datetim
     return [i for i in purchase_ids if i in claimed]
 
 
+_CLAIM = """
+WITH claimed AS (
+  INSERT INTO purchase_accruals (purchase_id, accrued_at)
+  SELECT unnest(%s::bigint[]), %s::timestamptz
+  ON CONFLICT DO NOTHING
+  RETURNING purchase_id
+), heads AS (
+  SELECT p.id, p.external_id, p.member_id, p.occurred_at, p.store_id, p.channel,
+         p.employee_id, p.kind, p.original_id, p.total_amount
+  FROM purchases p JOIN claimed c ON c.purchase_id = p.id
+), asked AS (
+  SELECT (SELECT array_agg(id ORDER BY id) FROM loyalty_programs WHERE active) AS programs,
+         (SELECT array_agg(version ORDER BY id) FROM loyalty_programs WHERE active) AS versions,
+         array(SELECT nextval(pg_get_serial_sequence('ledger_transactions', 'id'))
+               FROM generate_series(1, %s)) AS transactions,
+         array(SELECT nextval(pg_get_serial_sequence('points_lots', 'id'))
+               FROM generate_series(1, %s)) AS lots
+)
+SELECT heads.*, asked.* FROM asked LEFT JOIN heads ON true
+"""
+
+
+@dataclass
+class Claim:
+    """What a claim found: the claimed purchases' rows (any order), and, on PostgreSQL, the
+    active programs' ``(id, version)`` read in the same statement and ids drawn in advance
+    for the transactions and lots the accrual will write (those left unused are gaps)."""
+
+    rows: list[Any]
+    programs: list[tuple[int, int]] | None = None
+    reserved: tuple[list[int], list[int]] = ([], [])
+
+
 def claim_purchases(
-    connection: Connection, purchase_ids: list[int], now: datetime
-) -> list[Row[Any]]:
-    """:func:`claim_accruals`, returning the claimed purchases' rows (any order): on
-    PostgreSQL in one statement of the same text for any number of purchases."""
+    connection: Connection, purchase_ids: list[int], now: datetime, reserve: int = 0
+) -> Claim:
+    """:func:`claim_accruals`, returning the claimed purchases' rows: on PostgreSQL in one
+    statement of the same text for any number of purchases, which also reads the programs
+    in force and draws ``reserve`` transaction and lot ids."""
     if not purchase_ids:
-        return []
+        return Claim([])
     if not is_postgres(connection):
         claimed = claim_accruals(connection, purchase_ids, now)
         if not claimed:
-            return []
-        return list(connection.execute(select(purchases).where(purchases.c.id.in_(claimed))))
-    claim = (
-        postgresql.insert(purchase_accruals)
-        .from_select(
-            ["purchase_id", "accrued_at"],
-            select(
-                func.unnest(bindparam("ids", type_=postgresql.ARRAY(BigInteger))),
-                bindparam("now", type_=DateTime(timezone=True)),
-            ),
-        )
-        .on_conflict_do_nothing()
-        .returning(purchase_accruals.c.purchase_id)
-        .cte("claimed")
-    )
-    return list(
-        connection.execute(
-            select(purchases).join(claim, claim.c.purchase_id == purchases.c.id),
-            {"ids": purchase_ids, "now": now},
-        )
+            return Claim([])
+        return Claim(list(connection.execute(select(purchases).where(purchases.c.id.in_(claimed)))))
+    raw = connection.connection.driver_connection
+    with raw.cursor(row_factory=namedtuple_row) as cursor:  # type: ignore[union-attr]
+        cursor.execute(_CLAIM, (bulk.array_text(purchase_ids), now, reserve, reserve))
+        rows = cursor.fetchall()
+    first = rows[0]
+    programs = list(zip(first.programs or [], first.versions or [], strict=True))
+    return Claim(
+        [r for r in rows if r.id is not None],
+        [(int(i), int(v)) for i, v in programs],
+        ([int(i) for i in first.transactions], [int(i) for i in first.lots]),
     )
 
 

@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, RowMapping, and_, func, select, update
 
 from regulars.domain.loyalty.ledger import Lot
 from regulars.domain.times import as_utc
+from regulars.store.dialect import is_postgres
 from regulars.store.tables import loyalty_accounts, outbox, points_lots
 
 
@@ -31,8 +33,19 @@ def _lot(row: Any) -> Lot:
     )
 
 
+_OPEN_LOTS = (
+    "SELECT id, points, remaining, awarded_at, release_at, expires_at, released, closed "
+    "FROM points_lots WHERE account_id = %s AND NOT closed AND remaining > 0"
+)
+
+
 def open_lots(connection: Connection, account_id: int) -> list[Lot]:
     """The account's lots that still hold points (pending or open)."""
+    if is_postgres(connection):  # every spend and quote reads them: a fixed, prepared text
+        raw = connection.connection.driver_connection
+        with raw.cursor(row_factory=namedtuple_row) as cursor:  # type: ignore[union-attr]
+            cursor.execute(_OPEN_LOTS, (account_id,))
+            return [_lot(r) for r in cursor.fetchall()]
     rows = connection.execute(
         select(points_lots).where(
             points_lots.c.account_id == account_id,
@@ -171,3 +184,11 @@ def warned(connection: Connection, dedupe_key: str) -> bool:
     first: ``outbox.enqueue``'s rowcount is not reliable on psycopg)."""
     found = connection.execute(select(outbox.c.id).where(outbox.c.dedupe_key == dedupe_key))
     return found.first() is not None
+
+
+def lots_by_id(connection: Connection, lot_ids: Sequence[int]) -> dict[int, Lot]:
+    """These lots as they are now, by id."""
+    if not lot_ids:
+        return {}
+    rows = connection.execute(select(points_lots).where(points_lots.c.id.in_(sorted(set(lot_ids)))))
+    return {int(r.id): _lot(r) for r in rows}

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
+from regulars.store import memory
+from regulars.store.dialect import is_postgres
 from regulars.store.tables import loyalty_program_versions, loyalty_programs
 
 
@@ -78,14 +80,6 @@ def programs(connection: Connection, active_only: bool = True) -> list[RowMappin
     return list(connection.execute(query).mappings())
 
 
-def set_active(connection: Connection, code: str, active: bool, now: datetime) -> int:
-    return connection.execute(
-        update(loyalty_programs)
-        .where(loyalty_programs.c.code == code)
-        .values(active=active, updated_at=now)
-    ).rowcount
-
-
 def take_budget(connection: Connection, program_id: int, points: int) -> int:
     """Reserve up to ``points`` of a budgeted program's budget; return what was granted.
 
@@ -136,3 +130,55 @@ def versions(connection: Connection, program_id: int) -> list[RowMapping]:
             .order_by(loyalty_program_versions.c.version.desc())
         ).mappings()
     )
+
+
+_ACTIVE = (
+    select(loyalty_programs.c.id, loyalty_programs.c.version)
+    .where(loyalty_programs.c.active.is_(True))
+    .order_by(loyalty_programs.c.id)
+)
+
+
+_ACTIVE_TEXT = "SELECT id, version FROM loyalty_programs WHERE active ORDER BY id"
+
+
+def running_definitions(
+    connection: Connection,
+    versions: list[tuple[int, int]] | None = None,
+    *,
+    settled: bool = False,
+) -> list[tuple[int, int, str]]:
+    """``(id, version, definition)`` of the active programs, in id order (``versions``: the
+    ``(id, version)`` in force, when the caller read them already).
+
+    A version's definition never changes, so only the ids and versions in force are read
+    (one small query); the definition of a version this database was already asked for is
+    remembered (:mod:`regulars.store.memory`) — a sale does not fetch the programs' texts.
+    ``settled``: this transaction wrote no program, so what it reads is committed and is
+    remembered at once (a quote, which commits nothing); otherwise when it commits."""
+    if versions is not None:
+        pass
+    elif is_postgres(connection):
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(_ACTIVE_TEXT)
+            versions = [(int(i), int(v)) for i, v in cursor.fetchall()]
+    else:
+        versions = [(int(i), int(v)) for i, v in connection.execute(_ACTIVE)]
+    known: dict[tuple[int, int], str] = memory.recall(connection, "program_definitions")
+    missing = [pair for pair in versions if pair not in known]
+    if missing:
+        read = {
+            (int(r.id), int(r.version)): r.definition
+            for r in connection.execute(
+                select(
+                    loyalty_programs.c.id, loyalty_programs.c.version, loyalty_programs.c.definition
+                ).where(loyalty_programs.c.id.in_([i for i, _ in missing]))
+            )
+        }
+        if settled:
+            memory.recall(connection, "program_definitions").update(read)
+        else:
+            memory.remember(connection, "program_definitions", read)
+        known = {**known, **read}
+    return [(i, v, known[(i, v)]) for i, v in versions]

@@ -7,9 +7,12 @@ that completed them.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from psycopg.rows import dict_row
 from sqlalchemy import Connection, RowMapping, func, select, update
 
+from regulars.store.dialect import is_postgres
 from regulars.store.tables import loyalty_accounts, loyalty_rewards
 
 
@@ -21,7 +24,18 @@ def reward(connection: Connection, code: str) -> RowMapping | None:
     )
 
 
-def account_rewards(connection: Connection, account_id: int) -> list[RowMapping]:
+_ACCOUNT_REWARDS = "SELECT * FROM loyalty_rewards WHERE account_id = %s ORDER BY id"
+
+
+def account_rewards(connection: Connection, account_id: int) -> list[Any]:
+    """The account's vouchers, oldest first."""
+    if is_postgres(connection):  # a quote shows them: a fixed, prepared text
+        raw = connection.connection.driver_connection
+        with raw.cursor(row_factory=dict_row) as cursor:  # type: ignore[union-attr]
+            cursor.execute(
+                "SELECT * FROM loyalty_rewards WHERE account_id = %s ORDER BY id", (account_id,)
+            )
+            return list(cursor.fetchall())
     return list(
         connection.execute(
             select(loyalty_rewards)
@@ -58,17 +72,22 @@ def expire_due(connection: Connection, now: datetime) -> int:
     )
 
 
-def issued_for_purchase(connection: Connection, account_id: int, purchase_id: int) -> list[int]:
-    """Ids of the account's unused vouchers that a purchase completed."""
+def issued_for_purchase(
+    connection: Connection, account_id: int, purchase_id: int
+) -> list[tuple[int, str]]:
+    """``(id, code)`` of the account's unused vouchers that a purchase completed, oldest
+    first."""
     return [
-        int(i)
-        for i in connection.execute(
-            select(loyalty_rewards.c.id).where(
+        (int(i), str(code))
+        for i, code in connection.execute(
+            select(loyalty_rewards.c.id, loyalty_rewards.c.code)
+            .where(
                 loyalty_rewards.c.purchase_id == purchase_id,
                 loyalty_rewards.c.account_id == account_id,
                 loyalty_rewards.c.state == "issued",
             )
-        ).scalars()
+            .order_by(loyalty_rewards.c.id)
+        )
     ]
 
 

@@ -12,8 +12,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, func, select, update
 
+from regulars.domain.loyalty.ledger import MEMBER_AVAILABLE
 from regulars.store import bulk
-from regulars.store.tables import ledger_transactions, loyalty_accounts, purchases
+from regulars.store.tables import ledger_entries, ledger_transactions, loyalty_accounts, purchases
 
 
 def transaction_by_key(connection: Connection, source_key: str) -> RowMapping | None:
@@ -116,3 +117,27 @@ def points_by_kind(connection: Connection, program_id: int) -> dict[str, int]:
         .group_by(ledger_transactions.c.kind)
     )
     return {str(kind): int(points or 0) for kind, points in rows}
+
+
+def transaction(connection: Connection, transaction_id: int) -> RowMapping | None:
+    return (
+        connection.execute(
+            select(ledger_transactions).where(ledger_transactions.c.id == transaction_id)
+        )
+        .mappings()
+        .first()
+    )
+
+
+def spent_from(connection: Connection, transaction_id: int) -> list[tuple[int, int]]:
+    """``(lot id, points)`` a spend drew, from its ``member_available`` entries, in order."""
+    rows = connection.execute(
+        select(ledger_entries.c.lot_id, ledger_entries.c.points)
+        .where(
+            ledger_entries.c.transaction_id == transaction_id,
+            ledger_entries.c.book == MEMBER_AVAILABLE,
+            ledger_entries.c.lot_id.is_not(None),
+        )
+        .order_by(ledger_entries.c.id)
+    )
+    return [(int(lot), -int(points)) for lot, points in rows]

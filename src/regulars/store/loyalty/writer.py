@@ -49,8 +49,12 @@ class Writer:
     flush before reading lots back and before they return.
     """
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(
+        self, connection: Connection, reserved: tuple[list[int], list[int]] = ([], [])
+    ) -> None:
         self.connection = connection
+        self.reserved = (list(reserved[0]), list(reserved[1]))
+        """Transaction and lot ids drawn in advance (by the accrual's claim), used first."""
         self.transactions: list[dict[str, Any]] = []
         self.lots: list[tuple[int, dict[str, Any]]] = []
         self.entries: list[tuple[int, int, str, int, int | None, int | None]] = []
@@ -61,10 +65,7 @@ class Writer:
 
     def transaction(self, **values: Any) -> int:
         """Buffer a ledger transaction; return its local index (for lots, entries, events)."""
-        detail = values.get("detail")
-        if isinstance(detail, dict):
-            values["detail"] = json.dumps(detail)
-        values.setdefault("detail", None)
+        values.setdefault("detail", None)  # a dict is written as JSON at flush (None if empty)
         for key in ("source_key", "request_hash", "purchase_id", "reason", "actor"):
             values.setdefault(key, None)
         self.transactions.append(values)
@@ -112,10 +113,19 @@ class Writer:
         if not (self.transactions or self.rewards or self.events or self.changed):
             self.flushed = []
             return
-        ids, lot_ids = bulk.allocate_ids(
-            connection,
-            [(ledger_transactions, len(self.transactions)), (points_lots, len(self.lots))],
-        )
+        txns, lots_held = self.reserved
+        if len(self.transactions) <= len(txns) and len(self.lots) <= len(lots_held):
+            ids, lot_ids = txns[: len(self.transactions)], lots_held[: len(self.lots)]
+            del txns[: len(self.transactions)], lots_held[: len(self.lots)]
+        else:
+            ids, lot_ids = bulk.allocate_ids(
+                connection,
+                [(ledger_transactions, len(self.transactions)), (points_lots, len(self.lots))],
+            )
+        for values in self.transactions:
+            detail = values["detail"]
+            if isinstance(detail, dict):
+                values["detail"] = json.dumps(detail) if detail else None
         lots = [{**values, "transaction_id": ids[txn]} for txn, values in self.lots]
         entries: dict[str, list[Any]] = {
             "transaction_id": [ids[e[0]] for e in self.entries],
@@ -136,12 +146,15 @@ class Writer:
                 }
             )
         accounts = list(self.changed.values())
-        counters = {
+        counters: dict[str, list[Any]] = {
             "id": [a.id for a in accounts],
             "available": [a.available for a in accounts],
             "pending": [a.pending for a in accounts],
             "debt": [a.debt for a in accounts],
             "stamps": [a.stamps for a in accounts],
+            "tier": [a.tier for a in accounts],
+            "tier_since": [a.tier_since for a in accounts],
+            "tier_grace_until": [a.tier_grace_until for a in accounts],
         }
         bulk.write_together(
             connection,

@@ -51,7 +51,7 @@ LEFT JOIN (
 LEFT JOIN (
     SELECT p.member_id, COUNT(DISTINCT l.category_id) AS categories
     FROM purchase_lines l JOIN purchases p ON p.id = l.purchase_id
-    WHERE p.member_id IS NOT NULL AND p.kind = 'sale'
+    WHERE p.member_id IS NOT NULL AND p.kind = 'sale' AND l.amount > 0
     GROUP BY p.member_id
 ) c ON c.member_id = m.id
 WHERE m.erased_at IS NULL
