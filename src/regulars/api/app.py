@@ -16,6 +16,7 @@ from regulars.api import (
     loyalty,
     members,
     purchases,
+    report_pool,
     scores,
     subscriptions,
     surveys,
@@ -96,7 +97,8 @@ def create_api(app: App) -> FastAPI:
     api.include_router(answer_page.router)  # checks its own token and form
     api.include_router(optout.router)  # checks its own signed link
     docs.install(api)  # /docs and /redoc from assets served here (no CDN)
-    console.mount(api)  # the staff console under /console (its own sessions and CSRF)
+    # the staff console under /console (its own sessions and CSRF; its heavy pages apart)
+    console.mount(api, report_pool.run_apart)
 
     @api.get("/health", tags=["meta"], summary="Liveness")
     def health() -> dict[str, str]:

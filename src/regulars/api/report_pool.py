@@ -65,6 +65,24 @@ def _report(
     return briefing_json(found, formatter)
 
 
+def _console_feedback(
+    uow: UnitOfWork, *, language: str, timezone: str, currency: str = "KRW"
+) -> Any:
+    """The staff console's Feedback page: the briefing's feedback sections as HTML pieces."""
+    from regulars.services.briefing.build import briefing
+    from regulars.services.briefing.formatting import Formatter
+    from regulars.services.briefing.page import feedback_blocks
+
+    found = briefing(uow, datetime.now(UTC), timezone=timezone)
+    formatter = Formatter(language, timezone, currency)
+    return {
+        "as_of": found.as_of.isoformat(),
+        "period": formatter.say(found.summary.period),
+        "empty": found.empty,
+        "blocks": [] if found.empty else feedback_blocks(found, formatter),
+    }
+
+
 def _compute_scores(uow: UnitOfWork, timezone: str, **options: Any) -> Any:
     """Members' analytics first (committed even if the models cannot be fitted yet), then
     the scores, both stamped with the same time."""
@@ -98,6 +116,7 @@ def _analytics(name: str) -> Callable[..., Any]:
 
 USE_CASES: dict[str, Callable[..., Any]] = {
     "report": _report,
+    "console_feedback": _console_feedback,
     "nps_summary": _analytics("nps_summary"),
     "nps_comparison": _analytics("nps_comparison"),
     "driver_analysis": _analytics("driver_analysis"),

@@ -43,10 +43,21 @@ class Permission(StrEnum):
     MANAGE_WEBHOOKS = "manage_webhooks"
     MANAGE_STAFF = "manage_staff"
     READ_AUDIT = "read_audit"
+    VIEW_CAMPAIGNS = "view_campaigns"
+    CHANGE_CAMPAIGNS = "change_campaigns"
+    WORK_TASKS = "work_tasks"
 
 
-_READ = frozenset({Permission.VIEW_MEMBERS, Permission.VIEW_CASES, Permission.VIEW_PROGRAMS})
+_READ = frozenset(
+    {
+        Permission.VIEW_MEMBERS,
+        Permission.VIEW_CASES,
+        Permission.VIEW_PROGRAMS,
+        Permission.VIEW_CAMPAIGNS,
+    }
+)
 _FRONT_DESK = _READ | {
+    Permission.WORK_TASKS,
     Permission.ADJUST_POINTS,
     Permission.ISSUE_VOUCHER,
     Permission.CHANGE_CONSENT,
@@ -56,6 +67,7 @@ _MANAGER = _FRONT_DESK | {
     Permission.EXPORT_MEMBER,
     Permission.ERASE_MEMBER,
     Permission.CHANGE_PROGRAMS,
+    Permission.CHANGE_CAMPAIGNS,
     Permission.MANAGE_KEYS,
     Permission.MANAGE_WEBHOOKS,
 }
@@ -70,6 +82,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
 CHAIN_WIDE = frozenset(
     {
         Permission.CHANGE_PROGRAMS,
+        Permission.CHANGE_CAMPAIGNS,
         Permission.MANAGE_KEYS,
         Permission.MANAGE_WEBHOOKS,
         Permission.MANAGE_STAFF,

@@ -1,7 +1,10 @@
 """A small coffee chain for the console's tests, written through the API and the services
 the way a business would: two stores, a points program with tiers and a stamp card, members
 with Korean names and phones, purchases, and detractor answers that open cases at each store;
-staff users of every role, one store manager scoped to S01."""
+staff users of every role, one store manager scoped to S01; promoters' answers beside the
+detractors' (one detractor's case is overdue); and two campaigns — ``visit-call`` running
+(everyone, half held out, a staff call for the treated at their home store) and run once,
+``winback`` still a draft."""
 
 from __future__ import annotations
 
@@ -9,13 +12,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pandas as pd
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from regulars.api import create_api
 from regulars.bootstrap import App
 from regulars.services import api_keys
+from regulars.domain.engagement.campaigns import State
 from regulars.services.audit import Actor
+from regulars.services.engagement import campaign_runs, campaigns
+from regulars.services.imports.catalogue import import_catalogue
+from regulars.services.member_analytics import compute_member_analytics
 from regulars.services.staff import accounts
+from regulars.store.tables import feedback_cases
 
 PASSWORD = "correct horse battery staple"
 OWNER = "owner@coffee.example"
@@ -64,10 +74,35 @@ MEMBERS = [
 ]  # fmt: skip
 
 
+CAMPAIGN = {
+    "code": "visit-call",
+    "name": "Thank-you call",
+    "trigger": {"daily": {}},
+    "audience": {},
+    "steps": [{"task": {"kind": "call", "title": "Thank-you call", "due_days": 2}}],
+    "holdout_percent": 50,
+    "seed": 7,
+    "program": "beans",
+}
+DRAFT = {
+    "code": "winback",
+    "name": "Win-back gift",
+    "trigger": {"daily": {}},
+    "audience": {"field": "segment", "eq": "individual"},
+    "steps": [{"gift": {"points": 300}}],
+    "holdout_percent": 10,
+    "program": "beans",
+}
+SCORES = {"R-1": 2, "R-2": 4, "R-3": 3, "R-4": 9, "R-5": 10, "R-6": 10, "R-7": 9}
+"""Every NPS answer of the seed (three detractors, four promoters)."""
+STORES = {"S01": "강남점", "S02": "Hongdae"}
+
+
 @dataclass
 class Seeded:
     case_s01: int
     case_s02: int
+    case_overdue: int
 
 
 def _sale(purchase_id: str, member: str, store: str, amount: int, hours_ago: int) -> Any:
@@ -92,6 +127,8 @@ def seed(app: App) -> Seeded:
         )  # fmt: skip
         accounts.add_staff(uow, STAFF, "staff", PASSWORD, now, cli, name="바리스타")
         accounts.add_staff(uow, ANALYST, "analyst", PASSWORD, now, cli, language="en")
+        frame = pd.DataFrame({"code": list(STORES), "name": list(STORES.values())})
+        assert not import_catalogue(uow, "stores", frame).errors
         uow.commit()
     admin = {"Authorization": f"Bearer {token}"}
     with TestClient(create_api(app)) as client:
@@ -112,8 +149,13 @@ def seed(app: App) -> Seeded:
             assert answer.status_code == 201, answer.text
         cases = {}
         for response_id, member, store, score, why in (
-            ("R-1", "M-1001", "S01", 2, "주문이 너무 늦게 나왔어요"),
-            ("R-2", "M-1002", "S02", 4, "커피가 식었어요"),
+            ("R-1", "M-1001", "S01", SCORES["R-1"], "주문이 너무 늦게 나왔어요"),
+            ("R-2", "M-1002", "S02", SCORES["R-2"], "커피가 식었어요"),
+            ("R-3", "M-1004", "S01", SCORES["R-3"], "자리가 없었어요"),
+            ("R-4", "M-1003", "S01", SCORES["R-4"], "친절해요"),
+            ("R-5", "M-1002", "S02", SCORES["R-5"], "맛있어요"),
+            ("R-6", "M-1001", "S01", SCORES["R-6"], "좋아요"),
+            ("R-7", "M-1004", "S02", SCORES["R-7"], "괜찮아요"),
         ):
             answered = client.post(
                 "/v1/surveys/visit/responses",
@@ -130,5 +172,28 @@ def seed(app: App) -> Seeded:
                 },
             )
             assert answered.status_code == 201, answered.text
-            cases[store] = int(answered.json()["case_id"])
-    return Seeded(case_s01=cases["S01"], case_s02=cases["S02"])
+            if answered.json().get("case_id"):
+                cases[response_id] = int(answered.json()["case_id"])
+    overdue = cases["R-3"]
+    with app.unit_of_work() as uow:  # the case of R-3 was due two days ago
+        uow.connection.execute(
+            update(feedback_cases)
+            .where(feedback_cases.c.id == overdue)
+            .values(due_at=datetime.now(UTC) - timedelta(days=2))
+        )
+        uow.commit()
+    _campaigns(app)
+    return Seeded(case_s01=cases["R-1"], case_s02=cases["R-2"], case_overdue=overdue)
+
+
+def _campaigns(app: App) -> None:
+    """The members' home stores (the analytics write-back), the two campaigns, one run."""
+    now = datetime.now(UTC)
+    zone = app.settings.timezone
+    with app.unit_of_work() as uow:
+        compute_member_analytics(uow, now, timezone=zone)
+        campaigns.install(uow, CAMPAIGN, now)
+        campaigns.install(uow, DRAFT, now)
+        campaigns.move(uow, CAMPAIGN["code"], State.RUNNING, now)
+        campaign_runs.run_campaigns(uow, now, timezone=zone)
+        uow.commit()

@@ -6,7 +6,7 @@ A detractor's answer opens a case (:mod:`regulars.services.feedback.cases`); a c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from regulars.domain.times import as_utc
@@ -25,6 +25,8 @@ class StoreCases:
     oldest_due: datetime | None
     opened: int
     closed: int
+    code: str | None = None
+    """The store's code (None: cases without a store)."""
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,20 @@ def cases_view(uow: UnitOfWork, now: datetime, period: Period) -> CasesView:
             oldest_due=None if r["oldest_due"] is None else as_utc(r["oldest_due"]),
             opened=r["opened"],
             closed=r["closed"],
+            code=r["store_code"],
         )
         for r in rows
     ]
     stores.sort(key=lambda s: (-s.overdue, -s.open, s.store or "\uffff"))
     return CasesView(as_utc(now), period, tuple(stores))
+
+
+def of_store(view: CasesView, code: str | None) -> CasesView:
+    """The view of one store's cases (its code; None: every store's), for a viewer whose
+    scope is that store."""
+    if code is None:
+        return view
+    return replace(view, stores=tuple(s for s in view.stores if s.code == code))
 
 
 def stores_table(view: CasesView) -> Table:

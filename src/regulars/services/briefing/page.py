@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from regulars.analytics.drivers import QUADRANTS
 from regulars.services.briefing import at_risk as at_risk_views
 from regulars.services.briefing import cases as case_views
 from regulars.services.briefing import loyalty as loyalty_views
@@ -203,6 +204,49 @@ def _cases_block(b: Briefing, f: Formatter) -> list[Block]:
             f.t("section.cases.note"),
             [render_table(case_views.stores_table(b.cases), f)],
         )
+    ]
+
+
+def _matrix(frame: Any, f: Formatter) -> Markup:
+    """The importance x satisfaction matrix as four labelled boxes (the quadrants of the
+    drivers table, the fix-first one first), each naming its drivers."""
+    items = []
+    order = ("concentrate here", "keep up the good work", "possible overkill", "low priority")
+    for quadrant in (q for q in order if q in QUADRANTS.values()):
+        drivers = frame.loc[frame["quadrant"] == quadrant, "driver"]
+        inside = [f.format_term(f"driver.{d}") for d in drivers]
+        label = Markup.escape(f.format_term(f"quadrant.{quadrant}"))
+        named = Markup.escape(", ".join(inside)) if inside else "—"
+        items.append(f"<div class='quadrant'><dt>{label}</dt><dd>{named}</dd></div>")
+    return Markup(f"<dl class='matrix'>{''.join(items)}</dl>")
+
+
+def feedback_blocks(b: Briefing, f: Formatter) -> list[dict[str, str]]:
+    """The feedback part of the page without its charts (the staff console shows no script
+    of its own): each section's id, title, note and HTML (its tables and facts, the driver
+    matrix as four quadrants); JSON-ready, so it travels from the report process."""
+    notes = b.report.get("notes") or {}
+    blocks = []
+    for view in b.feedback:
+        block = _section_block(view, f, {})
+        parts = list(block.parts)
+        drivers = b.report.get("drivers")
+        if view.name == "drivers" and drivers is not None and not drivers.empty:
+            parts.insert(0, _matrix(drivers, f))
+        blocks.append(
+            {
+                "id": block.id,
+                "title": block.title,
+                "note": block.note or "",
+                "html": str(Markup("").join(parts)),
+            }
+        )
+    return [
+        *blocks,
+        *(
+            {"id": f"note-{key}", "title": "", "note": note_text(key, str(text), f), "html": ""}
+            for key, text in notes.items()
+        ),
     ]
 
 

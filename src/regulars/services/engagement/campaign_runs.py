@@ -41,8 +41,9 @@ from regulars.domain.engagement.campaigns import (
     Wait,
 )
 from regulars.domain.times import as_utc
+from regulars.services.audit import Actor, record
 from regulars.services.engagement.campaigns import candidate_query, parsed, program_id
-from regulars.services.errors import Invalid
+from regulars.services.errors import Invalid, NotFound
 from regulars.services.feedback.dispatch import invite_members
 from regulars.services.loyalty import posting
 from regulars.services.loyalty.programs import running_program
@@ -390,9 +391,43 @@ def staff_tasks(
     uow: UnitOfWork, *, status: str | None = "open", store: str | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
     """The staff tasks campaigns created, oldest due first (times as ISO 8601)."""
-    from regulars.domain.times import wire
-
     if status is not None and status not in ("open", "done"):
         raise Invalid(f"status must be open or done, not {status!r}")
     rows = step_store.tasks(uow.connection, status=status, store=store, limit=max(1, limit))
-    return [{**r, "due_at": wire(as_utc(r["due_at"]))} for r in rows]
+    return [_task(r) for r in rows]
+
+
+def _task(row: dict[str, Any]) -> dict[str, Any]:
+    from regulars.domain.times import wire
+
+    done = row.get("done_at")
+    return {
+        **row,
+        "due_at": wire(as_utc(row["due_at"])),
+        "done_at": wire(as_utc(done)) if done else None,
+    }
+
+
+def staff_task(uow: UnitOfWork, task_id: int) -> dict[str, Any]:
+    """One staff task (NotFound when there is none with this id)."""
+    found = step_store.tasks(uow.connection, status=None, store=None, limit=1, task_id=task_id)
+    if not found:
+        raise NotFound(f"no staff task with id {task_id}")
+    return _task(found[0])
+
+
+def finish_task(uow: UnitOfWork, task_id: int, now: datetime, actor: Actor) -> dict[str, Any]:
+    """Mark a campaign's staff task done (audited as ``task.done``); a task done already is
+    left as it was (``changed`` False), and nothing is audited then."""
+    before = staff_task(uow, task_id)
+    changed = step_store.finish_task(uow.connection, task_id, now, actor.name)
+    after = staff_task(uow, task_id)
+    if changed:
+        record(
+            uow, actor, "task.done", "staff_task", str(task_id), now,
+            store=before["store"],
+            before={"status": before["status"], "assignee": before["assignee"]},
+            after={"status": after["status"], "assignee": after["assignee"],
+                   "campaign": after["campaign"], "member": after["member"]},
+        )  # fmt: skip
+    return {**after, "changed": changed}

@@ -29,6 +29,7 @@ from regulars.domain.engagement.campaigns import (
     parse_campaign,
 )
 from regulars.domain.times import as_utc, wire
+from regulars.services.audit import Actor, record
 from regulars.services.errors import Conflict, Invalid, NotFound
 from regulars.store.engagement import campaigns as campaign_store
 from regulars.store.engagement import candidates as candidate_store
@@ -38,6 +39,8 @@ from regulars.store.loyalty import programs as program_store
 from regulars.store.unit_of_work import UnitOfWork
 
 _PARSED: dict[str, Campaign] = {}
+MOVE_NAMES = {State.RUNNING: "launch", State.PAUSED: "pause", State.ENDED: "end"}
+"""The audit action of each move (``campaign.<name>``)."""
 _TEMPLATES = ImmutableSandboxedEnvironment()
 
 
@@ -184,9 +187,16 @@ def show(uow: UnitOfWork, code: str) -> dict[str, Any]:
     }
 
 
-def move(uow: UnitOfWork, code: str, target: State, now: datetime | None = None) -> dict[str, Any]:
+def move(
+    uow: UnitOfWork,
+    code: str,
+    target: State,
+    now: datetime | None = None,
+    actor: Actor | None = None,
+) -> dict[str, Any]:
     """Launch (or resume), pause or end a campaign; Conflict for a move the state machine
-    does not allow."""
+    does not allow. With an ``actor`` (a staff user in the console) a change is audited as
+    ``campaign.launch`` / ``campaign.pause`` / ``campaign.end``."""
     item = stored(uow, code, lock=True)
     if item.state is target:
         return {"code": code, "state": target.value, "changed": False}
@@ -200,6 +210,11 @@ def move(uow: UnitOfWork, code: str, target: State, now: datetime | None = None)
         from regulars.store.engagement.steps import finish_ended
 
         finish_ended(uow.connection, item.id)
+    if actor is not None:
+        record(
+            uow, actor, f"campaign.{MOVE_NAMES[target]}", "campaign", code, when,
+            before={"state": item.state.value}, after={"state": target.value},
+        )  # fmt: skip
     return {"code": code, "state": target.value, "changed": True}
 
 

@@ -316,7 +316,12 @@ def refresh(connection: Connection) -> None:
 
 
 def tasks(
-    connection: Connection, *, status: str | None, store: str | None, limit: int
+    connection: Connection,
+    *,
+    status: str | None,
+    store: str | None,
+    limit: int,
+    task_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Staff tasks, oldest due first, with the member's id, the store's and campaign's code."""
     from regulars.store.tables import campaigns, members, stores
@@ -332,6 +337,7 @@ def tasks(
             staff_tasks.c.due_at,
             staff_tasks.c.status,
             staff_tasks.c.assignee,
+            staff_tasks.c.done_at,
         )
         .join(members, members.c.id == staff_tasks.c.member_id)
         .outerjoin(stores, stores.c.id == staff_tasks.c.store_id)
@@ -343,4 +349,21 @@ def tasks(
         query = query.where(staff_tasks.c.status == status)
     if store is not None:
         query = query.where(stores.c.code == store)
+    if task_id is not None:
+        query = query.where(staff_tasks.c.id == task_id)
     return [dict(r) for r in connection.execute(query).mappings()]
+
+
+def finish_task(connection: Connection, task_id: int, now: datetime, by: str | None) -> bool:
+    """Mark an open task done at ``now`` (its assignee becomes ``by`` when it had none);
+    False when it was not open (done already, or no such task)."""
+    statement = (
+        update(staff_tasks)
+        .where(staff_tasks.c.id == task_id, staff_tasks.c.status == "open")
+        .values(
+            status="done",
+            done_at=as_utc(now),
+            assignee=func.coalesce(staff_tasks.c.assignee, by),
+        )
+    )
+    return int(connection.execute(statement).rowcount) == 1

@@ -2,7 +2,9 @@
 
 :func:`mount` adds its routes, its static files (``web/static/console``) and its error pages
 to the API application. Sections, one module each: ``signing`` (sign-in, sign-out),
-``sections`` (Today and the sections to come), ``members`` (lookup, the member page and its
+``today`` (the front door: the period's figures and the staff task queue), ``feedback``
+(the briefing's feedback sections), ``campaigns`` (list, inspect, launch / pause / end,
+results), ``members`` (lookup, the member page and its
 actions), ``cases``, ``programs``, ``settings`` (API keys, webhooks, staff users, one's own
 language) and ``audit``. Protections are in ``security`` and ``access``; rendering and words
 in ``rendering`` and ``locales/``.
@@ -10,7 +12,9 @@ in ``rendering`` and ``locales/``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,12 +25,14 @@ from starlette.exceptions import HTTPException
 from regulars.services.errors import ServiceError
 from regulars.web.console import (
     audit_pages,
+    campaigns,
     cases,
+    feedback,
     members,
     programs,
-    sections,
     settings,
     signing,
+    today,
 )
 from regulars.web.console.access import ConsoleRefusal, SignInNeeded, sign_in_path, signed_in
 from regulars.web.console.rendering import Viewer, language_asked, messages, render
@@ -34,7 +40,9 @@ from regulars.web.console.rendering import Viewer, language_asked, messages, ren
 STATIC = Path(__file__).resolve().parents[1] / "static"
 ROUTERS = (
     signing.router,
-    sections.router,
+    today.router,
+    feedback.router,
+    campaigns.router,
     members.router,
     cases.router,
     programs.router,
@@ -92,7 +100,10 @@ def page_for_error(request: Request, error: Exception) -> Response | None:
     return None
 
 
-def mount(api: FastAPI) -> None:
+def mount(api: FastAPI, run_apart: Callable[..., Awaitable[Any]]) -> None:
+    """Add the console to ``api``; ``run_apart`` runs a heavy use case away from the
+    serving worker (the API's report process: the Feedback page's briefing)."""
+    api.state.console_run_apart = run_apart
     for router in ROUTERS:
         api.include_router(router)
     api.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
