@@ -18,8 +18,8 @@ from sqlalchemy import update
 
 from regulars.api import create_api
 from regulars.bootstrap import App
-from regulars.services import api_keys
 from regulars.domain.engagement.campaigns import State
+from regulars.services import api_keys
 from regulars.services.audit import Actor
 from regulars.services.engagement import campaign_runs, campaigns
 from regulars.services.imports.catalogue import import_catalogue
