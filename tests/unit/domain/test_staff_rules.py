@@ -27,16 +27,27 @@ def test_the_roles_table() -> None:
     assert all(may(Role.OWNER, p) for p in Permission)
     for p in (Permission.MANAGE_STAFF, Permission.READ_AUDIT):
         assert not may(Role.MANAGER, p)
-    for p in (Permission.EXPORT_MEMBER, Permission.ERASE_MEMBER, Permission.CHANGE_PROGRAMS):
+    for p in (
+        Permission.EXPORT_MEMBER,
+        Permission.ERASE_MEMBER,
+        Permission.CHANGE_PROGRAMS,
+        Permission.CHANGE_CAMPAIGNS,
+    ):
         assert may(Role.MANAGER, p)
         assert not may(Role.STAFF, p)
-    for p in (Permission.ADJUST_POINTS, Permission.WORK_CASES, Permission.CHANGE_CONSENT):
+    for p in (
+        Permission.ADJUST_POINTS,
+        Permission.WORK_CASES,
+        Permission.CHANGE_CONSENT,
+        Permission.WORK_TASKS,
+    ):
         assert may(Role.STAFF, p)
         assert not may(Role.ANALYST, p)
     assert {p for p in Permission if may(Role.ANALYST, p)} == {
         Permission.VIEW_MEMBERS,
         Permission.VIEW_CASES,
         Permission.VIEW_PROGRAMS,
+        Permission.VIEW_CAMPAIGNS,
     }
 
 
@@ -44,6 +55,8 @@ def test_a_user_of_one_store_never_acts_on_the_whole_chain() -> None:
     for permission in CHAIN_WIDE:
         assert not may(Role.OWNER, permission, scoped=True)
     assert may(Role.MANAGER, Permission.WORK_CASES, scoped=True)
+    assert may(Role.STAFF, Permission.WORK_TASKS, scoped=True)  # a store's own tasks
+    assert not may(Role.MANAGER, Permission.CHANGE_CAMPAIGNS, scoped=True)  # the chain's
 
 
 def test_scopes() -> None:
