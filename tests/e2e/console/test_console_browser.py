@@ -286,7 +286,8 @@ def scan(
             if who is not None:
                 sign_in(contexts[who].new_page(), served, who, english=english)
         page = contexts[who].new_page()
-        response = page.goto(served.url + path.format(**vars(served.seeded)))
+        # (a page of the briefing may start the report process first: give it time)
+        response = page.goto(served.url + path.format(**vars(served.seeded)), timeout=180_000)
         assert response is not None, name
         assert response.status < 500, (name, response.status)
         page.screenshot(path=str(served.artifacts / f"{name}.png"), full_page=True)

@@ -163,9 +163,9 @@ def test_a_task_marked_done_from_today_is_done_in_the_store_and_audited(
 
 
 def test_a_campaign_is_inspected_and_paused_from_its_page(served: Served, browser: Any) -> None:
-    context = _context(browser, locale="en-US")
+    context = _context(browser)
     page = context.new_page()
-    sign_in(page, served, OWNER)  # the owner reads Korean; the page follows the user
+    sign_in(page, served, OWNER)
     page.goto(f"{served.url}/console/campaigns")
     page.get_by_role("link", name=CAMPAIGN["name"]).click()
     page.wait_for_url(re.compile(rf"/console/campaigns/{CAMPAIGN['code']}$"))
@@ -229,7 +229,8 @@ def test_feedback_shows_the_reports_sections_with_store_names(served: Served, br
     context = _context(browser, locale="en-US")
     page = context.new_page()
     sign_in(page, served, MANAGER_S01, english=True)
-    page.goto(f"{served.url}/console/feedback")
+    # the first briefing starts the report process (pandas, the tokenizer): give it time
+    page.goto(f"{served.url}/console/feedback", timeout=180_000)
     section = page.locator("section#nps_by_store")
     assert section.get_by_role("heading", name="NPS by store").is_visible()
     by_store = {"S01": ["R-1", "R-3", "R-4", "R-6"], "S02": ["R-2", "R-5", "R-7"]}
