@@ -21,7 +21,7 @@ from regulars.services.briefing.build import Briefing, briefing
 from regulars.services.briefing.document import briefing_json
 from regulars.services.briefing.files import write_briefing
 from regulars.services.briefing.formatting import Formatter
-from regulars.services.briefing.page import render_page
+from regulars.services.briefing.page import driver_matrix, feedback_blocks, render_page
 from regulars.services.feedback.cases import list_cases
 from regulars.services.imports.files import import_file
 from regulars.store.tables import member_scores, members
@@ -240,3 +240,43 @@ def test_a_sections_table_reads_as_records_for_another_page(store: tuple[App, Br
     low, high = gangnam["interval"]
     assert low < gangnam["nps"] < high
     assert isinstance(gangnam["differs_from_rest"], str)  # a catalogue word: "yes" / "no"
+
+
+def test_the_consoles_feedback_blocks_are_the_pages_sections(store: tuple[App, Briefing]) -> None:
+    """The staff console's Feedback page shows the report's own tables: every block is a
+    feedback section of the page, in its order, with the very table the page writes."""
+    _, found = store
+    f = Formatter("ko", TZ)
+    page = render_page(found, f)
+    blocks = feedback_blocks(found, f)
+    sections = [b for b in blocks if b["title"]]
+    assert [b["id"] for b in sections] == [v.name for v in found.feedback]
+    assert "nps_by_store" in [b["id"] for b in sections]
+    for block in sections:
+        html = _section(page, block["id"])
+        assert block["title"] in html
+        assert block["html"]
+        for table in re.findall(r"<div class='scroll'.*?</table></div>", block["html"]):
+            assert table in html  # the same cells, the same words
+    by_store = next(b for b in sections if b["id"] == "nps_by_store")["html"]
+    assert "강남역점" in by_store
+    assert ">S01<" not in by_store
+    notes = [b["note"] for b in blocks if not b["title"]]
+    assert len(notes) == len(found.report.get("notes") or {})
+
+
+def test_the_driver_matrix_names_each_quadrants_drivers() -> None:
+    frame = pd.DataFrame(
+        {
+            "driver": ["price", "service", "quality"],
+            "quadrant": ["concentrate here", "keep up the good work", "concentrate here"],
+        }
+    )
+    html = str(driver_matrix(frame, Formatter("en", TZ)))
+    boxes = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", html)
+    assert boxes == [
+        ("concentrate here (fix first)", "Price, Product quality"),
+        ("keep up the good work", "Service quality"),
+        ("possible overkill", "—"),
+        ("low priority", "—"),
+    ]

@@ -207,7 +207,7 @@ def _cases_block(b: Briefing, f: Formatter) -> list[Block]:
     ]
 
 
-def _matrix(frame: Any, f: Formatter) -> Markup:
+def driver_matrix(frame: Any, f: Formatter) -> Markup:
     """The importance x satisfaction matrix as four labelled boxes (the quadrants of the
     drivers table, the fix-first one first), each naming its drivers."""
     items = []
@@ -232,7 +232,7 @@ def feedback_blocks(b: Briefing, f: Formatter) -> list[dict[str, str]]:
         parts = list(block.parts)
         drivers = b.report.get("drivers")
         if view.name == "drivers" and drivers is not None and not drivers.empty:
-            parts.insert(0, _matrix(drivers, f))
+            parts.insert(0, driver_matrix(drivers, f))
         blocks.append(
             {
                 "id": block.id,
