@@ -17,6 +17,7 @@ analytics written back by the scoring job.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
@@ -32,6 +33,7 @@ from regulars.domain.engagement.campaigns import State
 from regulars.domain.engagement.channels import channel_order
 from regulars.services import member_analytics
 from regulars.services.api_keys import ApiKey
+from regulars.services.audit import Actor
 from regulars.services.engagement import campaign_results, campaign_runs, campaigns
 
 router = APIRouter(tags=["campaigns"], responses=answers(401, 403, 422))
@@ -140,8 +142,9 @@ def preview(
     )
 
 
-def _move(uow: Any, code: str, state: State) -> dict[str, Any]:
-    result = campaigns.move(uow, code, state)
+def _move(uow: Any, code: str, state: State, key: ApiKey) -> dict[str, Any]:
+    actor = Actor("api_key", key.id, f"{key.name} ({key.prefix})")  # audited, as in the console
+    result = campaigns.move(uow, code, state, datetime.now(UTC), actor)
     uow.commit()
     return result
 
@@ -151,20 +154,20 @@ def _move(uow: Any, code: str, state: State) -> dict[str, Any]:
     summary="Launch or resume a campaign",
     responses=answers(404, 409),
 )
-def launch(code: Code, uow: UoW, _: AdminKey) -> dict[str, Any]:
-    return _move(uow, code, State.RUNNING)
+def launch(code: Code, uow: UoW, key: AdminKey) -> dict[str, Any]:
+    return _move(uow, code, State.RUNNING, key)
 
 
 @router.post("/v1/campaigns/{code}/pause", summary="Pause a campaign", responses=answers(404, 409))
-def pause(code: Code, uow: UoW, _: AdminKey) -> dict[str, Any]:
-    return _move(uow, code, State.PAUSED)
+def pause(code: Code, uow: UoW, key: AdminKey) -> dict[str, Any]:
+    return _move(uow, code, State.PAUSED, key)
 
 
 @router.post(
     "/v1/campaigns/{code}/end", summary="End a campaign for good", responses=answers(404, 409)
 )
-def end(code: Code, uow: UoW, _: AdminKey) -> dict[str, Any]:
-    return _move(uow, code, State.ENDED)
+def end(code: Code, uow: UoW, key: AdminKey) -> dict[str, Any]:
+    return _move(uow, code, State.ENDED, key)
 
 
 @router.get(

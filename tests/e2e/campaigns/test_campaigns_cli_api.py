@@ -15,6 +15,7 @@ from tests.integration.campaigns.campaign_helpers import TEMPLATES
 
 from regulars.bootstrap import App, build
 from regulars.config import Settings
+from regulars.services import audit
 
 CAMPAIGN = {
     "code": "win-back",
@@ -86,6 +87,10 @@ def test_the_api(app: App, client: TestClient, admin: dict[str, str],
     assert "size" in draft.json()
     assert client.post("/v1/campaigns/win-back/pause", headers=admin).status_code == 409
     assert client.post("/v1/campaigns/win-back/launch", headers=admin).json()["state"] == "running"
+    with app.unit_of_work() as uow:  # audited with the key that moved it
+        [launched] = audit.entries(uow, action="campaign.launch")
+    assert launched["actor_kind"] == "api_key"
+    assert (launched["before"], launched["after"]) == ({"state": "draft"}, {"state": "running"})
     assert client.post("/v1/campaigns/run", headers=admin).status_code == 200
     results = client.get("/v1/campaigns/win-back/results", headers=analyst)
     assert results.status_code == 200

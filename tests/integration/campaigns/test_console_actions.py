@@ -1,6 +1,6 @@
 """What the staff console does to campaigns and their tasks, on both databases: a task marked
 done (once, audited once, the assignee kept or set), a campaign moved by a staff user
-(audited with its states) or by the API and CLI (no actor: not audited), and the cases view
+(audited with its states) or by the CLI (no actor: not audited), and the cases view
 cut to one store."""
 
 from __future__ import annotations
@@ -65,11 +65,11 @@ def test_a_task_is_marked_done_once_and_audited_once(app: App) -> None:
         campaign_runs.finish_task(uow, 999_999, later, STAFF)
 
 
-def test_a_campaign_moved_by_staff_is_audited_and_by_the_api_is_not(app: App) -> None:
+def test_a_campaign_moved_by_staff_is_audited_and_by_the_cli_is_not(app: App) -> None:
     seed(app)
     with app.unit_of_work() as uow:
         campaigns.install(uow, definition("calls", steps=CALL), NOW)
-        campaigns.move(uow, "calls", State.RUNNING, NOW)  # as the API and the CLI do
+        campaigns.move(uow, "calls", State.RUNNING, NOW)  # as the CLI does
         campaigns.move(uow, "calls", State.PAUSED, NOW, STAFF)
         unchanged = campaigns.move(uow, "calls", State.PAUSED, NOW, STAFF)
         campaigns.move(uow, "calls", State.RUNNING, NOW, STAFF)
