@@ -36,6 +36,17 @@ def has_contracts(connection: Connection) -> bool:
     return connection.execute(select(subscriptions.c.id).limit(1)).first() is not None
 
 
+def member_names(connection: Connection, external_ids: list[str]) -> dict[str, str | None]:
+    """The name (or None) of each of the members not erased among ``external_ids``."""
+    rows = connection.execute(
+        select(members.c.external_id, members.c.name).where(
+            bulk.among(connection, members.c.external_id, sorted(set(external_ids))),
+            members.c.erased_at.is_(None),
+        )
+    ).all()
+    return {str(external): name for external, name in rows}
+
+
 def replace_all(connection: Connection, columns: Mapping[str, Any]) -> int:
     """Replace every row with ``columns`` (name -> values, the table's columns)."""
     connection.execute(delete(subscription_scores))
@@ -62,20 +73,6 @@ def _read(where: Any) -> Any:
 def of_member(connection: Connection, external_id: str) -> list[dict[str, Any]]:
     """The member's scored contracts, by their id."""
     query = _read(members.c.external_id == external_id).order_by(subscriptions.c.external_id)
-    return [dict(r) for r in connection.execute(query).mappings()]
-
-
-def to_call(connection: Connection, limit: int) -> list[dict[str, Any]]:
-    """The contracts with the most monthly fee expected to cancel within 30 days
-    (P(cancel in 30 days) × monthly fee), most first, with the member's name; erased members
-    left out."""
-    expected = subscription_scores.c.cancel_probability_30d * subscriptions.c.monthly_fee
-    query = (
-        _read(members.c.erased_at.is_(None))
-        .add_columns(members.c.name, expected.label("fee_at_risk"))
-        .order_by(expected.desc(), subscriptions.c.external_id)
-        .limit(limit)
-    )
     return [dict(r) for r in connection.execute(query).mappings()]
 
 
