@@ -167,3 +167,38 @@ def test_churn_scores_from_the_command_line(app: App, store_url: str, tmp_path: 
         assert scored.scalar_one() > 50
     again = regulars(store_url, "scores", "compute", "--as-of", "2026-01-01T00:00", cwd=tmp_path)
     assert "churn scores of" in again.stdout, again.stdout + again.stderr
+
+
+def _churn_report(tmp_path: Path, folder: Path, out: str, *extra: str) -> dict[str, object]:
+    url = f"sqlite:///{tmp_path}/never.db"
+    done = regulars(
+        url, "report", "--from", str(folder), "--as-of", AS_OF.isoformat(), "--language", "en",
+        "--out", out, *extra, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (tmp_path / "never.db").exists()
+    html = (tmp_path / out / "report.html").read_text("utf-8")
+    assert '<section id="churn"' in html
+    assert "Subscribers and churn" in html
+    churn = json.loads((tmp_path / out / "report.json").read_text("utf-8"))["churn"]
+    assert isinstance(churn, dict)
+    return churn
+
+
+def test_the_report_of_subscription_files_needs_no_store(tmp_path: Path) -> None:
+    data = generate(300)
+    cases = pd.DataFrame({"member_id": ["M0001"], "opened_at": [datetime(2025, 5, 1, tzinfo=UTC)]})
+    folder = write_files(data, cases, tmp_path / "files", ".parquet")
+    churn = _churn_report(tmp_path, folder, "duck")
+    assert churn["contracts"] == churn["active"] + churn["cancelled"]  # type: ignore[operator]
+    assert 0.5 < churn["validation"]["concordance"] <= 1  # type: ignore[index]
+    assert len(churn["to_call"]) == 20  # type: ignore[arg-type]
+    url = f"sqlite:///{tmp_path}/never.db"
+    alone = regulars(url, "report", "--spark", cwd=tmp_path)
+    assert alone.returncode == EXIT_USAGE
+    assert "give --from too" in alone.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = regulars(url, "report", "--from", str(empty), cwd=tmp_path)
+    assert nothing.returncode == EXIT_USAGE
+    assert "no subscriptions.parquet or .csv" in nothing.stderr

@@ -25,9 +25,10 @@ Every figure is computed as of the briefing's day from the store's contracts:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,8 @@ from regulars.analytics.churn.outlook import ChurnOutlook, FactorGain, churn_out
 from regulars.analytics.churn.sbg import ShiftedBetaGeometricModel
 from regulars.analytics.churn.validation import HoldoutValidation, holdout_validation
 from regulars.analytics.clv.base import FitError
-from regulars.services.errors import Invalid
+from regulars.analytics.subscriptions import cohort_survival, subscriber_features
+from regulars.analytics.subscriptions.features import SubscriptionEngine
 from regulars.services.subscriptions import analysis, scoring
 from regulars.store.subscriptions import scores as score_store
 from regulars.store.unit_of_work import UnitOfWork
@@ -46,6 +48,55 @@ HOLDOUT_DAYS = 180
 HORIZON_DAYS = 90
 PROJECTED_MONTHS = (12, 24, 36)
 CALL_LIMIT = 20
+
+
+class ChurnSource(Protocol):
+    """Where the section's data comes from: the store, or files read by an engine."""
+
+    def features(self, day: date) -> pd.DataFrame:
+        """The churn features as of ``day``."""
+        ...
+
+    def survival(self, day: date) -> pd.DataFrame:
+        """The cohort survival table as of ``day``."""
+        ...
+
+    def names(self, members: Sequence[str]) -> dict[str, str | None]:
+        """The name (or None) of each member who may be called (erased members left out)."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoreChurn:
+    uow: UnitOfWork
+    timezone: str
+
+    def features(self, day: date) -> pd.DataFrame:
+        return scoring.scoring_features(self.uow, day, timezone=self.timezone)
+
+    def survival(self, day: date) -> pd.DataFrame:
+        return analysis.survival(self.uow, day)
+
+    def names(self, members: Sequence[str]) -> dict[str, str | None]:
+        return score_store.member_names(self.uow.connection, list(members))
+
+
+@dataclass(frozen=True)
+class FileChurn:
+    """Subscription files read by DuckDB or Spark (no names: the files carry none)."""
+
+    engine: SubscriptionEngine
+    timezone: str
+
+    def features(self, day: date) -> pd.DataFrame:
+        offset = analysis.local_offset_hours(self.timezone, day)
+        return subscriber_features(self.engine, day, utc_offset_hours=offset)
+
+    def survival(self, day: date) -> pd.DataFrame:
+        return cohort_survival(self.engine, day)
+
+    def names(self, members: Sequence[str]) -> dict[str, str | None]:
+        return dict.fromkeys(members)
 
 
 @dataclass(frozen=True)
@@ -97,8 +148,8 @@ class ChurnView:
         return self.gains[0] if self.gains else None
 
 
-def _retention(uow: UnitOfWork, as_of: date) -> Retention | None:
-    table = analysis.survival(uow, as_of)
+def _retention(source: ChurnSource, as_of: date) -> Retention | None:
+    table = source.survival(as_of)
     if table.empty or not table["cancelled"].any():
         return None
     by_month = table.groupby("t")[["active", "cancelled", "censored"]].sum().sort_index()
@@ -134,13 +185,13 @@ def _retention(uow: UnitOfWork, as_of: date) -> Retention | None:
 
 
 def _validation(
-    uow: UnitOfWork, now_features: pd.DataFrame, cutoff: date, timezone: str
+    source: ChurnSource, now_features: pd.DataFrame, cutoff: date
 ) -> HoldoutValidation | None:
     """Fit on the features as of ``cutoff``; score the contracts running then; hold them
     against what the features as of the briefing's day say they did."""
     try:
-        then, _ = scoring.outlook(uow, cutoff, timezone=timezone)
-    except Invalid:
+        then = churn_outlook(source.features(cutoff))
+    except (ValueError, FitError):
         return None
     running = then.active.set_index("subscription_id")
     later = now_features.set_index("subscription_id").reindex(running.index)
@@ -164,14 +215,14 @@ def _bands(outlook: ChurnOutlook) -> pd.DataFrame | None:
         return None
 
 
-def _to_call(uow: UnitOfWork, outlook: ChurnOutlook) -> tuple[SubscriberToCall, ...]:
+def _to_call(source: ChurnSource, outlook: ChurnOutlook) -> tuple[SubscriberToCall, ...]:
     scores = outlook.scores.merge(
         outlook.active[["subscription_id", "plan", "fee"]], on="subscription_id", how="left"
     )
     scores["fee_at_risk"] = scores["cancel_probability_30d"] * scores["fee"]
     top = scores.sort_values(["fee_at_risk", "subscription_id"], ascending=[False, True])
     first = top.head(5 * CALL_LIMIT)  # erased members are few: enough to fill the list
-    names = score_store.member_names(uow.connection, first["member_id"].astype(str).tolist())
+    names = source.names(first["member_id"].astype(str).tolist())
     top = first[first["member_id"].astype(str).isin(list(names))].head(CALL_LIMIT)
     return tuple(
         SubscriberToCall(
@@ -188,11 +239,16 @@ def _to_call(uow: UnitOfWork, outlook: ChurnOutlook) -> tuple[SubscriberToCall, 
 
 
 def churn_view(uow: UnitOfWork, as_of: date, timezone: str) -> ChurnView | None:
-    """The churn section as of ``as_of``; None when the store has no contract (or none that
-    had started by then)."""
+    """The churn section from the store as of ``as_of``; None when the store has no
+    contract (or none that had started by then, or none cancelled yet)."""
     if not score_store.has_contracts(uow.connection):
         return None
-    features = analysis.features(uow, as_of, timezone=timezone)
+    return churn_view_of(StoreChurn(uow, timezone), as_of)
+
+
+def churn_view_of(source: ChurnSource, as_of: date) -> ChurnView | None:
+    """The churn section from ``source`` as of ``as_of`` (None: nothing to fit)."""
+    features = source.features(as_of)
     if features.empty or not features["cancelled"].any():
         return None
     try:
@@ -206,13 +262,13 @@ def churn_view(uow: UnitOfWork, as_of: date, timezone: str) -> ChurnView | None:
         contracts=len(features),
         active=int((~features["cancelled"].astype(bool)).sum()),
         cancelled=int(features["cancelled"].astype(bool).sum()),
-        retention=_retention(uow, as_of),
+        retention=_retention(source, as_of),
         hazard_ratios=effects.assign(p=outlook.cox.hazard_ratios_["p"]),
-        validation=_validation(uow, features, cutoff, timezone),
+        validation=_validation(source, features, cutoff),
         holdout_cutoff=cutoff,
         bands=_bands(outlook),
         gains=tuple(factor_gains(outlook)),
-        to_call=_to_call(uow, outlook),
+        to_call=_to_call(source, outlook),
         expected_cancellations_30d=float(outlook.scores["cancel_probability_30d"].sum()),
     )
 

@@ -65,16 +65,22 @@ def _intentions(uow: UnitOfWork, until: datetime) -> pd.Series:
     return latest["value"].astype("float64")
 
 
-def outlook(uow: UnitOfWork, as_of: date, *, timezone: str) -> tuple[ChurnOutlook, int]:
-    """The fitted outlook as of ``as_of`` and the number of contracts it was fitted on;
-    Invalid when the data cannot be fitted yet (it says why)."""
+def scoring_features(uow: UnitOfWork, as_of: date, *, timezone: str) -> pd.DataFrame:
+    """The churn features as of ``as_of`` with each member's latest ``intent_rebuy``."""
     if not DATE_MIN <= as_of <= DATE_MAX:
         raise Invalid(f"as_of must be within {DATE_RANGE}, not {as_of.isoformat()}")
     frame = features(uow, as_of, timezone=timezone)
-    if frame.empty:
-        raise Invalid(f"no contract had started by {as_of.isoformat()}: nothing to score")
     end = as_utc(datetime.combine(as_of + timedelta(days=1), time(), tzinfo=ZoneInfo(timezone)))
     frame["intent_rebuy"] = frame["member_id"].map(_intentions(uow, end))
+    return frame
+
+
+def outlook(uow: UnitOfWork, as_of: date, *, timezone: str) -> tuple[ChurnOutlook, int]:
+    """The fitted outlook as of ``as_of`` and the number of contracts it was fitted on;
+    Invalid when the data cannot be fitted yet (it says why)."""
+    frame = scoring_features(uow, as_of, timezone=timezone)
+    if frame.empty:
+        raise Invalid(f"no contract had started by {as_of.isoformat()}: nothing to score")
     try:
         return churn_outlook(frame), len(frame)
     except (ValueError, FitError) as error:
