@@ -136,18 +136,20 @@ def independent(frame: pd.DataFrame, names: Sequence[str]) -> list[str]:
     """Those of ``names`` (in order) that each add to what the ones before them explain: a
     covariate whose columns are a linear combination of the earlier ones and the constant
     (a fee that is the plan, a level met only with another) is left out, since no model
-    could tell their effects apart."""
+    could tell their effects apart. One pass over the rows (the cross-products of every
+    column, scaled); the choice is made on that small matrix."""
+    blocks = [Design.learn(frame, [name]).matrix(frame) for name in names]
+    columns = np.column_stack([np.ones(len(frame)), *blocks])
+    columns = columns / np.maximum(np.abs(columns).max(axis=0), 1e-300)
+    gram = columns.T @ columns
+    chosen, start = [0], 1
     kept: list[str] = []
-    rank = 1
-    basis = np.ones((len(frame), 1))
-    for name in names:
-        columns = Design.learn(frame, [name]).matrix(frame)
-        candidate = np.column_stack([basis, columns])
-        scaled = candidate / np.maximum(np.abs(candidate).max(axis=0), 1e-300)
-        new_rank = int(np.linalg.matrix_rank(scaled, tol=1e-8 * np.sqrt(len(frame))))
-        if new_rank == rank + columns.shape[1]:
-            kept.append(name)
-            basis, rank = candidate, new_rank
+    for name, block in zip(names, blocks, strict=True):
+        candidate = chosen + list(range(start, start + block.shape[1]))
+        start += block.shape[1]
+        eigenvalues = np.linalg.eigvalsh(gram[np.ix_(candidate, candidate)])
+        if eigenvalues[0] > 1e-10 * eigenvalues[-1]:
+            chosen, kept = candidate, [*kept, name]
     return kept
 
 
