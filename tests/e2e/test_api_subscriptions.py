@@ -178,3 +178,33 @@ def test_a_cancellation_through_the_api_invites_to_the_exit_survey_at_once(
     assert groups["5G"]["reasons"][0]["reason"] == "price"
     bad = client.get("/v1/subscriptions/reasons", headers=admin, params={"by": "colour"})
     assert bad.status_code == 422
+
+
+def test_a_members_churn_scores_are_read_by_analysts(
+    app: App, client: TestClient, pos: dict[str, str], analyst: dict[str, str]
+) -> None:
+    from regulars.services.subscriptions import scoring
+    from tests.subscription_data import AS_OF, generate, load_store
+
+    missing = client.get("/v1/subscriptions/members/M0001/scores", headers=analyst)
+    assert missing.status_code == 404
+    assert "regulars subscriptions score" in missing.json()["error"]["message"]
+    load_store(app, generate(150, seed=9))
+    with app.unit_of_work() as uow:
+        run = scoring.score_subscriptions(
+            uow, AS_OF, datetime(2026, 1, 1, tzinfo=UTC), timezone="Asia/Seoul"
+        )
+        uow.commit()
+    member = str(run.outlook.scores["member_id"].iloc[0])
+    answer = client.get(f"/v1/subscriptions/members/{member}/scores", headers=analyst)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["member"] == member
+    expected = run.outlook.scores[run.outlook.scores["member_id"] == member]
+    assert {s["subscription"] for s in body["subscriptions"]} == set(expected["subscription_id"])
+    first = body["subscriptions"][0]
+    row = expected.set_index("subscription_id").loc[first["subscription"]]
+    assert abs(first["cancel_probability_90d"] - row["cancel_probability_90d"]) < 1e-12
+    assert first["computed_at"] == "2026-01-01T00:00:00+00:00"
+    assert first["as_of"] == AS_OF.isoformat()
+    assert client.get(f"/v1/subscriptions/members/{member}/scores", headers=pos).status_code == 403

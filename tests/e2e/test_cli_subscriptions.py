@@ -10,10 +10,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import func, select
 
+from regulars.bootstrap import App
 from regulars.cli.boundary import EXIT_REJECTED, EXIT_USAGE
+from regulars.store.tables import subscription_scores
 from tests.e2e.test_cli import regulars
-from tests.subscription_data import AS_OF, generate, write_files
+from tests.subscription_data import AS_OF, generate, load_store, write_files
 
 TODAY = datetime.now(UTC).date()
 
@@ -142,3 +145,60 @@ def test_features_from_files_need_no_store(tmp_path: Path) -> None:
     wrong = regulars(url, "subscriptions", "survival", "--out", "x.xlsx", cwd=tmp_path)
     assert wrong.returncode == EXIT_USAGE
     assert "cannot write '.xlsx'" in wrong.stderr
+
+
+def test_churn_scores_from_the_command_line(app: App, store_url: str, tmp_path: Path) -> None:
+    empty = regulars(store_url, "subscriptions", "score", "--as-of", "2025-12-31", cwd=tmp_path)
+    assert empty.returncode == EXIT_USAGE
+    assert "no contract had started by 2025-12-31" in empty.stderr
+    assert "Traceback" not in empty.stderr
+    load_store(app, generate(120, seed=5))
+    bad = regulars(store_url, "subscriptions", "score", "--as-of", "2025-13-01", cwd=tmp_path)
+    assert bad.returncode == EXIT_USAGE
+    assert "--as-of" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    day = AS_OF.isoformat()
+    done = regulars(store_url, "subscriptions", "score", "--as-of", day, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "churn scores of" in done.stdout
+    assert "hazard ratio" in done.stdout
+    with app.unit_of_work() as uow:
+        scored = uow.connection.execute(select(func.count()).select_from(subscription_scores))
+        assert scored.scalar_one() > 50
+    again = regulars(store_url, "scores", "compute", "--as-of", "2026-01-01T00:00", cwd=tmp_path)
+    assert "churn scores of" in again.stdout, again.stdout + again.stderr
+
+
+def _churn_report(tmp_path: Path, folder: Path, out: str, *extra: str) -> dict[str, object]:
+    url = f"sqlite:///{tmp_path}/never.db"
+    done = regulars(
+        url, "report", "--from", str(folder), "--as-of", AS_OF.isoformat(), "--language", "en",
+        "--out", out, *extra, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (tmp_path / "never.db").exists()
+    html = (tmp_path / out / "report.html").read_text("utf-8")
+    assert '<section id="churn"' in html
+    assert "Subscribers and churn" in html
+    churn = json.loads((tmp_path / out / "report.json").read_text("utf-8"))["churn"]
+    assert isinstance(churn, dict)
+    return churn
+
+
+def test_the_report_of_subscription_files_needs_no_store(tmp_path: Path) -> None:
+    data = generate(300)
+    cases = pd.DataFrame({"member_id": ["M0001"], "opened_at": [datetime(2025, 5, 1, tzinfo=UTC)]})
+    folder = write_files(data, cases, tmp_path / "files", ".parquet")
+    churn = _churn_report(tmp_path, folder, "duck")
+    assert churn["contracts"] == churn["active"] + churn["cancelled"]  # type: ignore[operator]
+    assert 0.5 < churn["validation"]["concordance"] <= 1  # type: ignore[index]
+    assert len(churn["to_call"]) == 20  # type: ignore[arg-type]
+    url = f"sqlite:///{tmp_path}/never.db"
+    alone = regulars(url, "report", "--spark", cwd=tmp_path)
+    assert alone.returncode == EXIT_USAGE
+    assert "give --from too" in alone.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = regulars(url, "report", "--from", str(empty), cwd=tmp_path)
+    assert nothing.returncode == EXIT_USAGE
+    assert "no subscriptions.parquet or .csv" in nothing.stderr

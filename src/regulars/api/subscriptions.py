@@ -44,7 +44,7 @@ from regulars.domain.subscriptions.exits import ExitAnswer, ExitReason
 from regulars.services.api_keys import ApiKey
 from regulars.services.errors import Invalid
 from regulars.services.subscriptions import exits as exit_service
-from regulars.services.subscriptions import recording
+from regulars.services.subscriptions import recording, scoring
 from regulars.services.subscriptions.imports import SubscriptionKind
 
 router = APIRouter(
@@ -259,6 +259,19 @@ async def get_reasons(
 @router.get("/members/{member_id}", summary="A member's contracts")
 def get_member_subscriptions(member_id: str, uow: UoW, _: Analyst) -> dict[str, Any]:
     return wire_times(recording.member_subscriptions(uow, member_id))
+
+
+@router.get(
+    "/members/{member_id}/scores",
+    summary="A member's churn scores: P(cancel in 30/90 days), median residual days, loyalty",
+)
+def get_member_churn_scores(member_id: str, uow: UoW, _: Analyst) -> dict[str, Any]:
+    """Each of the member's active contracts as last scored (``regulars subscriptions
+    score``): ``cancel_probability_30d``, ``cancel_probability_90d``,
+    ``median_residual_days`` (days), ``loyalty_index`` (0-100), ``loyalty_band``, the
+    ``model`` that gave the probabilities and ``computed_at``."""
+    rows = scoring.subscription_scores(uow, member_id)
+    return {"member": member_id, "subscriptions": [wire_times(r) for r in rows]}
 
 
 @router.get("/{subscription_id}", summary="One contract with its plan changes, bills and exits")

@@ -59,6 +59,18 @@ def report(
     at_risk: Annotated[
         int, typer.Option(min=1, max=1000, help="Members each list of members to call names")
     ] = 20,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="A folder of subscription files (Parquet/CSV: subscriptions, bills, "
+            "plan_changes, members, answers, cases): the churn part computed from them by "
+            "DuckDB, without the store",
+        ),
+    ] = None,
+    spark: Annotated[
+        bool, typer.Option("--spark", help="With --from: read the files with Spark (local)")
+    ] = False,
 ) -> None:
     """Write the loyalty briefing: a self-contained HTML page (works offline) and its JSON."""
     from datetime import UTC, datetime
@@ -77,14 +89,23 @@ def report(
         )
     except ValueError as error:  # before the store is opened: a usage error leaves no trace
         raise fail(str(error), EXIT_USAGE) from None
-    app = wired()
     options = BriefingOptions(
         ReportOptions(benchmark=benchmark, min_answers=min_answers), period_days, at_risk
     )
-    with console.status("computing the loyalty report…"), app.unit_of_work() as uow:
-        found = briefing(
-            uow, datetime.now(UTC), timezone=app.settings.timezone, as_of=as_of, options=options
-        )
+    if spark and source is None:
+        raise fail("--spark reads the files of --from DIR: give --from too", EXIT_USAGE)
+    if source is not None:
+        found = _report_from_files(source, spark, settings, as_of, options)
+    else:
+        app = wired()
+        with console.status("computing the loyalty report…"), app.unit_of_work() as uow:
+            found = briefing(
+                uow,
+                datetime.now(UTC),
+                timezone=app.settings.timezone,
+                as_of=as_of,
+                options=options,
+            )
     paths = write_briefing(found, formatter, out)
     if found.empty:
         raise fail(
@@ -105,6 +126,56 @@ def report(
     console.print(
         f"wrote {paths['html']} and {paths['json']} in {time.monotonic() - started:.1f} s"
     )
+
+
+def _report_from_files(
+    folder: Path, spark: bool, settings: Any, as_of: date | None, options: Any
+) -> Any:
+    """The briefing of a folder of subscription files: its churn part computed where the
+    files are (DuckDB, or Spark); the other parts read an empty store, since the files hold
+    no purchases or answers of the store's kind."""
+    import dataclasses
+    import tempfile
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from regulars.analytics.subscriptions.engines import SparkSubscriptions, SubscriptionFiles
+    from regulars.bootstrap import build
+    from regulars.config import Settings
+    from regulars.services.briefing.build import briefing
+    from regulars.services.briefing.churn import FileChurn, churn_view_of
+
+    day = as_of or datetime.now(ZoneInfo(settings.timezone)).date()
+    try:
+        if spark:
+            from regulars.analytics.clv.engines import local_spark
+
+            engine: Any = SparkSubscriptions.from_folder(local_spark("regulars-report"), folder)
+        else:
+            engine = SubscriptionFiles(folder)
+    except FileNotFoundError as error:
+        raise fail(str(error), EXIT_USAGE) from None
+    with console.status("computing the churn part from the files…"):
+        try:
+            view = churn_view_of(FileChurn(engine, settings.timezone), day)
+        except ValueError as error:
+            raise fail(f"{folder}: {error}", EXIT_USAGE) from None
+    if view is None:
+        raise fail(
+            f"{folder}: no contract had been cancelled by {day.isoformat()}: there is no "
+            "churn to report",
+            EXIT_FAILURE,
+        )
+    with tempfile.TemporaryDirectory() as scratch:
+        empty = build(Settings(database_url=f"sqlite:///{scratch}/empty.db"))
+        try:
+            with empty.unit_of_work() as uow:
+                found = briefing(
+                    uow, datetime.now(UTC), timezone=settings.timezone, as_of=day, options=options
+                )
+        finally:
+            empty.engine.dispose()
+    return dataclasses.replace(found, churn=view)
 
 
 def nps(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -58,6 +58,7 @@ def compute(
             raise fail(error.message, 2) from None
         stages = ", ".join(f"{k} {v:,}" for k, v in sorted(written.stages.items()))
         console.print(f"analytics of {written.members:,} members ({stages})")
+        _churn_scores(uow, when, application.settings.timezone)
         try:
             with console.status("fitting the models…"):
                 run = score_service.compute_scores(
@@ -83,6 +84,27 @@ def compute(
         f"scored {run.members} members: total CLV {run.total_clv:,}, "
         f"value at risk {run.total_value_at_risk:,} (minor units)"
     )
+
+
+def _churn_scores(uow: Any, when: datetime, timezone: str) -> None:
+    """Score the contracts too when the store has any (a model that cannot be fitted yet is
+    said, and the other scores go on)."""
+    from zoneinfo import ZoneInfo
+
+    from regulars.cli.subscriptions import print_scoring
+    from regulars.services.errors import ServiceError
+    from regulars.services.subscriptions import scoring
+
+    if not scoring.has_contracts(uow):
+        return
+    day = when.astimezone(ZoneInfo(timezone)).date()
+    try:
+        with console.status("fitting the churn model…"):
+            run = scoring.score_subscriptions(uow, day, when, timezone=timezone)
+    except ServiceError as error:
+        console.print(f"churn scores not computed: {error.message}")
+        return
+    print_scoring(run)
 
 
 @app.command("at-risk")

@@ -298,3 +298,39 @@ def survival(out: Out, as_of: AsOf = None, source: FromDir = None) -> None:
         with application.unit_of_work() as uow:
             frame = analysis.survival(uow, day)
     _write(frame, out, f"cohort months as of {day}")
+
+
+def print_scoring(run: Any) -> None:
+    """What a churn scoring wrote, and the hazard ratios it found."""
+    models = ", ".join(f"{n:,} by {m}" for m, n in sorted(run.models.items()))
+    console.print(
+        f"churn scores of {run.scored:,} active contracts as of {run.as_of} "
+        f"(fitted on {run.contracts:,}; {models})"
+    )
+    table = Table("covariate", "hazard ratio", "95% interval", "p")
+    for row in run.outlook.cox.hazard_ratios_.itertuples():
+        table.add_row(
+            escape(str(row.covariate)),
+            f"{row.hazard_ratio:.3f}",
+            f"{row.lower_95:.3f}–{row.upper_95:.3f}",
+            f"{row.p:.3g}",
+        )
+    console.print(table)
+
+
+@app.command("score")
+def score(as_of: AsOf = None) -> None:
+    """Fit the churn model (Cox on the churn features) and replace every active contract's
+    stored scores: P(cancel in 30 and 90 days), median residual life in days, loyalty index
+    and band."""
+    from regulars.services.subscriptions import scoring
+
+    application = wired()
+    day = as_of or _today(application.settings.timezone)
+    with application.unit_of_work() as uow:
+        with console.status("fitting the churn model…"):
+            run = scoring.score_subscriptions(
+                uow, day, datetime.now(UTC), timezone=application.settings.timezone
+            )
+        uow.commit()
+    print_scoring(run)

@@ -29,10 +29,11 @@ Table by table (``store/tables.py``; a new table with personal data belongs here
 - ``loyalty_rewards``: issued vouchers revoked (an erased member redeems nothing).
 - ``idempotency_keys``: stored answers that name the member redacted, so that a replay
   never hands the data back.
-- ``member_analytics``, ``campaign_candidates``, ``staff_tasks``: deleted (a staff task is
-  about a person). ``campaign_assignments``: the member's step schedule stops (no further
-  message, gift or task); the assignment and ``campaign_actions`` stay, tied to the
-  pseudonym, as the campaign's measurement (an arm, times and points, no text).
+- ``member_analytics``, ``campaign_candidates``, ``staff_tasks``, ``subscription_scores``:
+  deleted (a staff task is about a person). ``campaign_assignments``: the member's step
+  schedule stops (no further message, gift or task); the assignment and
+  ``campaign_actions`` stay, tied to the pseudonym, as the campaign's measurement (an arm,
+  times and points, no text).
 - ``subscription_exit_answers`` of the member's contracts: comments cleared (the reason and
   the competitor named stay with the contract); ``subscription_exit_invitations`` go with
   the member's invitations. Contracts, plan changes and bills are kept for the books, tied
@@ -81,6 +82,7 @@ from regulars.store.tables import (
     outbox,
     purchases,
     staff_tasks,
+    subscription_scores,
     survey_answers,
     survey_invitations,
     till_voids,
@@ -109,6 +111,7 @@ ERASED_OR_PSEUDONYMISED = frozenset(
         "subscription_exit_invitations",
         "subscription_exit_answers",
         "till_voids",
+        "subscription_scores",
     }
     | {"member_analytics", "campaign_candidates", "campaign_assignments", "staff_tasks"}
 )
@@ -242,6 +245,7 @@ def erase_member(connection: Connection, member_id: int, now: datetime) -> str |
         member_analytics,
         campaign_candidates,
         staff_tasks,
+        subscription_scores,
     ):
         connection.execute(delete(table).where(table.c.member_id == member_id))
     connection.execute(

@@ -961,3 +961,29 @@ till_voids = Table(
         name="voids_one_thing",
     ),
 )
+
+# Churn scores written back (issue 17): one row per active contract as of the last
+# ``regulars subscriptions score`` (replaced whole), beside the members' CLV scores.
+subscription_scores = Table(
+    "subscription_scores",
+    metadata,
+    Column(
+        "subscription_id",
+        Id,
+        ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("model", String(10), nullable=False),
+    Column("tenure_days", Integer, nullable=False),
+    Column("cancel_probability_30d", Float(precision=53), nullable=False),
+    Column("cancel_probability_90d", Float(precision=53), nullable=False),
+    Column("median_residual_days", Float(precision=53)),
+    Column("loyalty_index", Float(precision=53)),
+    Column("loyalty_band", String(10)),
+    CheckConstraint("model in ('cox', 'weibull')", name="model"),
+    Index("ix_subscription_scores_member", "member_id"),
+)

@@ -68,3 +68,17 @@ def test_spark_equals_duckdb(
         cohort_survival(SparkSubscriptions.from_folder(spark, folder), AS_OF),
         cohort_survival(SubscriptionFiles(folder), AS_OF),
     )
+
+
+def test_the_reports_churn_part_in_spark_equals_duckdb(
+    spark: Any, folders: dict[str, tuple[Path, pd.DataFrame]]
+) -> None:
+    """``regulars report --from DIR --spark`` and without ``--spark``: the same figures."""
+    from regulars.services.briefing.churn import FileChurn, churn_json, churn_view_of
+
+    folder, _ = folders[".parquet"]
+    in_spark = churn_view_of(FileChurn(SparkSubscriptions.from_folder(spark, folder), "UTC"), AS_OF)
+    in_duckdb = churn_view_of(FileChurn(SubscriptionFiles(folder), "UTC"), AS_OF)
+    assert in_spark is not None
+    assert in_duckdb is not None
+    assert churn_json(in_spark) == churn_json(in_duckdb)

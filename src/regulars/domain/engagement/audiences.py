@@ -17,15 +17,18 @@ source                    fields
                           ``share_of_wallet``, ``share_of_wallet_band``,
                           ``days_since_last_purchase``, ``purchase_days``, ``net_spend``,
                           ``expiring_points``
+``subscription_scores``   ``cancel_probability_30d``, ``cancel_probability_90d`` (the highest
+                          of the member's active contracts), ``median_residual_days`` (the
+                          shortest), ``loyalty_index`` (the lowest; 0-100)
 ``home_store``            ``home_store`` (its code), ``home_region`` (its region)
 ``loyalty``               ``tier``, ``points_balance`` (in the campaign's ``program``)
 ``consent``               ``consent_email``, ``consent_sms``, ``consent_push`` (in force now)
 ``open_case``             ``open_case`` (an open or in-progress detractor case)
 ========================  =================================================================
 
-Adding a source (say ``subscription_scores``) is a few lines: its fields in :data:`FIELDS`
-with ``source="subscription_scores"``, and its table in the store's ``SOURCES`` (any table
-with one row per ``member_id`` joins by itself).
+Adding a source is a few lines: its fields in :data:`FIELDS` with ``source="<name>"``, and
+its table in the store's ``SOURCES`` (any table or subquery with one row per ``member_id``
+joins by itself; ``subscription_scores`` is one row per contract, summed up per member).
 
 A filter is a mapping: ``{field, <operator>: value}`` for one condition, ``{all: [...]}``,
 ``{any: [...]}`` and ``{not: {...}}`` to combine them. Operators: ``eq``, ``ne``, ``lt``,
@@ -143,6 +146,11 @@ FIELDS: Mapping[str, Field] = {
         _f("purchase_days", INT, "member_analytics"),
         _f("net_spend", INT, "member_analytics"),
         _f("expiring_points", INT, "member_analytics"),
+        # subscription_scores (of the member's active contracts)
+        _f("cancel_probability_30d", N, "subscription_scores"),
+        _f("cancel_probability_90d", N, "subscription_scores"),
+        _f("median_residual_days", N, "subscription_scores"),
+        _f("loyalty_index", N, "subscription_scores"),
         # the member's home store
         _f("home_store", T, "home_store", "code"),
         _f("home_region", T, "home_store", "region"),

@@ -25,6 +25,7 @@ from regulars.domain.bounds import DATE_MAX, DATE_MIN, DATE_RANGE
 from regulars.services.analytics import load_inputs
 from regulars.services.briefing.at_risk import DEFAULT_LIMIT, AtRiskView, at_risk_view
 from regulars.services.briefing.cases import CasesView, cases_view
+from regulars.services.briefing.churn import ChurnView, churn_view
 from regulars.services.briefing.loyalty import LoyaltyView, loyalty_view
 from regulars.services.briefing.periods import Movements, Period, movements, periods_ending
 from regulars.services.briefing.sections import (
@@ -71,12 +72,14 @@ class Briefing:
     cases: CasesView | None
     feedback: tuple[SectionView, ...]
     customers: tuple[SectionView, ...]
+    churn: ChurnView | None = None
+    """The subscribers' churn section (None: the store holds no subscriptions)."""
 
     @property
     def empty(self) -> bool:
-        """Nothing to brief on: no purchases and no survey answers yet."""
+        """Nothing to brief on: no purchases, no survey answers and no subscriptions yet."""
         meta = self.report.get("meta") or {}
-        return not meta.get("buyers") and not meta.get("responses")
+        return not meta.get("buyers") and not meta.get("responses") and self.churn is None
 
     def section(self, name: str) -> SectionView | None:
         return next((s for s in (*self.feedback, *self.customers) if s.name == name), None)
@@ -97,6 +100,7 @@ def compose(
     loyalty: LoyaltyView | None = None,
     at_risk: AtRiskView | None = None,
     cases: CasesView | None = None,
+    churn: ChurnView | None = None,
 ) -> Briefing:
     """The briefing from what was read: the report's sections, the answers, the period
     sales (:func:`~regulars.store.reads.purchase_windows.sales_in_windows`), the member
@@ -123,6 +127,7 @@ def compose(
         cases=cases,
         feedback=section_views(report, named, FEEDBACK),
         customers=section_views(report, named, CUSTOMERS),
+        churn=churn,
     )
 
 
@@ -168,4 +173,5 @@ def briefing(
         loyalty=loyalty_view(uow, current),
         at_risk=at_risk_view(uow, options.at_risk_limit),
         cases=cases_view(uow, now, current),
+        churn=churn_view(uow, inputs.as_of, timezone),
     )

@@ -20,6 +20,7 @@ from regulars.domain.times import wire
 from regulars.services.briefing.at_risk import AtRiskView, MemberToCall
 from regulars.services.briefing.build import Briefing
 from regulars.services.briefing.cases import CasesView
+from regulars.services.briefing.churn import churn_json
 from regulars.services.briefing.formatting import Formatter
 from regulars.services.briefing.loyalty import LoyaltyView
 from regulars.services.briefing.periods import Period
@@ -148,5 +149,6 @@ def briefing_json(briefing: Briefing, formatter: Formatter) -> dict[str, Any]:
     }
     data["loyalty"] = None if briefing.loyalty is None else loyalty_json(briefing.loyalty)
     data["at_risk"] = None if briefing.at_risk is None else at_risk_json(briefing.at_risk)
+    data["churn"] = None if briefing.churn is None else churn_json(briefing.churn)
     data["cases"] = None if briefing.cases is None else cases_json(briefing.cases)
     return report_json({"x": data})["x"]  # type: ignore[no-any-return]

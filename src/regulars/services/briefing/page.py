@@ -20,6 +20,7 @@ from markupsafe import Markup
 from regulars.analytics.drivers import QUADRANTS
 from regulars.services.briefing import at_risk as at_risk_views
 from regulars.services.briefing import cases as case_views
+from regulars.services.briefing import churn_page
 from regulars.services.briefing import loyalty as loyalty_views
 from regulars.services.briefing.build import Briefing
 from regulars.services.briefing.charts import CHART_HEIGHT, Chart, charts
@@ -33,6 +34,7 @@ from regulars.services.briefing.values import (
     Quotes,
     Range,
     Score,
+    Sentence,
     Table,
     Value,
 )
@@ -250,6 +252,73 @@ def feedback_blocks(b: Briefing, f: Formatter) -> list[dict[str, str]]:
     ]
 
 
+def _sentences(sentences: list[Sentence], f: Formatter) -> Markup:
+    items = "".join(f"<li>{Markup.escape(f.say(s))}</li>" for s in sentences)
+    return Markup(f"<ul>{items}</ul>")
+
+
+def _churn_blocks(b: Briefing, f: Formatter) -> list[Block]:
+    """The subscribers' churn section (only when the store holds subscriptions)."""
+    view = b.churn
+    if view is None:
+        return []
+    w = churn_page.W
+    act = Block(
+        "churn-act",
+        f.t(f"{w}.act.title"),
+        f.t(f"{w}.act.note", contracts=f"{view.active:,}"),
+        [
+            _sentences(
+                [churn_page.fix_first_sentence(view.fix_first), churn_page.call_sentence(view)],
+                f,
+            )
+        ],
+    )
+    if view.to_call:
+        act.parts.append(render_table(churn_page.call_table(view), f))
+    retention = Block(
+        "churn-retention",
+        f.t(f"{w}.retention.title"),
+        f.t(f"{w}.retention.note"),
+        [_sentences([churn_page.retention_sentence(view)], f)],
+    )
+    chart = churn_page.retention_chart(view, f)
+    if chart is not None:
+        retention.parts.insert(0, render_chart(chart, f, "churn-retention"))
+    hazards = Block(
+        "churn-hazards",
+        f.t(f"{w}.hazards.title"),
+        f.t(f"{w}.hazards.note"),
+        [
+            _sentences(churn_page.hazard_sentences(view), f),
+            render_table(churn_page.hazard_table(view), f),
+        ],
+    )
+    validation = Block(
+        "churn-validation",
+        f.t(f"{w}.validation.title"),
+        f.t(f"{w}.validation.note"),
+        [_sentences([churn_page.validation_sentence(view)], f)],
+    )
+    chart = churn_page.calibration_chart(view, f)
+    if chart is not None and view.validation is not None:
+        validation.parts.insert(0, render_chart(chart, f, "churn-calibration"))
+        validation.parts.append(
+            render_table(churn_page.calibration_table(view.validation.calibration), f)
+        )
+    blocks = [act, retention, hazards, validation]
+    if view.bands is not None:
+        blocks.append(
+            Block(
+                "churn-loyalty",
+                f.t(f"{w}.loyalty.title"),
+                f.t(f"{w}.loyalty.note"),
+                [render_table(churn_page.bands_table(view.bands), f)],
+            )
+        )
+    return blocks
+
+
 def note_text(key: str, reason: str, f: Formatter) -> str:
     """Why a section is missing or partial, in the page's language (the analytics word it
     in English: ``left out attitude: too few answers…``)."""
@@ -294,6 +363,9 @@ def render_page(b: Briefing, f: Formatter) -> str:
         ),
         ("customers", f.t("part.customers"), [_section_block(v, f, figures) for v in b.customers]),
     ]
+    churn = _churn_blocks(b, f)
+    if churn:
+        parts.insert(2, ("churn", f.t("part.churn"), churn))
     summary = [
         (f.t(heading), [f.say(s) for s in sentences])
         for heading, sentences in b.summary.parts()

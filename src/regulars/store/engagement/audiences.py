@@ -21,6 +21,7 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Select,
+    Subquery,
     and_,
     exists,
     false,
@@ -45,6 +46,7 @@ from regulars.domain.engagement.audiences import (
 )
 from regulars.domain.times import as_utc
 from regulars.store.dialect import month_day
+from regulars.store.subscriptions import scores as subscription_scores
 from regulars.store.tables import (
     feedback_cases,
     loyalty_accounts,
@@ -55,11 +57,13 @@ from regulars.store.tables import (
     stores,
 )
 
-SOURCES: dict[str, SqlTable] = {
+SOURCES: dict[str, SqlTable | Subquery] = {
     "member_scores": member_scores,
     "member_analytics": member_analytics,
+    "subscription_scores": subscription_scores.per_member(),
 }
-"""Sources that are a table with one row per ``member_id``: a new one is one line here."""
+"""Sources that are a table (or subquery) with one row per ``member_id``: a new one is one
+line here."""
 
 OPEN_CASE = ("open", "in_progress")
 CONSENT_CHANNELS = ("email", "sms", "push")
