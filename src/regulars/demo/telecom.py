@@ -184,7 +184,11 @@ def _sbg_lifetimes(rng: np.random.Generator, starts: list[date]) -> tuple[list[d
     days: list[date] = []
     wave = np.zeros(n, dtype=bool)
     for i, start in enumerate(starts):
-        ends = _months_after(start, int(renewals[i]) - 1) + timedelta(int(rng.integers(0, 28)))
+        days_in = timedelta(int(rng.integers(0, 28)))
+        if renewals[i] - 1 > month_number(AS_OF) - month_number(start):
+            ends = AS_OF + timedelta(1)  # still subscribed on the observation day
+        else:
+            ends = _months_after(start, int(renewals[i]) - 1) + days_in
         if ends >= WAVE_START and rng.random() < wave_p:
             ends = WAVE_START + timedelta(int(rng.integers(0, 31)))
             wave[i] = True

@@ -56,6 +56,15 @@ def test_same_seed_same_operator_and_the_truth_is_stated() -> None:
     assert a.bills["amount"].dtype.kind == "i"
 
 
+def test_a_lifetime_beyond_any_calendar_is_still_subscribed_on_the_observation_day() -> None:
+    # seed 201 at 4,000 draws a launch subscriber whose θ is so small that their lifetime
+    # would end thousands of years on: they are still subscribed on the observation day
+    op = telecom.generate(4_000, 201)
+    launch = op.truth["launch_cohort"].to_numpy()
+    still = op.subscriptions["cancelled_on"].isna().to_numpy()
+    assert (launch & still).any()
+
+
 def test_the_models_recover_the_ground_truth(app: App, tmp_path: Path) -> None:
     op = operator()
     files = telecom_run.write_files(op, tmp_path)
