@@ -136,3 +136,40 @@ def test_demo_ends_with_a_report_a_person_can_open(tmp_path: Path) -> None:
     mailbox = tmp_path / "demo-output" / "mailbox"
     assert len(list((mailbox / "email").glob("*.txt"))) > 100
     assert re.search(r"webhook [\d,]+\s+sent / 0 failed", out), out
+
+
+def test_telecom_demo_shows_the_truth_recovered_and_ends_with_the_report(tmp_path: Path) -> None:
+    result = regulars(
+        f"sqlite:///{tmp_path}/tel.db",
+        "demo",
+        "--business",
+        "telecom",
+        "--members",
+        "600",
+        "--seed",
+        "5",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Hanbit Mobile: 600 contracts" in out
+    assert "answered “why are you leaving?”" in out
+    for covariate in ("driver_network", "driver_price", "fee_10k", "segment=business"):
+        assert re.search(rf"│ {re.escape(covariate)} +│ [\d.]+ +│ [\d.]+ +│ [\d.]+–[\d.]+ ", out)
+    assert re.search(r"│ alpha +│ 0\.90 │ [\d.]+ ± [\d.]+ ", out)
+    assert "truth: 2025-05, Nuri Mobile" in out
+    assert "call this week" in out
+    truth = tmp_path / "demo-output" / "ground_truth.json"
+    assert '"competitor": "Nuri Mobile"' in truth.read_text(encoding="utf-8")
+    page = tmp_path / "demo-output" / "report" / "report.html"
+    assert out.replace("\n", "").rstrip().endswith(f"open the report: {page}")
+    assert page.exists()
+
+
+def test_demo_refuses_an_unknown_business(tmp_path: Path) -> None:
+    result = regulars(f"sqlite:///{tmp_path}/x.db", "demo", "--business", "bakery", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "bakery" in result.stderr
+    assert "coffee" in result.stderr
+    assert "telecom" in result.stderr
+    assert "Traceback" not in result.stderr

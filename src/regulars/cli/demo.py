@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,7 +21,21 @@ if TYPE_CHECKING:
     from regulars.services.imports.files import Kind
 
 
+class Business(StrEnum):
+    """The demo businesses ``--business`` chooses among."""
+
+    COFFEE = "coffee"
+    TELECOM = "telecom"
+
+
 def demo(
+    business_kind: Annotated[
+        Business,
+        typer.Option(
+            "--business",
+            help="Which business: the coffee chain, or a telecom operator with subscriptions",
+        ),
+    ] = Business.COFFEE,
     members: Annotated[int, typer.Option(help="How many members to generate")] = 5_000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same business")] = 7,
     out: Annotated[Path, typer.Option(help="Where to write the files and ground truth")] = Path(
@@ -28,7 +43,14 @@ def demo(
     ),
 ) -> None:
     """Generate a coffee chain (members, two years of purchases), import it, run its loyalty
-    programs and surveys, score every member, and write the loyalty report."""
+    programs and surveys, score every member, and write the loyalty report. With
+    ``--business telecom``: an operator's contracts, bills and surveys, and its churn models
+    recovering their ground truth."""
+    if business_kind is Business.TELECOM:
+        from regulars.cli.demo_telecom import telecom_demo
+
+        telecom_demo(members=members, seed=seed, out=out)
+        return
     from regulars.demo.business import generate
 
     started = time.monotonic()
