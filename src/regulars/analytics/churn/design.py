@@ -48,7 +48,7 @@ class Design:
         for name in names:
             series = frame[name]
             if _is_categorical(series):
-                counts = series.astype(str).value_counts()
+                counts = _level_counts(series)
                 ordered = sorted(counts.index, key=lambda level: (-int(counts[level]), level))
                 chosen = (references or {}).get(name, ordered[0])
                 if chosen not in counts.index:
@@ -59,7 +59,7 @@ class Design:
             else:
                 columns.append(name)
         design = cls(names, levels, reference, tuple(columns), np.zeros(len(columns)))
-        raw = design._raw(frame)
+        raw = np.ascontiguousarray(design._raw(frame))  # the means summed row by row
         if not len(raw):
             raise ValueError("there are no rows to learn the covariates from")
         means = raw.mean(axis=0)
@@ -71,18 +71,23 @@ class Design:
     def matrix(self, frame: pd.DataFrame) -> FloatArray:
         """The centred covariate matrix of ``frame`` (rows in its order)."""
         _check_columns(frame, self.covariates)
-        return np.asarray(self._raw(frame) - self.means, dtype=np.float64)
+        raw = self._raw(frame)
+        raw -= self.means
+        return np.ascontiguousarray(raw)
 
     def _raw(self, frame: pd.DataFrame) -> FloatArray:
-        out = np.empty((len(frame), len(self.columns)), dtype=np.float64)
+        # Column by column into a column-major array (each write contiguous; the caller
+        # makes it row-major once).
+        out = np.empty((len(frame), len(self.columns)), dtype=np.float64, order="F")
         j = 0
         for name in self.covariates:
             series = frame[name]
             if name in self.levels:
                 # Codes by hashing (no sort of the strings): 0 the reference, -1 unseen.
                 categories = [self.reference[name], *self.levels[name]]
-                found, uniques = pd.factorize(series.astype(str))
-                codes = pd.Index(categories).get_indexer(pd.Index(uniques))[found]
+                found, uniques = pd.factorize(series)
+                names = pd.Index([str(value) for value in uniques], dtype=object)
+                codes = pd.Index(categories, dtype=object).get_indexer(names)[found]
                 if np.any(codes < 0):
                     unseen = sorted(pd.unique(series[codes < 0].astype(str)))
                     raise ValueError(
@@ -98,6 +103,13 @@ class Design:
                 out[:, j] = series.to_numpy(dtype=np.float64)
                 j += 1
         return out
+
+
+def _level_counts(series: pd.Series) -> pd.Series:
+    """How many rows hold each level, as text (counted before the values become text)."""
+    counts = series.value_counts()
+    counts = counts[counts > 0]  # a pandas category's unused levels are not levels here
+    return counts.groupby([str(value) for value in counts.index]).sum()
 
 
 def _is_categorical(series: pd.Series) -> bool:
