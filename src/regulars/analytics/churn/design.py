@@ -40,6 +40,16 @@ class Design:
     ) -> Design:
         """Learn the encoding from the fitting frame; ``references`` may name the reference
         level of a categorical covariate (else the most frequent one)."""
+        return cls.learn_with_matrix(frame, covariates, references)[0]
+
+    @classmethod
+    def learn_with_matrix(
+        cls,
+        frame: pd.DataFrame,
+        covariates: Sequence[str],
+        references: Mapping[str, str] | None = None,
+    ) -> tuple[Design, FloatArray]:
+        """:meth:`learn`, and the fitting frame's :meth:`matrix` from the same pass."""
         names = tuple(covariates)
         _check_columns(frame, names)
         levels: dict[str, tuple[str, ...]] = {}
@@ -66,7 +76,9 @@ class Design:
         flat = [c for c, spread in zip(columns, np.ptp(raw, axis=0), strict=True) if spread == 0]
         if flat:
             raise ValueError(f"covariates that do not vary explain nothing: {', '.join(flat)}")
-        return cls(names, levels, reference, tuple(columns), np.asarray(means, dtype=np.float64))
+        raw -= means
+        learned = cls(names, levels, reference, tuple(columns), np.asarray(means, np.float64))
+        return learned, raw
 
     def matrix(self, frame: pd.DataFrame) -> FloatArray:
         """The centred covariate matrix of ``frame`` (rows in its order)."""
