@@ -232,12 +232,9 @@ FROM w GROUP BY subscription_id ORDER BY subscription_id
 """
 
 
-def worker(side: str, folder: Path, threads: int | None, memory_limit: str | None) -> None:
-    """One measured side, in this process: print a JSON line with seconds, rows, peak RSS."""
+def connect(folder: Path, threads: int | None, memory_limit: str | None) -> Any:
+    """A DuckDB connection with the chosen threads and memory limit, spilling to ``folder``."""
     import duckdb
-
-    from regulars.analytics.subscriptions import subscriber_features
-    from regulars.analytics.subscriptions.engines import SubscriptionFiles
 
     connection = duckdb.connect()
     if threads:
@@ -245,6 +242,15 @@ def worker(side: str, folder: Path, threads: int | None, memory_limit: str | Non
     if memory_limit:
         connection.execute(f"SET memory_limit = '{memory_limit}'")
     connection.execute(f"SET temp_directory = '{folder / 'spill'}'")
+    return connection
+
+
+def worker(side: str, folder: Path, threads: int | None, memory_limit: str | None) -> None:
+    """One measured side, in this process: print a JSON line with seconds, rows, peak RSS."""
+    from regulars.analytics.subscriptions import subscriber_features
+    from regulars.analytics.subscriptions.engines import SubscriptionFiles
+
+    connection = connect(folder, threads, memory_limit)
     started = time.perf_counter()
     if side == "regulars":
         frame = subscriber_features(
@@ -312,6 +318,26 @@ def measure(side: str, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def prepare(folder: Path | None, subscribers: int, months: int, regenerate: bool) -> Path:
+    """The folder of the generated files (by default one per size under /tmp, shared by the
+    benches that read them), drawn again when asked or when it holds another size."""
+    folder = folder or Path("/tmp") / f"regulars-subscriber-features-{subscribers}x{months}"
+    stamp = folder / "generated.json"
+    wanted = {"subscribers": subscribers, "months": months}
+    if regenerate or not stamp.exists() or json.loads(stamp.read_text()) != wanted:
+        started = time.perf_counter()
+        generate(folder, subscribers, months)
+        stamp.write_text(json.dumps(wanted))
+        print(f"generated in {time.perf_counter() - started:.0f} s")
+    inputs = ("subscriptions", "members", "bills", "plan_changes", "answers", "cases")
+    size = sum((folder / f"{name}.parquet").stat().st_size for name in inputs) / 1024**3
+    print(
+        f"{subscribers:,} subscribers x {months} bills = {subscribers * months:,} bill rows "
+        f"({size:.1f} GB of Parquet in {folder})"
+    )
+    return folder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=5_000_000)
@@ -327,23 +353,7 @@ def main() -> None:
         worker(args.worker, args.folder, args.threads, args.memory_limit)
         return
     rows = args.subscribers * args.months
-    args.folder = (
-        args.folder
-        or Path("/tmp") / f"regulars-subscriber-features-{args.subscribers}x{args.months}"
-    )
-    stamp = args.folder / "generated.json"
-    wanted = {"subscribers": args.subscribers, "months": args.months}
-    if args.regenerate or not stamp.exists() or json.loads(stamp.read_text()) != wanted:
-        started = time.perf_counter()
-        generate(args.folder, args.subscribers, args.months)
-        stamp.write_text(json.dumps(wanted))
-        print(f"generated in {time.perf_counter() - started:.0f} s")
-    inputs = ("subscriptions", "members", "bills", "plan_changes", "answers", "cases")
-    size = sum((args.folder / f"{name}.parquet").stat().st_size for name in inputs) / 1024**3
-    print(
-        f"{args.subscribers:,} subscribers x {args.months} bills = {rows:,} bill rows "
-        f"({size:.1f} GB of Parquet in {args.folder})"
-    )
+    args.folder = prepare(args.folder, args.subscribers, args.months, args.regenerate)
     ours = measure("regulars", args)
     if "error" in ours:
         raise SystemExit(f"regulars failed: {ours['error']}")

@@ -141,7 +141,12 @@ class _RiskSets:
         self.tied_bounds = bounds.reshape(-1).astype(np.intp)
         if self.tied_bounds[-1] >= n:
             self.tied_bounds = self.tied_bounds[:-1]  # the last segment runs to the end
-        self.buffer = np.empty_like(self.x)  # x times a weight per row, reused each call
+        # x times a weight per row, reused each call: column-major for the sums by time
+        # (reduceat down contiguous columns is many times faster, same additions in the
+        # same order), row-major, in the same memory, for the information's product.
+        memory = np.empty(self.x.size)
+        self.by_columns = memory.reshape(self.x.shape[::-1]).T
+        self.by_rows = memory.reshape(self.x.shape)
         self.n = n
 
     def _weights(self, beta: FloatArray) -> tuple[FloatArray, FloatArray, float]:
@@ -153,12 +158,13 @@ class _RiskSets:
         """Partial log-likelihood, its gradient and the information matrix at ``beta``."""
         eta, w, shift = self._weights(beta)
         k, g = self.k, self.event_group
-        xw = np.multiply(self.x, w[:, None], out=self.buffer)
+        xw = np.multiply(self.x, w[:, None], out=self.by_columns)
         s0 = np.cumsum(np.bincount(self.group, weights=w, minlength=k)[::-1])[::-1]
-        s1 = np.cumsum(np.add.reduceat(xw, self.starts, axis=0)[::-1], axis=0)[::-1]
+        by_time = np.ascontiguousarray(np.add.reduceat(xw, self.starts, axis=0))
+        s1 = np.cumsum(by_time[::-1], axis=0)[::-1]
         tied = np.bincount(g, weights=w[self.event_rows], minlength=k)
         tied_x = np.zeros_like(s1)
-        tied_x[self.event_groups] = np.add.reduceat(xw, self.tied_bounds, axis=0)[::2]
+        tied_x[self.event_groups] = np.add.reduceat(xw, self.tied_bounds, axis=0)[::2]  # copied in
         f = self.fraction
         phi = s0[g] - f * tied[g]
         inverse = 1 / phi
@@ -171,7 +177,7 @@ class _RiskSets:
         gradient = self.event_x_total - (a @ s1 - b @ tied_x)
         # Σ_t [a_t S2_t - b_t D2_t] as one weighted product over the members.
         member = w * (np.cumsum(a)[self.group] - np.where(self.dead, b[self.group], 0.0))
-        information = np.multiply(self.x, member[:, None], out=self.buffer).T @ self.x
+        information = np.multiply(self.x, member[:, None], out=self.by_rows).T @ self.x
         cross = (s1 * e[:, None]).T @ tied_x
         information -= (
             (s1 * c[:, None]).T @ s1 - cross - cross.T + (tied_x * ff[:, None]).T @ tied_x

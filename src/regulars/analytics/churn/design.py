@@ -40,6 +40,16 @@ class Design:
     ) -> Design:
         """Learn the encoding from the fitting frame; ``references`` may name the reference
         level of a categorical covariate (else the most frequent one)."""
+        return cls.learn_with_matrix(frame, covariates, references)[0]
+
+    @classmethod
+    def learn_with_matrix(
+        cls,
+        frame: pd.DataFrame,
+        covariates: Sequence[str],
+        references: Mapping[str, str] | None = None,
+    ) -> tuple[Design, FloatArray]:
+        """:meth:`learn`, and the fitting frame's :meth:`matrix` from the same pass."""
         names = tuple(covariates)
         _check_columns(frame, names)
         levels: dict[str, tuple[str, ...]] = {}
@@ -48,7 +58,7 @@ class Design:
         for name in names:
             series = frame[name]
             if _is_categorical(series):
-                counts = series.astype(str).value_counts()
+                counts = _level_counts(series)
                 ordered = sorted(counts.index, key=lambda level: (-int(counts[level]), level))
                 chosen = (references or {}).get(name, ordered[0])
                 if chosen not in counts.index:
@@ -59,30 +69,37 @@ class Design:
             else:
                 columns.append(name)
         design = cls(names, levels, reference, tuple(columns), np.zeros(len(columns)))
-        raw = design._raw(frame)
+        raw = np.ascontiguousarray(design._raw(frame))  # the means summed row by row
         if not len(raw):
             raise ValueError("there are no rows to learn the covariates from")
         means = raw.mean(axis=0)
         flat = [c for c, spread in zip(columns, np.ptp(raw, axis=0), strict=True) if spread == 0]
         if flat:
             raise ValueError(f"covariates that do not vary explain nothing: {', '.join(flat)}")
-        return cls(names, levels, reference, tuple(columns), np.asarray(means, dtype=np.float64))
+        raw -= means
+        learned = cls(names, levels, reference, tuple(columns), np.asarray(means, np.float64))
+        return learned, raw
 
     def matrix(self, frame: pd.DataFrame) -> FloatArray:
         """The centred covariate matrix of ``frame`` (rows in its order)."""
         _check_columns(frame, self.covariates)
-        return np.asarray(self._raw(frame) - self.means, dtype=np.float64)
+        raw = self._raw(frame)
+        raw -= self.means
+        return np.ascontiguousarray(raw)
 
     def _raw(self, frame: pd.DataFrame) -> FloatArray:
-        out = np.empty((len(frame), len(self.columns)), dtype=np.float64)
+        # Column by column into a column-major array (each write contiguous; the caller
+        # makes it row-major once).
+        out = np.empty((len(frame), len(self.columns)), dtype=np.float64, order="F")
         j = 0
         for name in self.covariates:
             series = frame[name]
             if name in self.levels:
                 # Codes by hashing (no sort of the strings): 0 the reference, -1 unseen.
                 categories = [self.reference[name], *self.levels[name]]
-                found, uniques = pd.factorize(series.astype(str))
-                codes = pd.Index(categories).get_indexer(pd.Index(uniques))[found]
+                found, uniques = pd.factorize(series)
+                names = pd.Index([str(value) for value in uniques], dtype=object)
+                codes = pd.Index(categories, dtype=object).get_indexer(names)[found]
                 if np.any(codes < 0):
                     unseen = sorted(pd.unique(series[codes < 0].astype(str)))
                     raise ValueError(
@@ -98,6 +115,13 @@ class Design:
                 out[:, j] = series.to_numpy(dtype=np.float64)
                 j += 1
         return out
+
+
+def _level_counts(series: pd.Series) -> pd.Series:
+    """How many rows hold each level, as text (counted before the values become text)."""
+    counts = series.value_counts()
+    counts = counts[counts > 0]  # a pandas category's unused levels are not levels here
+    return counts.groupby([str(value) for value in counts.index]).sum()
 
 
 def _is_categorical(series: pd.Series) -> bool:

@@ -74,8 +74,7 @@ class SurvivalRegression:
         events = frame[event].to_numpy().astype(bool)
         if not events.any():
             raise ValueError("no member cancelled: there is nothing to fit")
-        self.design_ = Design.learn(frame, covariates, references)
-        x = self.design_.matrix(frame)
+        self.design_, x = Design.learn_with_matrix(frame, covariates, references)
         self._fit_arrays(times, events, x)
         self.n_subjects_ = len(times)
         self.n_events_ = int(events.sum())

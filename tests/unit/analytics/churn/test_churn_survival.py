@@ -256,3 +256,48 @@ def test_cox_says_nothing_beyond_its_follow_up(subscribers: pd.DataFrame) -> Non
     assert scores["p_cancel_30d"].isna().all()  # reaches past the longest follow-up
     weibull = WeibullAFTModel().fit(subscribers, "days", "cancelled", SUBSCRIBER_COVARIATES)
     assert weibull.score(oldest, "days", horizons=(30,))["p_cancel_30d"].notna().all()
+
+
+def test_text_covariates_as_pandas_categories_give_the_same_fit(
+    subscribers: pd.DataFrame,
+) -> None:
+    as_text = subscribers.assign(plan=subscribers["plan"].astype(object))
+    as_category = subscribers.assign(
+        plan=pd.Categorical(
+            subscribers["plan"], categories=["unused", *sorted(subscribers["plan"].unique())]
+        )
+    )
+    first = CoxPHModel().fit(as_text, "days", "cancelled", SUBSCRIBER_COVARIATES)
+    second = CoxPHModel().fit(as_category, "days", "cancelled", SUBSCRIBER_COVARIATES)
+    assert first.design_.columns == second.design_.columns  # no column for the unused level
+    assert np.array_equal(first.design_.matrix(as_text), second.design_.matrix(as_category))
+    assert np.array_equal(first.params_.to_numpy(), second.params_.to_numpy())
+
+
+def test_weibull_fits_durations_bunched_in_a_narrow_window() -> None:
+    # Every member observed for about five years give or take a month, as when each
+    # contract has the same number of bills: a shape near 100, far from the exponential.
+    rng = np.random.default_rng(7)
+    n = 20_000
+    x = rng.normal(size=n)
+    days = np.round(1800 * rng.weibull(100.0, n) * np.exp(0.002 * x))
+    cancelled = rng.random(n) < 0.4
+    frame = pd.DataFrame({"days": days, "cancelled": cancelled, "x": x})
+    model = WeibullAFTModel().fit(frame, "days", "cancelled", ["x"])
+    log_t, dead, z = np.log(days), cancelled.astype(float), x - x.mean()
+
+    def negative(theta: np.ndarray) -> float:
+        k = np.exp(theta[2])
+        u = k * (log_t - theta[0] * z - theta[1])
+        return float(-np.sum(dead * (theta[2] - log_t + u) - np.exp(u)))
+
+    start = model.params_.to_numpy() + np.array([0.001, 0.01, -0.05])
+    reference = optimize.minimize(
+        negative,
+        start,
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20_000},
+    )
+    assert model.log_likelihood_ == pytest.approx(-reference.fun, abs=1e-6)
+    np.testing.assert_allclose(model.params_.to_numpy(), reference.x, atol=1e-5)
+    assert 50 < model.shape_ < 200
