@@ -101,7 +101,7 @@ def compute_member_analytics(
         "share_of_wallet": _floats(profiles["share_of_wallet"]),
         "share_of_wallet_band": _objects(profiles["share_of_wallet_band"]),
         "last_purchase_at": _stamps(profiles["last_purchase_at"]),
-        "days_since_last_purchase": [None if v is None else int(v) for v in since],
+        "days_since_last_purchase": [None if pd.isna(v) else int(v) for v in since],
         "purchase_days": profiles["purchase_days"].to_numpy(),
         "net_spend": profiles["net_spend"].to_numpy(),
         "expiring_points": profiles["expiring_points"].to_numpy(),
