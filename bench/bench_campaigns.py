@@ -35,13 +35,12 @@ import resource
 import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_pos import database_exists, on, schema_stamp, sql_admin
+from bench_pos import fresh_store, sql_admin
 from regulars.bootstrap import build
 from regulars.config import Settings, normalise_database_url
 
@@ -182,26 +181,6 @@ def _vacuum(url: str) -> None:
     engine.dispose()
 
 
-def fresh_store(base: str, members: int, rebuild: bool) -> tuple[str, str, str]:
-    """A store copied from the template (built first if missing): (url, name, template)."""
-    template = f"regulars_campaigns_{members}_{schema_stamp()}"
-    if rebuild and database_exists(base, template):
-        sql_admin(base, f'DROP DATABASE "{template}" WITH (FORCE)')
-    if not database_exists(base, template):
-        print(f"building the template {template} (once)", flush=True)
-        sql_admin(base, f'CREATE DATABASE "{template}"')
-        try:
-            build_template(on(base, template), members)
-        except BaseException:
-            sql_admin(base, f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
-            raise
-    name = f"regulars_campaigns_run_{uuid.uuid4().hex[:8]}"
-    began = time.perf_counter()
-    sql_admin(base, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    print(f"store copied from {template} in {time.perf_counter() - began:.1f} s", flush=True)
-    return on(base, name), name, template
-
-
 def describe_store(url: str) -> None:
     engine = create_engine(url)
     with engine.connect() as c:
@@ -262,7 +241,9 @@ def main() -> None:
     base = normalise_database_url(args.postgres)
     load = os.getloadavg()
     print(f"load before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
-    url, name, template = fresh_store(base, args.members, args.fresh)
+    url, name, template = fresh_store(
+        base, args.members, args.fresh, prefix="regulars_campaigns", builder=build_template
+    )
     try:
         describe_store(url)
         launch_playbooks(url)
