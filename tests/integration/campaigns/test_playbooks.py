@@ -30,6 +30,7 @@ from regulars.store.feedback.answers import AnswerRow
 from regulars.store.tables import (
     loyalty_accounts,
     members,
+    outbox,
     survey_invitations,
     surveys,
 )
@@ -233,3 +234,37 @@ def test_days_until_tier_downgrade_counts_local_days(app: App) -> None:
         uow.commit()
     assert _preview(app, "tier-at-risk") == {"H"}
     assert _preview(app, "tier-at-risk", NOW - timedelta(days=1)) == set()  # 15 days away
+
+
+def test_a_campaigns_resurvey_invites_in_bulk_under_the_survey_rules(app: App) -> None:
+    """The re-survey step's invitations (written together) follow the one-at-a-time rules:
+    consent, the cooldown since any invitation, each member once, never twice a key."""
+    from regulars.services.feedback.dispatch import invite_members
+
+    ids = seed(app)
+    _survey(app, "recheck")
+    wanted = [ids["D"], ids["C"], ids["I"], ids["D"], ids["H"]]
+    with app.unit_of_work() as uow:
+        first = invite_members(uow, "recheck", wanted, NOW, secret="s", base_url="http://x",
+                               key="k")  # fmt: skip
+        uow.commit()
+    assert first.invited == 2  # D and H; C withdrew, I never consented
+    assert first.skipped == {"no_consent": 2}
+    assert len(first.links) == 2
+    with app.unit_of_work() as uow:
+        again = invite_members(uow, "recheck", wanted, NOW, secret="s", base_url="http://x",
+                               key="k")  # fmt: skip
+        later = invite_members(uow, "recheck", [ids["D"]], NOW + timedelta(days=1),
+                               secret="s", base_url="http://x", key="other",
+                               cooldown=timedelta(days=30))  # fmt: skip
+        rows = uow.connection.execute(
+            select(survey_invitations.c.member_id, survey_invitations.c.channel)
+        ).all()
+        events = uow.connection.execute(
+            select(outbox.c.member_id).where(outbox.c.topic == "survey.invitation")
+        ).scalars().all()  # fmt: skip
+    assert again.invited == 0
+    assert again.skipped["already_invited"] == 2
+    assert later.skipped == {"cooldown": 1}
+    assert sorted(rows) == sorted([(ids["D"], "email"), (ids["H"], "email")])
+    assert sorted(events) == sorted([ids["D"], ids["H"]])
