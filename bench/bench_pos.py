@@ -298,21 +298,29 @@ def build_template(url: str, members: int) -> None:
     print(f"  template built in {time.perf_counter() - began:.0f} s", flush=True)
 
 
-def fresh_store(base: str, members: int, rebuild: bool) -> tuple[str, str, str]:
-    """A store to run on, copied from the template (built first if missing); returns
+def fresh_store(
+    base: str,
+    members: int,
+    rebuild: bool,
+    prefix: str = "regulars_pos",
+    builder: Any = None,
+) -> tuple[str, str, str]:
+    """A store to run on, copied from the template ``<prefix>_<members>_<schema>`` (built
+    first by ``builder(url, members)``, default :func:`build_template`, if missing); returns
     (store url, its name, the template's name)."""
-    template = f"regulars_pos_{members}_{schema_stamp()}"
+    build_template_ = builder or build_template
+    template = f"{prefix}_{members}_{schema_stamp()}"
     if rebuild and database_exists(base, template):
         sql_admin(base, f'DROP DATABASE "{template}" WITH (FORCE)')
     if not database_exists(base, template):
         print(f"building the template {template} (once)", flush=True)
         sql_admin(base, f'CREATE DATABASE "{template}"')
         try:
-            build_template(on(base, template), members)
+            build_template_(on(base, template), members)
         except BaseException:
             sql_admin(base, f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
             raise
-    name = f"regulars_pos_run_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_run_{uuid.uuid4().hex[:8]}"
     began = time.perf_counter()
     sql_admin(base, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     print(f"store copied from {template} in {time.perf_counter() - began:.1f} s", flush=True)

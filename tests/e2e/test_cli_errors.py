@@ -40,7 +40,7 @@ def _leaves(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[st
 
 COMMANDS = dict(_leaves(typer.main.get_command(app)))
 
-NO_STORE: set[str] = {"campaigns fields"}
+NO_STORE: set[str] = {"campaigns fields", "campaigns playbooks"}
 """Commands that never open the store (the audience fields are a list in the code): a broken
 database URL cannot stop them."""
 

@@ -12,7 +12,11 @@ analytics written back by the scoring job.
   machine refuses);
 - ``POST /v1/campaigns/run`` (admin): the daily job now;
 - ``GET /v1/campaigns/{code}/results`` (analyst): treated against holdout, with the uplift;
-- ``GET /v1/campaigns/fields`` (analyst): the fields an audience may name.
+- ``GET /v1/campaigns/fields`` (analyst): the fields an audience may name;
+- ``GET /v1/campaigns/playbooks`` (analyst): the campaigns shipped ready to switch on;
+  ``POST /v1/campaigns/playbooks/{code}`` (admin): define one as a draft (201; 404 for an
+  unknown playbook, 409 when its campaign code is taken, 422 for a program or survey it
+  needs and cannot find).
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
 from regulars.api.deps import Authorized, UoW, regulars_app
 from regulars.api.errors import CREATED, answers
-from regulars.api.inputs import FreeJson
+from regulars.api.inputs import FreeJson, RequestBody
 from regulars.api.times import wire_times
 from regulars.bootstrap import App
 from regulars.domain.access import Scope
@@ -34,7 +39,7 @@ from regulars.domain.engagement.channels import channel_order
 from regulars.services import member_analytics
 from regulars.services.api_keys import ApiKey
 from regulars.services.audit import Actor
-from regulars.services.engagement import campaign_results, campaign_runs, campaigns
+from regulars.services.engagement import campaign_results, campaign_runs, campaigns, playbooks
 
 router = APIRouter(tags=["campaigns"], responses=answers(401, 403, 422))
 AnalystKey = Annotated[ApiKey, Depends(Authorized(Scope.ANALYST))]
@@ -54,6 +59,43 @@ def list_campaigns(
 @router.get("/v1/campaigns/fields", summary="The fields an audience may name")
 def audience_fields(_: AnalystKey) -> dict[str, Any]:
     return {"fields": campaigns.audience_fields()}
+
+
+class FromPlaybook(RequestBody):
+    """What a campaign made from a playbook is called and uses (all optional)."""
+
+    code: str | None = Field(
+        default=None, min_length=1, max_length=64, description="The new campaign's code"
+    )
+    program: str | None = Field(default=None, min_length=1, max_length=64)
+    survey: str | None = Field(default=None, min_length=1, max_length=64)
+    gifts: bool = Field(default=True, description="false: leave out its gift steps")
+
+
+@router.get("/v1/campaigns/playbooks", summary="The campaigns shipped ready to switch on")
+def list_playbooks(_: AnalystKey) -> dict[str, Any]:
+    return {"playbooks": playbooks.list_playbooks()}
+
+
+@router.post(
+    "/v1/campaigns/playbooks/{code}",
+    summary="Define a campaign from a playbook, as a draft",
+    responses={**CREATED, **answers(400, 404, 409)},
+    status_code=201,
+)
+def from_playbook(
+    code: Annotated[str, Path(min_length=1, max_length=64, description="The playbook's code")],
+    uow: UoW,
+    _: AdminKey,
+    body: Annotated[FromPlaybook | None, Body()] = None,
+) -> dict[str, Any]:
+    chosen = body or FromPlaybook()
+    result = playbooks.create(
+        uow, code, new_code=chosen.code, program=chosen.program, survey=chosen.survey,
+        gifts=chosen.gifts,
+    )  # fmt: skip
+    uow.commit()
+    return wire_times(result)
 
 
 @router.post(

@@ -239,6 +239,57 @@ def results(
     console.print(table)
     for line in found["verdict"]:
         console.print(line)
+    recovery = found.get("recovery")
+    if recovery is not None:
+        console.print(
+            f"recovered: {recovery['recovered']:,} of {recovery['answered']:,} who answered "
+            f"after the re-survey ({recovery['resurveyed']:,} re-surveyed)"
+        )
+
+
+@app.command("playbooks")
+def list_playbooks(
+    language: Annotated[str, typer.Option(help="ko or en: the summaries' language")] = "ko",
+) -> None:
+    """The campaigns shipped ready to switch on, one line each."""
+    from regulars.services.engagement import playbooks
+
+    if language not in ("ko", "en"):
+        raise fail(f"--language must be ko or en, not {language!r}", 2)
+    for p in playbooks.list_playbooks():
+        needs = f" [needs {', '.join(p['needs'])}]" if p["needs"] else ""
+        console.print(f"{p['code']:<22} {p['summary'][language]}{needs}", soft_wrap=True)
+
+
+@app.command("playbook")
+def from_playbook(
+    code: Annotated[str, typer.Argument(help="The playbook's code (see `campaigns playbooks`)")],
+    program: Annotated[
+        str | None, typer.Option(help="The loyalty program of its gifts, tier and balance")
+    ] = None,
+    new_code: Annotated[
+        str | None, typer.Option("--code", help="The campaign's code (default: the playbook's)")
+    ] = None,
+    survey: Annotated[str | None, typer.Option(help="The survey its survey steps use")] = None,
+    gifts: Annotated[bool, typer.Option("--gifts/--no-gifts", help="Keep its gift steps")] = True,
+) -> None:
+    """Define a campaign from a playbook, as a draft (then `campaigns launch CODE`)."""
+    from regulars.services.engagement import playbooks
+    from regulars.services.errors import ServiceError
+
+    application = wired()
+    with application.unit_of_work() as uow:
+        try:
+            result = playbooks.create(
+                uow, code, new_code=new_code, program=program, survey=survey, gifts=gifts
+            )
+        except ServiceError as error:
+            raise _service_error(error) from None
+        uow.commit()
+    console.print(
+        f"{result['code']} v{result['version']} ({result['state']}): defined from playbook "
+        f"{code}; launch it with `regulars campaigns launch {result['code']}`"
+    )
 
 
 @app.command("fields")

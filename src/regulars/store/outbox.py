@@ -47,6 +47,26 @@ def enqueue(
     return connection.execute(statement).rowcount == 1
 
 
+def enqueue_many(connection: Connection, events: list[dict[str, Any]]) -> None:
+    """Add many events in one statement: each a mapping of ``topic``, ``payload``,
+    ``member_id``, ``channel``, ``dedupe_key``, ``created_at`` and ``available_at`` (a
+    ``dedupe_key`` already enqueued is skipped)."""
+    if not events:
+        return
+    rows = [
+        {
+            **event,
+            "payload": json.dumps(event["payload"], ensure_ascii=False, default=str,
+                                  sort_keys=True),
+        }
+        for event in events
+    ]  # fmt: skip
+    statement = upsert_insert(connection, outbox).on_conflict_do_nothing(
+        index_elements=[outbox.c.dedupe_key]
+    )
+    connection.execute(statement, rows)
+
+
 def topics(connection: Connection, member_id: int | None = None) -> list[RowMapping]:
     query = select(outbox).order_by(outbox.c.id)
     if member_id is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -9,8 +10,9 @@ from sqlalchemy import select
 
 from regulars.bootstrap import App
 from regulars.domain.engagement.campaigns import State
-from regulars.services.engagement import campaign_runs, campaigns
-from regulars.store.tables import campaign_assignments, members
+from regulars.services.engagement import campaign_runs, campaigns, messages
+from regulars.services.engagement.composing import Event
+from regulars.store.tables import campaign_assignments, members, outbox
 
 TEMPLATES = {
     "ko": {
@@ -79,3 +81,19 @@ def preview_ids(app: App, audience: Any, now: datetime, **extra: Any) -> set[str
         found = campaigns.preview(uow, d, now=now, timezone="Asia/Seoul", sample=100)
     assert found["size"] == len(found["sample"])
     return {row["member_id"] for row in found["sample"]}
+
+
+def campaign_events(app: App) -> list[Event]:
+    """The outbox events of campaign messages, in order."""
+    with app.unit_of_work() as uow:
+        rows = uow.connection.execute(
+            select(outbox).where(outbox.c.topic == "campaign.message").order_by(outbox.c.id)
+        ).mappings()
+        return [Event.from_row(r) for r in rows]
+
+
+def compose(app: App, event: Event, now: datetime, rules: str = "kr") -> object:
+    """What the member-message composer makes of the event at ``now`` (Seoul time)."""
+    settings = dataclasses.replace(app.settings, marketing_rules=rules, timezone="Asia/Seoul")
+    with app.unit_of_work() as uow:
+        return messages.compose(uow, event, now, settings)

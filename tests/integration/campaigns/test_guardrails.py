@@ -4,19 +4,24 @@ once per member, and the points budget (also under concurrency)."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, insert, select, update
 from tests.integration.campaigns.business import NOW, analytics, seed
-from tests.integration.campaigns.campaign_helpers import assigned, definition, launch, message, run
+from tests.integration.campaigns.campaign_helpers import (
+    assigned,
+    campaign_events,
+    compose,
+    definition,
+    launch,
+    message,
+    run,
+)
 
 from regulars.bootstrap import App
 from regulars.config import Settings
-from regulars.services.engagement import messages
-from regulars.services.engagement.composing import Event
 from regulars.services.engagement.plans import Hold, Send, Skip
 from regulars.store.tables import (
     campaign_assignments,
@@ -32,14 +37,6 @@ EVERYONE = {"field": "segment", "in": ["individual", "business", "vip"]}
 CONSENTING = {"A", "D", "E", "F", "G", "H", "J", "K", "L"}  # B's case is open; C, I: no consent
 
 
-def _events(app: App) -> list[Event]:
-    with app.unit_of_work() as uow:
-        rows = uow.connection.execute(
-            select(outbox).where(outbox.c.topic == "campaign.message").order_by(outbox.c.id)
-        ).mappings()
-        return [Event.from_row(r) for r in rows]
-
-
 def _member(app: App, external_id: str) -> int:
     with app.unit_of_work() as uow:
         return int(
@@ -49,19 +46,13 @@ def _member(app: App, external_id: str) -> int:
         )
 
 
-def _compose(app: App, event: Event, now: datetime, rules: str = "kr") -> object:
-    settings = dataclasses.replace(app.settings, marketing_rules=rules, timezone="Asia/Seoul")
-    with app.unit_of_work() as uow:
-        return messages.compose(uow, event, now, settings)
-
-
 def test_consent_at_planning_and_at_sending(app: App) -> None:
     seed(app)
     launch(app, definition("all", EVERYONE), now=NOW)
     run(app, NOW)
     # C withdrew, I was never asked: neither enters a message campaign (nor its holdout).
     assert assigned(app, "all") == CONSENTING
-    events = {e.member_id: e for e in _events(app)}
+    events = {e.member_id: e for e in campaign_events(app)}
     d = _member(app, "D")
     with app.unit_of_work() as uow:  # D withdraws before the worker sends
         uow.connection.execute(
@@ -70,12 +61,12 @@ def test_consent_at_planning_and_at_sending(app: App) -> None:
         )  # fmt: skip
         uow.commit()
     later = NOW + timedelta(minutes=5)
-    assert _compose(app, events[d], later) == Skip("no consent")
-    sent = _compose(app, events[_member(app, "A")], later)
+    assert compose(app, events[d], later) == Skip("no consent")
+    sent = compose(app, events[_member(app, "A")], later)
     assert isinstance(sent, Send)
     assert sent.deliveries[0].channel == "email"
     assert sent.deliveries[0].delivery.subject.startswith("(광고)")  # marketing rules apply
-    l_plan = _compose(app, events[_member(app, "L")], later)
+    l_plan = compose(app, events[_member(app, "L")], later)
     assert isinstance(l_plan, Send)
     assert l_plan.deliveries[0].channel == "sms"
     assert "Come back" in (l_plan.deliveries[0].delivery.text or "")  # L reads English
@@ -85,17 +76,17 @@ def test_quiet_hours_hold_a_campaign_message(app: App) -> None:
     seed(app)
     launch(app, definition("all", EVERYONE), now=NOW)
     run(app, NOW)
-    event = next(e for e in _events(app) if e.member_id == _member(app, "A"))
+    event = next(e for e in campaign_events(app) if e.member_id == _member(app, "A"))
     night = datetime(2026, 12, 10, 13, 30, tzinfo=UTC)  # 22:30 in Seoul
-    assert _compose(app, event, night) == Hold(datetime(2026, 12, 10, 23, 0, tzinfo=UTC),
+    assert compose(app, event, night) == Hold(datetime(2026, 12, 10, 23, 0, tzinfo=UTC),
                                                "quiet hours")  # fmt: skip
-    assert isinstance(_compose(app, event, night, rules="none"), Send)
+    assert isinstance(compose(app, event, night, rules="none"), Send)
     service = definition("apology", EVERYONE, [message(marketing=False)])
     launch(app, service, now=NOW)
     run(app, NOW + timedelta(hours=1))
-    apology = [e for e in _events(app) if e.payload["marketing"] is False]
+    apology = [e for e in campaign_events(app) if e.payload["marketing"] is False]
     assert apology
-    assert isinstance(_compose(app, apology[0], night), Send)
+    assert isinstance(compose(app, apology[0], night), Send)
 
 
 def test_frequency_cap_with_priority(app: App) -> None:
@@ -143,12 +134,12 @@ def test_open_case_suppresses_promotion(app: App) -> None:
                                           updated_at=NOW)
         )  # fmt: skip
         uow.commit()
-    event = next(e for e in _events(app) if e.member_id == j)
-    assert _compose(app, event, NOW + timedelta(hours=1)) == Skip("open detractor case")
+    event = next(e for e in campaign_events(app) if e.member_id == j)
+    assert compose(app, event, NOW + timedelta(hours=1)) == Skip("open detractor case")
     with app.unit_of_work() as uow:
         uow.connection.execute(update(feedback_cases).values(status="resolved"))
         uow.commit()
-    assert isinstance(_compose(app, event, NOW + timedelta(hours=2)), Send)
+    assert isinstance(compose(app, event, NOW + timedelta(hours=2)), Send)
 
 
 def test_once_per_member_unless_stated(app: App) -> None:

@@ -82,3 +82,23 @@ def test_the_stages_are_the_reports(app: App) -> None:
              "attachment": "attached", "loyalty": "loyal"}  # fmt: skip
     for stage, code in names.items():
         assert funnel[stage] == stored.count(code), stage
+
+
+def test_a_member_who_answered_but_never_bought_has_no_days_since_a_purchase(app: App) -> None:
+    """Beside members who bought, one with only an answer: the days since a purchase are
+    missing for them (not a failure of the whole job)."""
+    people = members_of_business()
+    people.append(Member("N", email="n@x.kr", nps=9))
+    seed(app, people)
+    with app.unit_of_work() as uow:
+        run = compute_member_analytics(uow, NOW, timezone=ZONE)
+        uow.commit()
+        n = member_analytics_of(uow, "N")
+        b = member_analytics_of(uow, "B")
+    assert run.members == 12
+    assert n is not None
+    assert b is not None
+    assert n["days_since_last_purchase"] is None
+    assert n["purchase_days"] == 0
+    assert n["nps_class"] == "promoter"
+    assert b["days_since_last_purchase"] == 5

@@ -21,7 +21,8 @@ source                    fields
                           of the member's active contracts), ``median_residual_days`` (the
                           shortest), ``loyalty_index`` (the lowest; 0-100)
 ``home_store``            ``home_store`` (its code), ``home_region`` (its region)
-``loyalty``               ``tier``, ``points_balance`` (in the campaign's ``program``)
+``loyalty``               ``tier``, ``points_balance``, ``days_until_tier_downgrade``
+                          (the grace period's end; in the campaign's ``program``)
 ``consent``               ``consent_email``, ``consent_sms``, ``consent_push`` (in force now)
 ``open_case``             ``open_case`` (an open or in-progress detractor case)
 ========================  =================================================================
@@ -157,6 +158,14 @@ FIELDS: Mapping[str, Field] = {
         # the campaign's loyalty program
         _f("tier", T, "loyalty"),
         _f("points_balance", INT, "loyalty", "available"),
+        _f(
+            "days_until_tier_downgrade",
+            DAYS,
+            "loyalty",
+            "tier_grace_until",
+            direction=-1,
+            description="the tier's grace period ends (below the tier: at risk of downgrade)",
+        ),
         # consent in force
         _f("consent_email", B, "consent", "email"),
         _f("consent_sms", B, "consent", "sms"),

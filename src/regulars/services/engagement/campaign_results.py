@@ -7,6 +7,11 @@ included; points cost what the campaign's gifts gave. The uplift of conversion u
 Newcombe's hybrid score interval, that of revenue per member Welch's t
 (:mod:`regulars.analytics.uplift`); each says in words whether it can be told from zero
 yet. Windows still open are counted as they stand (both arms alike) and reported.
+
+A campaign that re-surveys (detractor recovery) also reports per arm the members
+re-surveyed, those who answered the NPS question after it, and those **recovered**: whose
+first answer after the re-survey is passive or promoter (``recovery``, with the share of
+those who answered). Only the treated arm is re-surveyed.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from regulars.analytics.uplift import Difference, newcombe_difference, verdict, welch_difference
+from regulars.domain.engagement.campaigns import Survey
 from regulars.domain.times import as_utc, wire
 from regulars.services.engagement.campaigns import stored
 from regulars.store.engagement import results as result_store
@@ -29,6 +35,9 @@ EMPTY = {
     "revenue_squares": 0.0,
     "points": 0,
     "open": 0,
+    "resurveyed": 0,
+    "answered": 0,
+    "recovered": 0,
 }
 
 
@@ -51,6 +60,9 @@ def _arm(totals: dict[str, Any]) -> dict[str, Any]:
         "points_cost": totals["points"],
         "points_per_member": totals["points"] / n if n else None,
         "windows_open": totals["open"],
+        "resurveyed": totals["resurveyed"],
+        "answered_after_resurvey": totals["answered"],
+        "recovered": totals["recovered"],
     }
 
 
@@ -64,6 +76,16 @@ def _difference(value: Difference | None) -> dict[str, Any] | None:
         "p_value": value.p_value,
         "significant": value.significant,
         "method": value.method,
+    }
+
+
+def _recovery(arm: dict[str, Any]) -> dict[str, Any]:
+    answered = arm["answered_after_resurvey"]
+    return {
+        "resurveyed": arm["resurveyed"],
+        "answered": answered,
+        "recovered": arm["recovered"],
+        "recovered_share": arm["recovered"] / answered if answered else None,
     }
 
 
@@ -86,9 +108,11 @@ def results(uow: UnitOfWork, code: str, as_of: datetime | None = None) -> dict[s
             st["revenue_per_member"], st["revenue_sd"] ** 2, t["assigned"],
             sh["revenue_per_member"], sh["revenue_sd"] ** 2, h["assigned"],
         )  # fmt: skip
+    resurveys = any(isinstance(s, Survey) for s in item.campaign.steps)
     return {
         "code": code,
         "state": item.state.value,
+        "recovery": _recovery(shown["treated"]) if resurveys else None,
         "as_of": wire(when),
         "attribution_days": item.campaign.attribution_days,
         "holdout_percent": item.campaign.holdout_percent,

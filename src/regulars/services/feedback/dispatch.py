@@ -133,16 +133,9 @@ class Dispatch:
         self.consent = member_store.consent_state(connection, member_ids)
         self.locales = candidates.member_locales(connection, member_ids)
 
-    def invite(
-        self,
-        member_id: int,
-        sample_key: str,
-        dedupe_key: str,
-        available_at: datetime,
-        context: dict[str, Any],
-        occasion: str,
-    ) -> int | None:
-        """Invite the member unless a rule says no; the invitation's id (None: not invited)."""
+    def _admitted(self, member_id: int, sample_key: str) -> tuple[str, str] | None:
+        """The member's channel and language if the rules let them be invited (else the
+        reason is counted)."""
         if not sampled(sample_key, self.definition.sampling):
             self.report.skipped["not_sampled"] += 1
             return None
@@ -157,47 +150,102 @@ class Dispatch:
         if locale is None:
             self.report.skipped["erased"] += 1
             return None
+        return channel, locale
+
+    def _invitation(
+        self,
+        member_id: int,
+        admitted: tuple[str, str],
+        dedupe_key: str,
+        available_at: datetime,
+        context: dict[str, Any],
+    ) -> tuple[dict[str, Any], str]:
+        """The invitation's row and its link's token."""
         token = invitation_token(self.secret, dedupe_key)
-        expires_at = available_at + self.definition.link_validity
-        invitation_id = invitation_store.add_invitation(
-            self.uow.connection,
-            {
-                "survey_id": self.survey_id,
-                "member_id": member_id,
-                "channel": channel,
-                "language": locale,
-                "dedupe_key": dedupe_key,
-                "token_hash": token_hash(token),
-                "created_at": self.now,
-                "expires_at": expires_at,
-                **context,
-            },
-        )
-        if invitation_id is None:
-            self.report.skipped["already_invited"] += 1
-            return None
-        outbox.enqueue(
-            self.uow.connection,
-            TOPIC,
-            {
+        row = {
+            "survey_id": self.survey_id,
+            "member_id": member_id,
+            "channel": admitted[0],
+            "language": admitted[1],
+            "dedupe_key": dedupe_key,
+            "token_hash": token_hash(token),
+            "created_at": self.now,
+            "expires_at": available_at + self.definition.link_validity,
+            **context,
+        }
+        return row, token
+
+    def _message(self, invitation_id: int, row: dict[str, Any], available_at: datetime,
+                 occasion: str) -> dict[str, Any]:  # fmt: skip
+        """The outbox event of an invitation just added (its link is rebuilt at sending)."""
+        self.last[int(row["member_id"])] = self.now
+        self.report.invited += 1
+        return {
+            "topic": TOPIC,
+            "payload": {
                 "invitation": invitation_id,
                 "survey": self.definition.code,
                 "name": self.definition.name,
-                "language": locale,
+                "language": row["language"],
                 "occasion": occasion,
                 "base_url": self.base_url,
-                "expires_at": wire(expires_at),
+                "expires_at": wire(row["expires_at"]),
             },
-            member_id=member_id,
-            channel=channel,
-            dedupe_key=f"{TOPIC}:{invitation_id}",
-            now=self.now,
-            available_at=available_at,
+            "member_id": row["member_id"],
+            "channel": row["channel"],
+            "dedupe_key": f"{TOPIC}:{invitation_id}",
+            "created_at": self.now,
+            "available_at": available_at,
+        }
+
+    def invite(
+        self,
+        member_id: int,
+        sample_key: str,
+        dedupe_key: str,
+        available_at: datetime,
+        context: dict[str, Any],
+        occasion: str,
+    ) -> int | None:
+        """Invite the member unless a rule says no; the invitation's id (None: not invited)."""
+        admitted = self._admitted(member_id, sample_key)
+        if admitted is None:
+            return None
+        row, token = self._invitation(member_id, admitted, dedupe_key, available_at, context)
+        invitation_id = invitation_store.add_invitation(self.uow.connection, row)
+        if invitation_id is None:
+            self.report.skipped["already_invited"] += 1
+            return None
+        outbox.enqueue_many(
+            self.uow.connection, [self._message(invitation_id, row, available_at, occasion)]
         )
-        self.last[member_id] = self.now
-        self.report.invited += 1
         self.report.links.append(survey_link(self.base_url, token))
         return invitation_id
+
+    def invite_all(
+        self, members: list[tuple[int, str]], available_at: datetime, occasion: str
+    ) -> None:
+        """Invite these (member, dedupe key) pairs, each once (the key is also the sampling
+        key), under the same rules as :meth:`invite`: the rules in memory, then every
+        invitation in one statement and their messages in another."""
+        rows: list[dict[str, Any]] = []
+        tokens: dict[str, str] = {}
+        for member_id, key in members:
+            admitted = self._admitted(member_id, key)
+            if admitted is None:
+                continue
+            row, tokens[key] = self._invitation(member_id, admitted, key, available_at, {})
+            rows.append(row)
+        added = invitation_store.add_invitations(self.uow.connection, rows)
+        messages = []
+        for row in rows:
+            invitation_id = added.get(row["dedupe_key"])
+            if invitation_id is None:
+                self.report.skipped["already_invited"] += 1
+                continue
+            messages.append(self._message(invitation_id, row, available_at, occasion))
+            self.report.links.append(survey_link(self.base_url, tokens[row["dedupe_key"]]))
+        outbox.enqueue_many(self.uow.connection, messages)
 
 
 def invite_after_purchases(
@@ -275,7 +323,6 @@ def invite_members(
     once per member (``{key}:{member id}``)."""
     dispatch = Dispatch(uow, survey, now, secret, base_url, cooldown)
     dispatch.load_history(member_ids)
-    for member_id in member_ids:
-        dedupe = f"{survey}:{key}:{member_id}"
-        dispatch.invite(member_id, dedupe, dedupe, now, {}, "campaign")
+    unique = list(dict.fromkeys(member_ids))
+    dispatch.invite_all([(m, f"{survey}:{key}:{m}") for m in unique], now, "campaign")
     return dispatch.report

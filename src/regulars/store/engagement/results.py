@@ -5,6 +5,11 @@ For every assignment: whether the member bought (a sale) within its attribution 
 spend in that window (sales less refunds and returns), the points its gifts gave, and
 whether any step acted on it (reached). One ``GROUP BY arm`` sums them, with the sum of
 squared spend for Welch's variance.
+
+For a campaign that re-surveys (a ``survey`` step: detractor recovery), also whether the
+member was re-surveyed, answered the NPS question after that, and whether that first answer
+after the re-survey is passive or promoter (7-10): **recovered**. The bounds are the
+domain's (:mod:`regulars.domain.feedback.nps`).
 """
 
 from __future__ import annotations
@@ -14,14 +19,21 @@ from typing import Any
 
 from sqlalchemy import Connection, Float, and_, case, cast, exists, func, select
 
+from regulars.domain.feedback.nps import DETRACTOR_HIGHEST
 from regulars.domain.times import as_utc
-from regulars.store.tables import campaign_actions, campaign_assignments, purchases
+from regulars.store.tables import (
+    campaign_actions,
+    campaign_assignments,
+    purchases,
+    survey_answers,
+)
 
 A = campaign_assignments
 
 
 def arm_totals(connection: Connection, campaign_id: int, as_of: datetime) -> dict[str, Any]:
-    """arm -> {assigned, reached, converted, revenue, revenue_squares, points, open}."""
+    """arm -> {assigned, reached, converted, revenue, revenue_squares, points, open,
+    resurveyed, answered, recovered}."""
     now = as_utc(as_of)
     window = and_(
         purchases.c.member_id == A.c.member_id,
@@ -40,6 +52,25 @@ def arm_totals(connection: Connection, campaign_id: int, as_of: datetime) -> dic
     )
     reached = case((exists().where(campaign_actions.c.assignment_id == A.c.id), 1), else_=0)
     still_open = case((A.c.attribution_until > now, 1), else_=0)
+    resurvey = (
+        select(func.min(campaign_actions.c.done_at))
+        .where(campaign_actions.c.assignment_id == A.c.id, campaign_actions.c.kind == "survey")
+        .scalar_subquery()
+    )
+    after = and_(
+        survey_answers.c.member_id == A.c.member_id,
+        survey_answers.c.question == "nps",
+        survey_answers.c.value.is_not(None),
+        survey_answers.c.collected_at > resurvey,
+        survey_answers.c.collected_at <= now,
+    )
+    first_answer = (
+        select(survey_answers.c.value)
+        .where(after)
+        .order_by(survey_answers.c.collected_at, survey_answers.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
     per = (
         select(
             A.c.arm,
@@ -48,6 +79,9 @@ def arm_totals(connection: Connection, campaign_id: int, as_of: datetime) -> dic
             points.label("points"),
             reached.label("reached"),
             still_open.label("open"),
+            case((resurvey.is_not(None), 1), else_=0).label("resurveyed"),
+            case((exists().where(after), 1), else_=0).label("answered"),
+            case((first_answer > DETRACTOR_HIGHEST, 1), else_=0).label("recovered"),
         )
         .where(A.c.campaign_id == campaign_id, A.c.assigned_at <= now)
         .subquery("per")
@@ -62,6 +96,9 @@ def arm_totals(connection: Connection, campaign_id: int, as_of: datetime) -> dic
             func.sum(cast(per.c.revenue, Float) * cast(per.c.revenue, Float)).label("squares"),
             func.sum(per.c.points).label("points"),
             func.sum(per.c.open).label("open"),
+            func.sum(per.c.resurveyed).label("resurveyed"),
+            func.sum(per.c.answered).label("answered"),
+            func.sum(per.c.recovered).label("recovered"),
         ).group_by(per.c.arm)
     ).mappings()
     return {
@@ -73,6 +110,9 @@ def arm_totals(connection: Connection, campaign_id: int, as_of: datetime) -> dic
             "revenue_squares": float(r["squares"] or 0.0),
             "points": int(r["points"] or 0),
             "open": int(r["open"] or 0),
+            "resurveyed": int(r["resurveyed"] or 0),
+            "answered": int(r["answered"] or 0),
+            "recovered": int(r["recovered"] or 0),
         }
         for r in rows
     }

@@ -49,6 +49,24 @@ def add_invitation(connection: Connection, values: dict[str, Any]) -> int | None
     return None if added is None else int(added)
 
 
+def add_invitations(connection: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert many invitations in one statement (rows with the same keys); ``dedupe_key`` ->
+    id of those added (a key already used is absent)."""
+    if not rows:
+        return {}
+    i = survey_invitations
+    statement = (
+        upsert_insert(connection, i)
+        .on_conflict_do_nothing(index_elements=[i.c.dedupe_key])
+        .returning(i.c.dedupe_key, i.c.id)
+    )
+    values = [
+        {k: as_utc(v) if isinstance(v, datetime) else v for k, v in row.items()} for row in rows
+    ]
+    added = connection.execute(statement, values)
+    return {str(key): int(id_) for key, id_ in added}
+
+
 def invitation(connection: Connection, invitation_id: int) -> RowMapping | None:
     return _invitation(connection, survey_invitations.c.id == invitation_id)
 
