@@ -132,14 +132,14 @@ def run_demo_campaigns(app: App, tmp_path: Path, members: int, seed: int) -> lis
 
 
 def test_demo_campaigns_recover_their_true_effect(app: App, tmp_path: Path) -> None:
-    # 5,000 members (the demo's default): over seeds 1-20 the win-back's interval held its
-    # true effect 19 times in 20 and excluded zero every time (README, the demo).
-    found = {r["code"]: r for r in run_demo_campaigns(app, tmp_path, 5_000, seed=7)}
+    # 3,000 members: over seeds 1-20 the win-back's interval held its true effect COVERAGE
+    # and excluded zero every time (README, the demo business).
+    found = {r["code"]: r for r in run_demo_campaigns(app, tmp_path, 3_000, seed=7)}
     win_back = found["demo-win-back"]
     arms, uplift, truth = win_back["arms"], win_back["uplift"]["conversion"], win_back["truth"]
     # The engine treated and held out about half each, and reached everyone it treated.
-    assert arms["treated"]["assigned"] > 500
-    assert arms["holdout"]["assigned"] > 500
+    assert arms["treated"]["assigned"] > 400
+    assert arms["holdout"]["assigned"] > 400
     assert arms["treated"]["reached"] == arms["treated"]["assigned"] == truth["treated_reached"]
     assert arms["holdout"]["reached"] == 0
     assert truth["effect"] == CAMPAIGN_EFFECTS["demo-win-back"]
@@ -147,8 +147,12 @@ def test_demo_campaigns_recover_their_true_effect(app: App, tmp_path: Path) -> N
     assert uplift["lower"] > 0  # the effect is told from zero
     assert uplift["lower"] <= truth["true_uplift"] <= uplift["upper"]
     assert uplift["upper"] - uplift["lower"] < 0.08  # and the interval is informative
-    # Every window has closed by the end of the demo; the birthday greeting is measured too.
-    birthday = found["demo-birthday"]
+    # Every window has closed by the end of the demo; the other two are measured as well.
+    birthday, menu = found["demo-birthday"], found["demo-new-menu"]
     assert birthday["arms"]["treated"]["windows_open"] == 0
-    assert birthday["uplift"]["conversion"] is not None
     assert birthday["truth"]["treated_reached"] == birthday["arms"]["treated"]["assigned"]
+    assert (
+        birthday["arms"]["treated"]["points_cost"] == 2_000 * birthday["truth"]["treated_reached"]
+    )
+    assert menu["truth"]["true_uplift"] == 0.0 == menu["truth"]["visits_added"]
+    assert menu["uplift"]["conversion"] is not None

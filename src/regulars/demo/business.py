@@ -44,7 +44,7 @@ SEGMENT_RATE = {"individual": 1.0, "business": 1.5, "vip": 2.5}
 # The true effect of the demo's campaigns (demo/campaigns.yaml): a treated member's
 # probability of a purchase within the attribution window is raised by this much (absolute),
 # the holdout's is not (see :func:`campaign_visits`).
-CAMPAIGN_EFFECTS = {"demo-win-back": 0.10, "demo-birthday": 0.05}
+CAMPAIGN_EFFECTS = {"demo-win-back": 0.10, "demo-birthday": 0.06, "demo-new-menu": 0.0}
 
 TIMEZONE = "Asia/Seoul"  # the local time of every generated time
 REGIONS = ("Gangnam", "Mapo", "Jongno", "Songpa", "Bundang")

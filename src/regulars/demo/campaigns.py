@@ -33,7 +33,7 @@ from regulars.services import scores as score_service
 from regulars.services.engagement import campaign_results, campaign_runs, campaigns
 
 DEFINITIONS = Path(__file__).with_name("campaigns.yaml")
-RUN_DAYS = 42  # the daily job runs each morning for six weeks
+RUN_DAYS = 120  # the daily job runs each morning for four months
 RUN_AT = time(10, 0)  # local time of the daily job
 
 
@@ -55,10 +55,10 @@ def start_of(items: list[dict[str, Any]]) -> datetime:
 
 
 def split(business: DemoBusiness, at: datetime) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
-    """The members who signed up before ``at``'s local day and the purchases before ``at``;
-    and the rest (a purchase's lines share its time and stay together)."""
+    """The members who signed up by ``at``'s local day and the purchases before ``at``; and
+    the rest (a purchase's lines share its time and stay together)."""
     day = at.astimezone(ZoneInfo(TIMEZONE)).date().isoformat()
-    joined = (business.members["signup_date"] < day).to_numpy()
+    joined = (business.members["signup_date"] <= day).to_numpy()
     moments = pd.to_datetime(business.purchases["occurred_at"], utc=True)
     before = (moments < pd.Timestamp(at)).to_numpy()
     return {
