@@ -16,6 +16,10 @@ from rich.table import Table
 from regulars.cli.root import console, progress_bar, wired
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    import pandas as pd
+
     from regulars.bootstrap import App
     from regulars.demo.business import DemoBusiness
     from regulars.services.imports.files import Kind
@@ -51,18 +55,24 @@ def demo(
 
         telecom_demo(members=members, seed=seed, out=out)
         return
+    from regulars.demo import campaigns as demo_campaigns
     from regulars.demo.business import generate
+    from regulars.demo.loyalty import as_of
 
     started = time.monotonic()
     app = wired()
     with console.status(f"generating {members:,} members (seed {seed})…"):
         business = generate(members=members, seed=seed)
-    files = write_files(business, out)
+    start = demo_campaigns.start_of(demo_campaigns.definitions())
+    load(app, write_files(business, out, until=start), out)
+    with console.status("running the campaigns day by day…"):
+        visits, _ = demo_campaigns.run(app, business, seed=seed)
+    load(app, write_rest(business, visits, out, start), out)
     console.print(f"wrote the demo files and ground truth to [bold]{out}/[/]")
-    load(app, files, out)
     show(app, business)
     activity = run_activity(app, business, seed)
     show_activity(activity)
+    show_campaigns(demo_campaigns.measure(app, business, as_of(business, app.settings.timezone)))
     paths = report(app, out / "report")
     show_deliveries(app, business, out / "mailbox")
     console.print(
@@ -150,19 +160,55 @@ def report(app: App, out: Path) -> dict[str, Path]:
     return write_briefing(found, formatter, out)
 
 
-def write_files(business: DemoBusiness, out: Path) -> dict[str, Path]:
-    """The business as import files, plus ``truth.parquet`` and ``ground_truth.json``."""
+def write_files(
+    business: DemoBusiness, out: Path, until: datetime | None = None
+) -> dict[str, Path]:
+    """The business as import files, plus ``truth.parquet`` and ``ground_truth.json``; with
+    ``until``, only the members who joined and the purchases made before it."""
+    from regulars.demo.campaigns import split
+
     out.mkdir(parents=True, exist_ok=True)
+    parts = split(business, until) if until is not None else {}
     files = {}
     for kind in ("stores", "departments", "employees", "members", "purchases"):
         path = out / f"{kind}.csv"
-        getattr(business, kind).to_csv(path, index=False)
+        frame = parts[kind][0] if kind in parts else getattr(business, kind)
+        frame.to_csv(path, index=False)
         files[kind] = path
+    write_truth(business, out)
+    return files
+
+
+def write_rest(
+    business: DemoBusiness, visits: pd.DataFrame, out: Path, since: datetime
+) -> dict[str, Path]:
+    """After the campaigns: their visits join the business's purchases, and the members and
+    purchases from ``since`` on are written as a second pair of import files."""
+    import pandas as pd
+
+    from regulars.demo.campaigns import split
+
+    parts = split(business, since)
+    business.purchases = pd.concat([business.purchases, visits], ignore_index=True)
+    day = since.date().isoformat()
+    later = {
+        "members": parts["members"][1],
+        "purchases": pd.concat([parts["purchases"][1], visits], ignore_index=True),
+    }
+    files = {}
+    for kind, frame in later.items():
+        path = out / f"{kind}-from-{day}.csv"
+        frame.to_csv(path, index=False)
+        files[kind] = path
+    write_truth(business, out)
+    return files
+
+
+def write_truth(business: DemoBusiness, out: Path) -> None:
     business.truth.to_parquet(out / "truth.parquet", index=False)
     (out / "ground_truth.json").write_text(
         json.dumps(business.ground_truth(), indent=2, ensure_ascii=False), encoding="utf-8"
     )
-    return files
 
 
 def load(app: App, files: dict[str, Path], out: Path) -> None:
@@ -287,3 +333,34 @@ def show_activity(activity: dict[str, Any]) -> None:
         f"scores ({scores.model}, {scores.members:,} members): expected value next year "
         f"₩{scores.total_clv:,}, of which at risk ₩{scores.total_value_at_risk:,}"
     )
+
+
+def show_campaigns(found: list[dict[str, Any]]) -> None:
+    """Each campaign's measured uplift of conversion beside the true effect it was given."""
+    table = Table(
+        "campaign",
+        "treated (converted)",
+        "holdout (converted)",
+        "uplift, 95 % interval",
+        "true effect",
+        title="campaigns: a purchase within the attribution window (recovered vs built in)",
+    )
+    for result in found:
+        arms, uplift, truth = result["arms"], result["uplift"]["conversion"], result["truth"]
+        cells = [
+            f"{arms[arm]['assigned']:,} ({arms[arm]['conversion_rate']:.1%})"
+            if arms[arm]["conversion_rate"] is not None
+            else "0"
+            for arm in ("treated", "holdout")
+        ]
+        shown = (
+            f"{100 * uplift['estimate']:+.1f} pp ({100 * uplift['lower']:+.1f} to "
+            f"{100 * uplift['upper']:+.1f})"
+            if uplift is not None
+            else "—"
+        )
+        true = truth.get("true_uplift")
+        table.add_row(
+            result["code"], *cells, shown, "—" if true is None else f"{100 * float(true):+.1f} pp"
+        )
+    console.print(table)

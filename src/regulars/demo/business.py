@@ -17,13 +17,17 @@ The model, member by member:
   size; baskets are drawn from a small menu (coffee, bakery, beans, merchandise);
 - **where**: a home store in the member's region for 90 % of store visits, the app, the web
   shop (delivered) or the phone; a favourite barista serves half of their store visits;
-- about 1 % of sales are refunded in full a day or two later.
+- about 1 % of sales are refunded in full a day or two later;
+- **campaigns** (:data:`CAMPAIGN_EFFECTS`): a member a campaign treated (reached) has her
+  probability of a purchase within its attribution window raised by the stated amount (an
+  extra visit, :func:`campaign_visits`); a member held out has none.
 
 Everything is seeded: the same ``(members, seed, end)`` gives the same business.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -37,7 +41,12 @@ COMPLAINT_DRIVER = "service"
 LTR_SCALE, LTR_SHIFT, LTR_NOISE = 2.6, -1.4, 0.9
 BGNBD = {"r": 1.1, "alpha": 11.0, "a": 0.9, "b": 7.0}
 SEGMENT_RATE = {"individual": 1.0, "business": 1.5, "vip": 2.5}
+# The true effect of the demo's campaigns (demo/campaigns.yaml): a treated member's
+# probability of a purchase within the attribution window is raised by this much (absolute),
+# the holdout's is not (see :func:`campaign_visits`).
+CAMPAIGN_EFFECTS = {"demo-win-back": 0.10, "demo-birthday": 0.06, "demo-new-menu": 0.0}
 
+TIMEZONE = "Asia/Seoul"  # the local time of every generated time
 REGIONS = ("Gangnam", "Mapo", "Jongno", "Songpa", "Bundang")
 STORES = (
     ("S01", "Gangnam Station", "Gangnam"),
@@ -109,6 +118,7 @@ class DemoBusiness:
     truth: pd.DataFrame
     weights: dict[str, float] = field(default_factory=lambda: dict(WEIGHTS))
     complaint_driver: str = COMPLAINT_DRIVER
+    campaigns: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def ground_truth(self) -> dict[str, object]:
         """The model's parameters, for tests and for ``ground_truth.json``."""
@@ -123,6 +133,8 @@ class DemoBusiness:
             "ltr": {"scale": LTR_SCALE, "shift": LTR_SHIFT, "noise_sd": LTR_NOISE},
             "bgnbd": BGNBD,
             "segment_rate": SEGMENT_RATE,
+            "campaign_effects": CAMPAIGN_EFFECTS,
+            "campaigns": self.campaigns,
         }
 
 
@@ -287,6 +299,7 @@ def _purchases(
     who, day = who[order], day[order]
     truth["alive_at_end"] = alive
     truth["dropout_at"] = (pd.Timestamp(start) + pd.to_timedelta(dropout_day, unit="D")).date
+    truth["dropout_day"] = dropout_day  # days since the start; NaN for a member never lost
     m = len(who)
     channel = rng.choice(["store", "app", "web", "phone"], m, p=[0.75, 0.15, 0.07, 0.03])
     home = truth["home_store"].to_numpy()[who]
@@ -311,14 +324,25 @@ def _purchases(
     ).floor("s")
     purchase_ids = np.array([f"P{i:08d}" for i in range(1, m + 1)], dtype=object)
     lines = _baskets(rng, truth["spend_mean"].to_numpy()[who])
-    frame = pd.DataFrame(
+    frame = _sale_lines(
+        lines,
+        purchase_id=purchase_ids,
+        member_id=truth["member_id"].to_numpy()[who],
+        occurred_at=moment.strftime("%Y-%m-%dT%H:%M:%S+09:00").to_numpy(),
+        store=store,
+        channel=channel,
+        employee=employee,
+    )
+    return pd.concat([frame, _refunds(rng, frame, end)], ignore_index=True)
+
+
+def _sale_lines(lines: dict[str, np.ndarray], **per_purchase: np.ndarray) -> pd.DataFrame:
+    """The import rows of sales: each purchase's own values (``per_purchase``, one a
+    purchase) repeated on each of its basket's ``lines``."""
+    at = lines["purchase"]
+    return pd.DataFrame(
         {
-            "purchase_id": purchase_ids[lines["purchase"]],
-            "member_id": truth["member_id"].to_numpy()[who][lines["purchase"]],
-            "occurred_at": moment.strftime("%Y-%m-%dT%H:%M:%S+09:00")[lines["purchase"]],
-            "store": store[lines["purchase"]],
-            "channel": channel[lines["purchase"]],
-            "employee": employee[lines["purchase"]],
+            **{name: np.asarray(values)[at] for name, values in per_purchase.items()},
             "kind": "sale",
             "original_purchase_id": None,
             "line_no": lines["line_no"],
@@ -328,7 +352,6 @@ def _purchases(
             "amount": lines["amount"],
         }
     )
-    return pd.concat([frame, _refunds(rng, frame, end)], ignore_index=True)
 
 
 def _baskets(rng: np.random.Generator, spend_mean: np.ndarray) -> dict[str, np.ndarray]:
@@ -353,6 +376,97 @@ def _baskets(rng: np.random.Generator, spend_mean: np.ndarray) -> dict[str, np.n
         "quantity": grouped["qty"].to_numpy(),
         "amount": grouped["qty"].to_numpy() * prices[grouped["product"]],
     }
+
+
+def campaign_visits(
+    business: DemoBusiness,
+    code: str,
+    assigned: pd.DataFrame,
+    *,
+    effect: float,
+    seed: int,
+    prefix: str,
+) -> pd.DataFrame:
+    """The purchases a campaign's treatment adds: its true effect, applied to the members the
+    engine treated and reached (``assigned``: member, arm, assigned_at, attribution_until,
+    reached, as the engine stored them); the holdout gets none.
+
+    The effect raises a treated member's probability of a purchase within her attribution
+    window by ``effect`` (absolute). Without the campaign that probability is ``p0 = 1 -
+    exp(-λ·W)`` for a member still alive at the assignment (the BG/NBD process: purchases at
+    rate λ while alive), 0 for one who has dropped out. A treated member with no purchase
+    in her window gets one extra visit in it with probability ``effect / (1 - p0)``, so that
+    ``P(purchase) = p0 + effect`` (capped at 1 for the few nearly sure to come anyway). The
+    visit is made at the home store, a uniform day inside the window. Records in
+    :attr:`DemoBusiness.campaigns` the true effect on the treated (the model's expectation
+    and the realised share) and the true uplift per assigned member that
+    ``campaign_results`` estimates.
+    """
+    truth = business.truth.set_index("member_id")
+    treated_all = assigned[assigned["arm"] == "treated"]
+    treated = treated_all[treated_all["reached"]]
+    rng = np.random.default_rng([seed, zlib.crc32(code.encode())])
+    origin = pd.Timestamp(business.start).tz_localize(TIMEZONE)
+    at = pd.to_datetime(treated["assigned_at"], utc=True)
+    until = pd.to_datetime(treated["attribution_until"], utc=True)
+    t = ((at - origin) / pd.Timedelta(days=1)).to_numpy()
+    window = ((until - at) / pd.Timedelta(days=1)).to_numpy()
+    rows = truth.loc[treated["member"]]
+    alive = rows["alive_at_end"].to_numpy() | (rows["dropout_day"].to_numpy() > t)
+    p_none = np.where(alive, np.exp(-rows["lam"].to_numpy() * window), 1.0)
+    bought = _bought_within(business.purchases, treated["member"].to_numpy(), at, until)
+    chance = np.minimum(1.0, effect / np.maximum(p_none, 1e-12))
+    visit = ~bought & (rng.random(len(treated)) < chance)
+    who = np.flatnonzero(visit)
+    days = np.floor(rng.uniform(1, np.maximum(window[who], 2) - 1e-9))
+    hour = np.clip(rng.normal(11, 3, who.size), 7, 21.9)
+    local = (
+        at.iloc[who].dt.tz_convert(TIMEZONE).dt.normalize().dt.tz_localize(None)
+        + pd.to_timedelta(days, unit="D")
+        + pd.to_timedelta(hour * 3600, unit="s")
+    ).dt.floor("s")
+    members = treated["member"].to_numpy()[who]
+    home = rows["home_store"].to_numpy()[who]
+    lines = _baskets(rng, rows["spend_mean"].to_numpy()[who])
+    ids = np.array([f"{prefix}{i:07d}" for i in range(1, who.size + 1)], dtype=object)
+    frame = _sale_lines(
+        lines,
+        purchase_id=ids,
+        member_id=members,
+        occurred_at=local.dt.strftime("%Y-%m-%dT%H:%M:%S+09:00").to_numpy(),
+        store=home,
+        channel=np.full(who.size, "store", dtype=object),
+        employee=rows["favourite_employee"].to_numpy()[who],
+    )
+    expected = np.minimum(effect, p_none)
+    business.campaigns[code] = {
+        "effect": effect,
+        "assigned": {arm: int((assigned["arm"] == arm).sum()) for arm in ("treated", "holdout")},
+        "treated_reached": len(treated),
+        "true_effect_on_reached": float(expected.mean()) if len(treated) else None,
+        "true_uplift": float(expected.sum() / len(treated_all)) if len(treated_all) else None,
+        "realised_uplift": float(visit.sum() / len(treated_all)) if len(treated_all) else None,
+        "visits_added": int(visit.sum()),
+    }
+    return frame
+
+
+def _bought_within(
+    purchases: pd.DataFrame, members: np.ndarray, after: pd.Series, until: pd.Series
+) -> np.ndarray:
+    """Whether each member has a sale in ``(after, until]``."""
+    sales = purchases.loc[purchases["kind"] == "sale", ["purchase_id", "member_id", "occurred_at"]]
+    heads = sales.drop_duplicates("purchase_id")
+    windows = pd.DataFrame(
+        {"row": np.arange(len(members)), "member_id": members,
+         "after": after.to_numpy(), "until": until.to_numpy()}
+    )  # fmt: skip
+    pairs = windows.merge(heads, on="member_id")
+    at = pd.to_datetime(pairs["occurred_at"], utc=True)
+    inside = (at > pairs["after"]) & (at <= pairs["until"])
+    bought = np.zeros(len(members), dtype=bool)
+    bought[pairs.loc[inside, "row"].to_numpy()] = True
+    return bought
 
 
 def _refunds(rng: np.random.Generator, sales: pd.DataFrame, end: date) -> pd.DataFrame:

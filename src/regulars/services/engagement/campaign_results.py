@@ -137,3 +137,18 @@ def results(uow: UnitOfWork, code: str, as_of: datetime | None = None) -> dict[s
             for r in result_store.runs(uow.connection, item.id)
         ],
     }
+
+
+def assignments(uow: UnitOfWork, code: str) -> list[dict[str, Any]]:
+    """Who the campaign took, in which arm, when, and whether a step reached them (times as
+    aware UTC datetimes)."""
+    item = stored(uow, code)
+    return [
+        {
+            **row,
+            "assigned_at": as_utc(row["assigned_at"]),
+            "attribution_until": as_utc(row["attribution_until"]),
+            "reached": bool(row["reached"]),
+        }
+        for row in result_store.assignments(uow.connection, item.id)
+    ]

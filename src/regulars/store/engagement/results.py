@@ -24,6 +24,7 @@ from regulars.domain.times import as_utc
 from regulars.store.tables import (
     campaign_actions,
     campaign_assignments,
+    members,
     purchases,
     survey_answers,
 )
@@ -116,6 +117,25 @@ def arm_totals(connection: Connection, campaign_id: int, as_of: datetime) -> dic
         }
         for r in rows
     }
+
+
+def assignments(connection: Connection, campaign_id: int) -> list[dict[str, Any]]:
+    """Every assignment of the campaign: the member's external id, its arm, when it was
+    assigned, the end of its attribution window, and whether any step acted on it."""
+    reached = exists().where(campaign_actions.c.assignment_id == A.c.id)
+    rows = connection.execute(
+        select(
+            members.c.external_id.label("member"),
+            A.c.arm,
+            A.c.assigned_at,
+            A.c.attribution_until,
+            case((reached, True), else_=False).label("reached"),
+        )
+        .join(members, members.c.id == A.c.member_id)
+        .where(A.c.campaign_id == campaign_id)
+        .order_by(A.c.id)
+    ).mappings()
+    return [dict(r) for r in rows]
 
 
 def runs(connection: Connection, campaign_id: int, limit: int = 30) -> list[dict[str, Any]]:
