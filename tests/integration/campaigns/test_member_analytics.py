@@ -58,19 +58,6 @@ def test_written_back_columns_match_the_facts(app: App) -> None:
     assert b["last_answer_at"] == (NOW - timedelta(days=20)).isoformat()
 
 
-def test_a_member_who_answered_but_never_bought_has_no_days_since_a_purchase(app: App) -> None:
-    people = [*members_of_business(), Member("N", email="n@x.kr", nps=9)]
-    seed(app, people)
-    with app.unit_of_work() as uow:
-        compute_member_analytics(uow, NOW, timezone=ZONE)
-        uow.commit()
-        n = member_analytics_of(uow, "N")
-    assert n is not None
-    assert n["days_since_last_purchase"] is None
-    assert n["last_purchase_at"] is None
-    assert n["nps_class"] == "promoter"
-
-
 def test_the_stages_are_the_reports(app: App) -> None:
     seed(app)
     analytics(app)
