@@ -54,6 +54,10 @@ from regulars.store.loyalty import accounts as account_store
 from regulars.store.loyalty.writer import Writer
 from regulars.store.unit_of_work import UnitOfWork
 
+REFRESH_AFTER_ROWS = 10_000
+"""A step that moved at least this many assignments refreshes the planner's statistics of
+the schedule's tables before the next (a smaller one leaves them as the admission set them)."""
+
 
 @dataclass(frozen=True)
 class Cap:
@@ -279,9 +283,11 @@ def _do_steps(
                 due_at=now + timedelta(days=step.due_days),
                 assignee=step.assignee,
             )
-        step_store.advance(connection, campaign_id, index, now, following, to_step=target)
-        day.postponed += step_store.postpone(connection, campaign_id, index, now, tomorrow)
-        step_store.refresh(connection)
+        moved = step_store.advance(connection, campaign_id, index, now, following, to_step=target)
+        held = step_store.postpone(connection, campaign_id, index, now, tomorrow)
+        day.postponed += held
+        if moved + held >= REFRESH_AFTER_ROWS:
+            step_store.refresh(connection)
 
 
 def _next_step(steps: tuple[Any, ...], index: int, now: datetime) -> tuple[int, datetime | None]:
