@@ -52,9 +52,12 @@ from regulars.store.engagement import candidates as candidate_store
 from regulars.store.engagement import steps as step_store
 from regulars.store.engagement.audiences import Context
 from regulars.store.loyalty import accounts as account_store
-from regulars.store.loyalty import transactions as transaction_store
 from regulars.store.loyalty.writer import Writer
 from regulars.store.unit_of_work import UnitOfWork
+
+REFRESH_AFTER_ROWS = 10_000
+"""A step that moved at least this many assignments refreshes the planner's statistics of
+the schedule's tables before the next (a smaller one leaves them as the admission set them)."""
 
 
 @dataclass(frozen=True)
@@ -246,10 +249,9 @@ def _do_steps(
                 connection, campaign_id, index, now, step.marketing
             )
         elif isinstance(step, Gift):
-            step_store.record_actions(
-                connection, campaign_id=campaign_id, step=index, kind="gift", now=now,
-                points=step.points,
-            )  # fmt: skip
+            step_store.record_actions(  # points: what the ledger gives, set by _gifts
+                connection, campaign_id=campaign_id, step=index, kind="gift", now=now
+            )
             _gifts(uow, row, campaign, index, step, now, day)
         elif isinstance(step, Voucher):
             step_store.record_actions(
@@ -282,9 +284,11 @@ def _do_steps(
                 due_at=now + timedelta(days=step.due_days),
                 assignee=step.assignee,
             )
-        step_store.advance(connection, campaign_id, index, now, following, to_step=target)
-        day.postponed += step_store.postpone(connection, campaign_id, index, now, tomorrow)
-        step_store.refresh(connection)
+        moved = step_store.advance(connection, campaign_id, index, now, following, to_step=target)
+        held = step_store.postpone(connection, campaign_id, index, now, tomorrow)
+        day.postponed += held
+        if moved + held >= REFRESH_AFTER_ROWS:
+            step_store.refresh(connection)
 
 
 def _next_step(steps: tuple[Any, ...], index: int, now: datetime) -> tuple[int, datetime | None]:
@@ -315,8 +319,9 @@ def _gifts(
         return
     assert campaign.program is not None
     program = running_program(uow, campaign.program)
-    keys = {a: f"campaign:{campaign_id}:{a}:{index}" for _, a, _ in acted}
-    taken = transaction_store.keys_taken(connection, list(keys.values()))
+    prefix, suffix = f"campaign:{campaign_id}:", f":{index}"
+    keys = {a: f"{prefix}{a}{suffix}" for _, a, _ in acted}
+    taken = step_store.keys_posted(connection, campaign_id, index, now, prefix, suffix)
     todo = [(x, a, m) for x, a, m in acted if keys[a] not in taken]
     granted = campaign_store.take_budget(connection, campaign_id, step.points * len(todo))
     fits = granted // step.points
@@ -336,8 +341,7 @@ def _gifts(
             detail={"campaign": campaign.code, "step": index},
         )
     w.flush()
-    given.update({action: 0 for action, _, _ in short})
-    step_store.set_points(connection, given)
+    step_store.set_points(connection, {a: p for a, p in given.items() if p})
     issued = sum(given.values())
     campaign_store.give_back(connection, campaign_id, granted - issued)
     day.gifts += sum(1 for p in given.values() if p)

@@ -177,8 +177,31 @@ def acted_members(
     return [(int(x), int(a), int(m)) for x, a, m in rows]
 
 
+def keys_posted(
+    connection: Connection, campaign_id: int, step: int, now: datetime, prefix: str, suffix: str
+) -> set[str]:
+    """Which ledger source keys ``prefix + assignment id + suffix`` of this run's actions at
+    ``step`` already have a transaction: the keys are made and looked up by the database
+    (one statement, through the unique index on ``source_key``), not sent as a list."""
+    from regulars.store.tables import ledger_transactions
+
+    keys = (
+        select(literal(prefix, String) + cast(A.c.id, String) + literal(suffix, String))
+        .select_from(X.join(A, A.c.id == X.c.assignment_id))
+        .where(*_acted(campaign_id, step, now))
+    )
+    return set(
+        connection.execute(
+            select(ledger_transactions.c.source_key).where(
+                ledger_transactions.c.source_key.in_(keys)
+            )
+        ).scalars()
+    )
+
+
 def set_points(connection: Connection, points: dict[int, int]) -> None:
-    """Record the points each gift action actually gave (by action id)."""
+    """Record the points each gift action actually gave (by action id; the others keep the
+    0 they were written with)."""
     from regulars.store.bulk import write_together
 
     if points:
