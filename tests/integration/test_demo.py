@@ -111,7 +111,9 @@ def test_demo_programs_earn_spend_and_add_up(app: App, tmp_path: Path) -> None:
     assert report["entries"] > 0
 
 
-def run_demo_campaigns(app: App, tmp_path: Path, members: int, seed: int) -> list[dict[str, Any]]:
+def run_demo_campaigns(
+    app: App, tmp_path: Path, members: int, seed: int, *, first: bool = True
+) -> list[dict[str, Any]]:
     """The demo's campaign part as ``regulars demo`` runs it: the history up to the start,
     the engine's daily job, the visits the treatment caused, the rest of the history."""
     business = generate(members, seed=seed)
@@ -127,13 +129,15 @@ def run_demo_campaigns(app: App, tmp_path: Path, members: int, seed: int) -> lis
         )
     truth = json.loads((tmp_path / "ground_truth.json").read_text(encoding="utf-8"))
     assert truth["campaigns"].keys() == CAMPAIGN_EFFECTS.keys()
-    assert jobs["jobs"]["demo-win-back"]["treated"] > 0
+    assert (jobs["jobs"]["demo-win-back"].get("treated", 0) > 0) is first
     return demo_campaigns.measure(app, business, as_of(business, "Asia/Seoul"))
 
 
 def test_demo_campaigns_recover_their_true_effect(app: App, tmp_path: Path) -> None:
-    # 3,000 members: over seeds 1-20 the win-back's interval held its true effect COVERAGE
-    # and excluded zero every time (README, the demo business).
+    # 3,000 members: over seeds 1-20 the win-back's 95 % interval held its true effect and
+    # excluded zero 20 times in 20 (the birthday's held its effect 20 times, the summer
+    # menu's zero 19 times; README, the demo business). The seed is fixed and the store
+    # empty (member ids from 1), so each database draws the same arms on every run.
     found = {r["code"]: r for r in run_demo_campaigns(app, tmp_path, 3_000, seed=7)}
     win_back = found["demo-win-back"]
     arms, uplift, truth = win_back["arms"], win_back["uplift"]["conversion"], win_back["truth"]
@@ -156,3 +160,6 @@ def test_demo_campaigns_recover_their_true_effect(app: App, tmp_path: Path) -> N
     )
     assert menu["truth"]["true_uplift"] == 0.0 == menu["truth"]["visits_added"]
     assert menu["uplift"]["conversion"] is not None
+    # Running the demo again on the same store adds nothing and measures the same.
+    again = {r["code"]: r for r in run_demo_campaigns(app, tmp_path, 3_000, seed=7, first=False)}
+    assert {c: r["arms"] for c, r in again.items()} == {c: r["arms"] for c, r in found.items()}

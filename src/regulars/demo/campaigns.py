@@ -16,6 +16,7 @@ The honest order, as a live business would live it:
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from regulars.domain.engagement.campaigns import State, TriggerKind, parse_campa
 from regulars.domain.engagement.channels import channel_order
 from regulars.services import scores as score_service
 from regulars.services.engagement import campaign_results, campaign_runs, campaigns
+from regulars.services.errors import Invalid
 
 DEFINITIONS = Path(__file__).with_name("campaigns.yaml")
 RUN_DAYS = 120  # the daily job runs each morning for four months
@@ -76,8 +78,12 @@ def run(app: App, business: DemoBusiness, *, seed: int) -> tuple[pd.DataFrame, d
     start = start_of(items)
     with app.unit_of_work() as uow:
         install_demo_programs(uow)
-        score_service.compute_scores(uow, start, timezone=settings.timezone)
+        known = {c["code"] for c in campaigns.list_campaigns(uow)}
+        with suppress(Invalid):  # a business too small to fit has no scores: no win-back
+            score_service.compute_scores(uow, start, timezone=settings.timezone)
         for item in items:
+            if item["code"] in known:  # an earlier run of the demo ran it: nothing new
+                continue
             campaigns.install(uow, item, now=start)
             campaigns.move(uow, item["code"], State.RUNNING, now=start)
         uow.commit()
