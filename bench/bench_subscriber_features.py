@@ -2,10 +2,15 @@
 streaming definition against the same features written the usual way (window functions over
 the bills), same data, same run.
 
-Generates ``--subscribers`` contracts (default 5,000,000) with ``--months`` monthly bills
-each (default 60: 300,000,000 rows), plus members, plan changes, survey answers and cases,
-as Parquet files in ``--folder`` (kept between runs of the same size; ``--regenerate`` draws
-them again). Then, each in a process of its own, so that its peak memory is its own:
+Generates ``--subscribers`` contracts (default 5,000,000) starting in months drawn uniformly
+over a window of ``--months`` months (default 168) ending at ``AS_OF``, each billed monthly
+from its start to its cancellation or ``AS_OF`` (about 61 bills per contract on average,
+about 300,000,000 rows; the count is printed), the cancellations drawn from a Weibull
+proportional-hazards model with the covariate effects of :data:`TRUE_LOG_HAZARD`, plus
+members, plan changes, survey answers and cases, as Parquet files in ``--folder`` (by
+default ``/tmp/regulars-subscribers-staggered-<subscribers>x<months>``, kept between runs of
+the same size and generator version; ``--regenerate`` draws them again). Then, each in a
+process of its own, so that its peak memory is its own:
 
 * regulars — :func:`regulars.analytics.subscriptions.subscriber_features` over
   :class:`~regulars.analytics.subscriptions.engines.SubscriptionFiles` (the bills reduced by
@@ -19,7 +24,7 @@ memory limit (``--memory-limit``, default DuckDB's 80 % of RAM). Prints the wall
 the process's peak resident memory of each, and last the headline with the ratio.
 
     flock /work/coord/bench.lock .venv/bin/python bench/bench_subscriber_features.py \\
-        [--subscribers 5000000] [--months 60]
+        [--subscribers 5000000] [--months 168]
 """
 
 from __future__ import annotations
@@ -40,6 +45,11 @@ if not __package__:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 AS_OF = date(2025, 12, 31)
+GENERATOR = 2
+"""The generator's version (in the folder's stamp: files of another version are drawn again)."""
+MONTHS = 168
+"""The default window: contracts start over 14 years, so a contract has about 61 bills on
+average (5,000,000 contracts, about 300,000,000 bills)."""
 CHUNK = 250_000
 """Subscribers generated and written per Parquet row group batch."""
 
@@ -48,8 +58,56 @@ def _days(day: date) -> int:
     return (day - date(1970, 1, 1)).days
 
 
-def generate(folder: Path, subscribers: int, months: int, seed: int = 2026) -> None:
-    """Write subscriptions, bills, plan changes, members, answers and cases as Parquet."""
+SHAPE = 0.8
+"""The Weibull shape of the true time to cancellation (a hazard falling with tenure)."""
+SCALE_DAYS = 5000.0
+"""Its scale, in days, for a subscriber whose linear predictor is 0."""
+TRUE_LOG_HAZARD = {
+    "plan": {"S": 0.0, "M": -0.2, "L": -0.4},
+    "segment": {"individual": 0.0, "business": -0.3, "vip": -0.6},
+    "cases": 0.4,
+    "nps_last": -0.08,
+    "driver_network": -0.1,
+    "driver_price": 0.0,
+}
+"""The generator's truth: log hazard ratios of the plan in force at the end (against S),
+the segment (against individual), per follow-up case, per NPS point and per point of the
+network rating. A member who never answered has the average answer's hazard (NPS 5,
+ratings 3: what a model filling missing answers with their mean assumes). Age, usage,
+commitment, plan changes and the price rating have no effect."""
+NPS_MEAN, RATING_MEAN = 5.0, 3.0
+
+
+def true_hazard_ratios(reference: dict[str, str]) -> dict[str, float]:
+    """The true hazard ratio of each covariate, levels against ``reference`` (the model's
+    reference level of ``plan`` and ``segment``), keyed as the Cox fit names them."""
+    ratios: dict[str, float] = {}
+    for name in ("plan", "segment"):
+        effects = TRUE_LOG_HAZARD[name]
+        assert isinstance(effects, dict)
+        base = effects[reference[name]]
+        for level, effect in effects.items():
+            if level != reference[name]:
+                ratios[f"{name}={level}"] = float(np.exp(effect - base))
+    for name in ("cases", "nps_last", "driver_network", "driver_price"):
+        effect = TRUE_LOG_HAZARD[name]
+        assert isinstance(effect, float)
+        ratios[name] = float(np.exp(effect))
+    return ratios
+
+
+def generate(folder: Path, subscribers: int, months: int, seed: int = 2026) -> int:
+    """Write subscriptions, bills, plan changes, members, answers and cases as Parquet over
+    a window of ``months`` months ending at ``AS_OF``; return the number of bills.
+
+    Each contract starts in a month drawn uniformly from the window. Its covariates are drawn
+    first (the plan in force at the end, the segment, the follow-up cases, the survey
+    answers), then its time to cancellation from a Weibull proportional-hazards model with
+    the effects of :data:`TRUE_LOG_HAZARD` (shape :data:`SHAPE`, scale :data:`SCALE_DAYS`);
+    a contract whose cancellation would fall after ``AS_OF`` is active (right-censored).
+    Its bills run from its start month to its end month (so their count varies), and its
+    dated events (plan change, answers, cases) fall between its start and end days, so the
+    features observe every covariate the hazard used."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -57,33 +115,64 @@ def generate(folder: Path, subscribers: int, months: int, seed: int = 2026) -> N
     rng = np.random.default_rng(seed)
     plans = np.array(["S", "M", "L"])
     fees = np.array([33000, 55000, 79000])
+    segments = np.array(["individual", "business", "vip"])
+    plan_effect = np.array([TRUE_LOG_HAZARD["plan"][p] for p in plans])  # type: ignore[index]
+    segment_effect = np.array([TRUE_LOG_HAZARD["segment"][s] for s in segments])  # type: ignore[index]
     as_of_month = AS_OF.year * 12 + AS_OF.month - 1
+    as_of_day = _days(AS_OF)
     writers: dict[str, Any] = {}
+    bills_written = 0
 
     def write(name: str, table: pa.Table) -> None:
         if name not in writers:
             writers[name] = pq.ParquetWriter(folder / f"{name}.parquet", table.schema)
         writers[name].write_table(table)
 
+    def between(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """A day drawn uniformly from each [low, high]."""
+        return low + np.floor(rng.random(len(low)) * (high - low + 1)).astype(np.int64)
+
     for first in range(0, subscribers, CHUNK):
         n = min(CHUNK, subscribers - first)
         ids = np.arange(first, first + n, dtype=np.int64)
-        plan = rng.integers(0, 3, n)
-        cancelled = rng.random(n) < 0.35
-        # every contract has `months` bills ending in its end month (cancellation or as_of)
-        end_month = np.where(cancelled, as_of_month - rng.integers(0, 24, n), as_of_month)
-        start_month = end_month - (months - 1)
+        # the covariates
+        plan = rng.integers(0, 3, n)  # in force at the end
+        segment = rng.choice(3, n, p=[0.8, 0.15, 0.05])
+        cases = rng.poisson(0.15, n)
+        answered = rng.random(n) < 0.3
+        nps = rng.integers(0, 11, n).astype(float)
+        network = rng.integers(1, 6, n).astype(float)
+        price = rng.integers(1, 6, n).astype(float)
+        log_hazard = (
+            plan_effect[plan]
+            + segment_effect[segment]
+            + TRUE_LOG_HAZARD["cases"] * cases  # type: ignore[operator]
+            + np.where(answered, TRUE_LOG_HAZARD["nps_last"] * (nps - NPS_MEAN), 0.0)  # type: ignore[operator]
+            + np.where(answered, TRUE_LOG_HAZARD["driver_network"] * (network - RATING_MEAN), 0.0)  # type: ignore[operator]
+        )
+        # the times: a staggered start, a Weibull PH time to cancellation, censored at AS_OF
+        start_month = as_of_month - rng.integers(0, months, n)
         start_day = _month_day(start_month) + rng.integers(0, 28, n)
-        cancel_day = np.where(cancelled, _month_day(end_month) + rng.integers(0, 28, n), -1)
+        lifetime = SCALE_DAYS * (rng.exponential(1.0, n) / np.exp(log_hazard)) ** (1 / SHAPE)
+        cancel_day = start_day + np.ceil(lifetime).astype(np.int64)  # at least a day
+        cancelled = cancel_day <= as_of_day
+        end_day = np.where(cancelled, cancel_day, as_of_day)
+        end_month = _day_month(end_day)
+        cancel_day = np.where(cancelled, cancel_day, -1)
         committed = np.where(rng.random(n) < 0.6, start_day + 730, -1)
+        changing = np.flatnonzero(rng.random(n) < 0.15)
+        signed = plan.copy()
+        signed[changing] = (plan[changing] + rng.integers(1, 3, len(changing))) % 3
+        changed_on = np.full(n, as_of_day + 36_500)  # no change: far after the end
+        changed_on[changing] = between(start_day[changing], end_day[changing])
         write(
             "subscriptions",
             pa.table(
                 {
                     "subscription_id": ids,
                     "member_id": ids,
-                    "plan": pa.array(plans[plan]),
-                    "monthly_fee": fees[plan],
+                    "plan": pa.array(plans[signed]),
+                    "monthly_fee": fees[signed],
                     "started_on": pa.array(start_day.astype("int32"), pa.int32()).cast(pa.date32()),
                     "committed_until": _dates(committed),
                     "cancelled_on": _dates(cancel_day),
@@ -101,54 +190,55 @@ def generate(folder: Path, subscribers: int, months: int, seed: int = 2026) -> N
             pa.table(
                 {
                     "member_id": ids,
-                    "segment": pa.array(
-                        rng.choice(["individual", "business", "vip"], n, p=[0.8, 0.15, 0.05])
-                    ),
+                    "segment": pa.array(segments[segment]),
                     "birth_date": _dates(born),
                 }
             ),
         )
-        k = np.tile(np.arange(months), n)
-        who = np.repeat(np.arange(n), months)
-        month = start_month[who] + k
+        count = end_month - start_month + 1
+        who = np.repeat(np.arange(n), count)
+        month = start_month[who] + (
+            np.arange(len(who)) - np.repeat(np.cumsum(count) - count, count)
+        )
         level = rng.gamma(2.0, 5.0, n)[who]
+        month_day = _month_day(month)
+        in_force = np.where(
+            month_day >= _month_day(_day_month(changed_on[who])), plan[who], signed[who]
+        )
         write(
             "bills",
             pa.table(
                 {
                     "subscription_id": ids[who],
-                    "month": pa.array(_month_day(month).astype("int32"), pa.int32()).cast(
-                        pa.date32()
-                    ),
-                    "amount": fees[plan][who] + rng.integers(-2000, 5000, n * months),
-                    "data_gb": np.round(level * rng.lognormal(0, 0.3, n * months), 2),
+                    "month": pa.array(month_day.astype("int32"), pa.int32()).cast(pa.date32()),
+                    "amount": fees[in_force] + rng.integers(-2000, 5000, len(who)),
+                    "data_gb": np.round(level * rng.lognormal(0, 0.3, len(who)), 2),
                 }
             ),
         )
-        changing = np.flatnonzero(rng.random(n) < 0.15)
-        to = (plan[changing] + rng.integers(1, 3, len(changing))) % 3
+        bills_written += len(who)
         write(
             "plan_changes",
             pa.table(
                 {
                     "change_id": pa.array([f"c{i}" for i in ids[changing]]),
                     "subscription_id": ids[changing],
-                    "changed_on": pa.array(
-                        (start_day[changing] + 200).astype("int32"), pa.int32()
-                    ).cast(pa.date32()),
-                    "from_plan": pa.array(plans[plan[changing]]),
-                    "to_plan": pa.array(plans[to]),
-                    "fee_before": fees[plan[changing]],
-                    "fee_after": fees[to],
+                    "changed_on": pa.array(changed_on[changing].astype("int32"), pa.int32()).cast(
+                        pa.date32()
+                    ),
+                    "from_plan": pa.array(plans[signed[changing]]),
+                    "to_plan": pa.array(plans[plan[changing]]),
+                    "fee_before": fees[signed[changing]],
+                    "fee_after": fees[plan[changing]],
                 }
             ),
         )
-        answering = np.flatnonzero(rng.random(n) < 0.3)
-        at = (_days(date(2023, 1, 1)) + rng.integers(0, 1000, len(answering))) * 86_400_000_000
+        answering = np.flatnonzero(answered)
+        at = between(start_day[answering], end_day[answering]) * 86_400_000_000
         questions = [
-            ("nps", None, 0, 11),
-            ("driver_rating", "network", 1, 6),
-            ("driver_rating", "price", 1, 6),
+            ("nps", None, nps),
+            ("driver_rating", "network", network),
+            ("driver_rating", "price", price),
         ]
         write(
             "answers",
@@ -160,18 +250,16 @@ def generate(folder: Path, subscribers: int, months: int, seed: int = 2026) -> N
                             "member_id": ids[answering],
                             "question": pa.array([question] * len(answering)),
                             "driver": pa.array([driver] * len(answering), pa.string()),
-                            "value": rng.integers(low, high, len(answering)).astype(float),
+                            "value": values[answering],
                             "collected_at": pa.array(at, pa.timestamp("us", tz="UTC")),
                         }
                     )
-                    for question, driver, low, high in questions
+                    for question, driver, values in questions
                 ]
             ),
         )
-        complaining = np.flatnonzero(rng.random(n) < 0.05)
-        opened = (
-            _days(date(2023, 1, 1)) + rng.integers(0, 1000, len(complaining))
-        ) * 86_400_000_000
+        complaining = np.repeat(np.arange(n), cases)
+        opened = between(start_day[complaining], end_day[complaining]) * 86_400_000_000
         write(
             "cases",
             pa.table(
@@ -185,6 +273,12 @@ def generate(folder: Path, subscribers: int, months: int, seed: int = 2026) -> N
     for writer in writers.values():
         writer.close()
     print()
+    return bills_written
+
+
+def _day_month(day: np.ndarray) -> np.ndarray:
+    """Month numbers (``year * 12 + month - 1``) of day numbers."""
+    return day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
 
 
 def _month_day(month: np.ndarray) -> np.ndarray:
@@ -321,27 +415,35 @@ def measure(side: str, args: argparse.Namespace) -> dict[str, Any]:
 def prepare(folder: Path | None, subscribers: int, months: int, regenerate: bool) -> Path:
     """The folder of the generated files (by default one per size under /tmp, shared by the
     benches that read them), drawn again when asked or when it holds another size."""
-    folder = folder or Path("/tmp") / f"regulars-subscriber-features-{subscribers}x{months}"
+    folder = folder or Path("/tmp") / f"regulars-subscribers-staggered-{subscribers}x{months}"
     stamp = folder / "generated.json"
-    wanted = {"subscribers": subscribers, "months": months}
-    if regenerate or not stamp.exists() or json.loads(stamp.read_text()) != wanted:
+    wanted = {"subscribers": subscribers, "months": months, "generator": GENERATOR}
+    found = json.loads(stamp.read_text()) if stamp.exists() else {}
+    if regenerate or {k: found.get(k) for k in wanted} != wanted:
         started = time.perf_counter()
-        generate(folder, subscribers, months)
-        stamp.write_text(json.dumps(wanted))
+        bills = generate(folder, subscribers, months)
+        stamp.write_text(json.dumps({**wanted, "bills": bills}))
         print(f"generated in {time.perf_counter() - started:.0f} s")
     inputs = ("subscriptions", "members", "bills", "plan_changes", "answers", "cases")
     size = sum((folder / f"{name}.parquet").stat().st_size for name in inputs) / 1024**3
+    bills = bill_count(folder)
     print(
-        f"{subscribers:,} subscribers x {months} bills = {subscribers * months:,} bill rows "
-        f"({size:.1f} GB of Parquet in {folder})"
+        f"{subscribers:,} subscribers starting over {months} months: {bills:,} bill rows "
+        f"({bills / subscribers:.1f} per contract on average; {size:.1f} GB of Parquet in "
+        f"{folder})"
     )
     return folder
+
+
+def bill_count(folder: Path) -> int:
+    """The number of bills the generator wrote into ``folder``."""
+    return int(json.loads((folder / "generated.json").read_text())["bills"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=5_000_000)
-    parser.add_argument("--months", type=int, default=60)
+    parser.add_argument("--months", type=int, default=MONTHS, help="the window of starts")
     parser.add_argument("--folder", type=Path, help="where the Parquet files go")
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=None)
@@ -352,8 +454,8 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.folder, args.threads, args.memory_limit)
         return
-    rows = args.subscribers * args.months
     args.folder = prepare(args.folder, args.subscribers, args.months, args.regenerate)
+    rows = bill_count(args.folder)
     ours = measure("regulars", args)
     if "error" in ours:
         raise SystemExit(f"regulars failed: {ours['error']}")
