@@ -8,8 +8,10 @@ subscriber-months.
 
 1. **covariates** (:func:`covariates`): ``plan``, ``segment`` and ``age_band`` as levels
    (against the most frequent one), ``fee_10k`` (the monthly fee in units of 10,000, kept
-   only when the fee varies within a plan: otherwise it is the plan), ``committed`` (1 while
-   a commitment runs), ``cases``, ``plan_changes``, ``downgrades``, ``usage_slope``,
+   only when the fee varies within a plan: otherwise it is the plan), ``committed`` (1 when
+   the contract was signed with a commitment: known at the start, so it cannot leak the
+   outcome — "still committed on the end day" would, since a contract cancelled inside its
+   commitment is by that very fact still committed on its last day), ``cases``, ``plan_changes``, ``downgrades``, ``usage_slope``,
    ``nps_last`` and every ``driver_<name>`` rating. A missing value takes the mean of those
    observed (a member who never answered counts as the average answer); a column that is
    constant, missing everywhere, or a linear combination of the ones before it
@@ -27,7 +29,7 @@ subscriber-months.
    the follow-up, else the Weibull model's;
 4. the study's **loyalty index** (:func:`~regulars.analytics.churn.loyalty.
    hierarchical_loyalty_index`): behavioural (whole months subscribed, months billed, usage),
-   intentional (a running commitment; the stated intention to stay where asked) and
+   intentional (signed with a commitment; the stated intention to stay where asked) and
    emotional (the latest 0-10 recommendation) loyalty, weights derived for staying (not
    cancelled by ``as_of``), and its band (:data:`~regulars.analytics.churn.loyalty.BANDS`);
    missing where the member gave no 0-10 answer;
@@ -105,7 +107,7 @@ def covariates(features: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     filled) and the covariates kept (see the module's step 1)."""
     frame = features.copy()
     frame["fee_10k"] = frame["fee"].astype("float64") / 10_000
-    frame["committed"] = (frame["commitment_months_left"].fillna(0) > 0).astype("float64")
+    frame["committed"] = frame["commitment_months_left"].notna().astype("float64")
     kept: list[str] = []
     cancelled = frame["cancelled"].astype(bool)
     for name in CATEGORICAL:
