@@ -126,3 +126,6 @@ def test_the_models_recover_the_ground_truth(app: App, tmp_path: Path) -> None:
     churn = churn_json(report.churn)
     assert churn["as_of"] == telecom.AS_OF.isoformat()
     assert churn["active"] == len(active)
+    # and its "fix first" names the true cause, as the demo's own Cox fit does
+    assert churn["factors"][0]["covariate"] == "driver_network"
+    assert churn["factors"][0]["upper_95"] < 1
