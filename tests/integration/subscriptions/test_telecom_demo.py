@@ -129,3 +129,14 @@ def test_the_models_recover_the_ground_truth(app: App, tmp_path: Path) -> None:
     # and its "fix first" names the true cause, as the demo's own Cox fit does
     assert churn["factors"][0]["covariate"] == "driver_network"
     assert churn["factors"][0]["upper_95"] < 1
+    # a store of contracts that sells nothing: the summary leads with the churn sentences,
+    # and says nothing of sales, purchase scores or a program it does not have
+    parts = report.summary.parts()
+    assert parts[0] == ("summary.heading.churn", report.summary.churn)
+    assert [s.key for s in report.summary.churn] == [
+        "section.churn.fix.first",
+        "section.churn.call.first",
+    ]
+    said = {s.key for _, sentences in parts for s in sentences}
+    assert not said & {"summary.check.no_sales", "summary.returning.no_buyers"}
+    assert not said & {"summary.save.no_scores", "summary.program.none"}
