@@ -20,6 +20,8 @@ from regulars.bootstrap import App
 from regulars.demo import telecom, telecom_run
 from regulars.services.briefing.build import briefing
 from regulars.services.briefing.churn import churn_json
+from regulars.services.briefing.formatting import Formatter
+from regulars.services.briefing.page import render_page
 from regulars.services.subscriptions import analysis, scoring
 
 MEMBERS, SEED = 1_500, 101
@@ -140,3 +142,6 @@ def test_the_models_recover_the_ground_truth(app: App, tmp_path: Path) -> None:
     said = {s.key for _, sentences in parts for s in sentences}
     assert not said & {"summary.check.no_sales", "summary.returning.no_buyers"}
     assert not said & {"summary.save.no_scores", "summary.program.none"}
+    page = render_page(report, Formatter("en", app.settings.timezone))
+    assert page.index('<section id="churn"') < page.index('<section id="loyalty"')
+    assert page.index('<section id="churn"') < page.index('<section id="at-risk"')
