@@ -16,7 +16,7 @@ from rich.table import Table
 from regulars.cli.root import console, progress_bar, wired
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import date, datetime
 
     import pandas as pd
 
@@ -136,8 +136,11 @@ def show_deliveries(app: App, business: DemoBusiness, mailbox: Path) -> None:
     )
 
 
-def report(app: App, out: Path) -> dict[str, Path]:
-    """The loyalty briefing (HTML that works offline, and JSON), headline on the console."""
+def report(
+    app: App, out: Path, *, now: datetime | None = None, as_of: date | None = None
+) -> dict[str, Path]:
+    """The loyalty briefing (HTML that works offline, and JSON), headline on the console;
+    built at ``now`` (default: the clock) as of ``as_of`` (default: the latest purchase)."""
     from datetime import UTC, datetime
 
     from regulars.services.briefing.build import briefing
@@ -146,7 +149,7 @@ def report(app: App, out: Path) -> dict[str, Path]:
 
     settings = app.settings
     with console.status("computing the loyalty report…"), app.unit_of_work() as uow:
-        found = briefing(uow, datetime.now(UTC), timezone=settings.timezone)
+        found = briefing(uow, now or datetime.now(UTC), timezone=settings.timezone, as_of=as_of)
     formatter = Formatter(settings.report_language, settings.timezone, settings.currency)
     headline = found.report["nps"]
     if headline.get("n"):

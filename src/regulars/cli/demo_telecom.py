@@ -38,7 +38,17 @@ def telecom_demo(*, members: int, seed: int, out: Path) -> None:
     with console.status("computing churn features, fitting Cox and sBG…"):
         found = telecom_run.recover(app, operator)
     show(found, operator.ground_truth())
-    paths = report(app, out / "report")
+    with console.status("scoring every active contract (subscriptions score)…"):
+        scored = telecom_run.score(app)
+    console.print(
+        f"churn scores of {scored.scored:,} active contracts as of {scored.as_of} written"
+    )
+    paths = report(
+        app,
+        out / "report",
+        now=telecom_run.as_of_moment(app.settings.timezone),
+        as_of=telecom.AS_OF,
+    )
     console.print(
         f"done in {time.monotonic() - started:.1f} s — store: "
         f"{app.engine.url.render_as_string(hide_password=True)}"

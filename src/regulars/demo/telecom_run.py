@@ -29,7 +29,7 @@ from regulars.services.feedback.links import answer_link
 from regulars.services.imports.answers import import_answers_file
 from regulars.services.imports.files import import_file
 from regulars.services.imports.report import ImportReport
-from regulars.services.subscriptions import analysis, exits
+from regulars.services.subscriptions import analysis, exits, scoring
 
 FILE_KINDS = ("members", "plans", "subscriptions", "plan-changes", "bills")
 COX_COVARIATES = ("driver_network", "driver_price", "fee_10k", "segment")
@@ -145,6 +145,18 @@ def run_exit_survey(app: App, operator: telecom.TelecomOperator) -> ExitRun:
             else:
                 status = str(answered.link.status) + ":" + ",".join(answered.problems.values())
                 run.refused[status] = run.refused.get(status, 0) + 1
+        uow.commit()
+    return run
+
+
+def score(app: App) -> scoring.ScoringRun:
+    """``regulars subscriptions score --as-of`` the observation day, run at the demo's "now"
+    (midnight after it): every active contract's churn scores written to the store."""
+    timezone = app.settings.timezone
+    with app.unit_of_work() as uow:
+        run = scoring.score_subscriptions(
+            uow, telecom.AS_OF, as_of_moment(timezone), timezone=timezone
+        )
         uow.commit()
     return run
 

@@ -18,7 +18,11 @@ import pandas as pd
 
 from regulars.bootstrap import App
 from regulars.demo import telecom, telecom_run
-from regulars.services.subscriptions import analysis
+from regulars.services.briefing.build import briefing
+from regulars.services.briefing.churn import churn_json
+from regulars.services.briefing.formatting import Formatter
+from regulars.services.briefing.page import render_page
+from regulars.services.subscriptions import analysis, scoring
 
 MEMBERS, SEED = 1_500, 101
 
@@ -109,3 +113,35 @@ def test_the_models_recover_the_ground_truth(app: App, tmp_path: Path) -> None:
     )
     active = set(op.subscriptions.loc[op.subscriptions["cancelled_on"].isna(), "member_id"])
     assert {c["member_id"] for c in calls} <= active
+
+    # the demo scores like `regulars subscriptions score --as-of` its observation day and
+    # builds its report as of that day (not of the clock's, months after the data end)
+    scored = telecom_run.score(app)
+    assert scored.as_of == telecom.AS_OF
+    assert scored.scored == len(active)
+    now = telecom_run.as_of_moment(app.settings.timezone)
+    with app.unit_of_work() as uow:
+        stored = scoring.subscription_scores(uow, calls[0]["member_id"])
+        report = briefing(uow, now, timezone=app.settings.timezone, as_of=telecom.AS_OF)
+    assert {row["as_of"] for row in stored} == {telecom.AS_OF.isoformat()}
+    assert report.churn is not None
+    churn = churn_json(report.churn)
+    assert churn["as_of"] == telecom.AS_OF.isoformat()
+    assert churn["active"] == len(active)
+    # and its "fix first" names the true cause, as the demo's own Cox fit does
+    assert churn["factors"][0]["covariate"] == "driver_network"
+    assert churn["factors"][0]["upper_95"] < 1
+    # a store of contracts that sells nothing: the summary leads with the churn sentences,
+    # and says nothing of sales, purchase scores or a program it does not have
+    parts = report.summary.parts()
+    assert parts[0] == ("summary.heading.churn", report.summary.churn)
+    assert [s.key for s in report.summary.churn] == [
+        "section.churn.fix.first",
+        "section.churn.call.first",
+    ]
+    said = {s.key for _, sentences in parts for s in sentences}
+    assert not said & {"summary.check.no_sales", "summary.returning.no_buyers"}
+    assert not said & {"summary.save.no_scores", "summary.program.none"}
+    page = render_page(report, Formatter("en", app.settings.timezone))
+    assert page.index('<section id="churn"') < page.index('<section id="loyalty"')
+    assert page.index('<section id="churn"') < page.index('<section id="at-risk"')

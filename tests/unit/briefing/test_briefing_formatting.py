@@ -77,6 +77,16 @@ def test_terms_and_lists() -> None:
     assert KO.format(listing) == "김민준(₩120,000), Jane(₩9,000), 박(₩1)"
 
 
+def test_every_driver_the_demos_survey_is_named_in_both_languages() -> None:
+    from regulars.demo import telecom
+
+    for driver in telecom.DRIVERS:
+        for words in (catalogue("en"), catalogue("ko")):
+            assert f"driver.{driver}" in words, driver
+    assert KO.format(Term("driver.network")) == "통신 품질"
+    assert EN.format(Term("driver.network")) == "Network quality"
+
+
 def test_korean_particles_follow_the_word_before() -> None:
     assert korean_particles("NPS가 21에서 24(으)로") == "NPS가 21에서 24로"  # 사
     assert korean_particles("₩9,040(으)로") == "₩9,040으로"  # 구천사십

@@ -78,11 +78,16 @@ def indicator_scores(
 
 def _weights(scores: pd.DataFrame, outcome: pd.Series | None) -> pd.Series:
     """Relative weights of the columns of ``scores`` for ``outcome`` (shares summing to 1);
-    equal weights for a single column or without an outcome."""
+    equal weights for a single column, without an outcome, or when the outcome or a column
+    does not vary over the rows that have them all (no correlation to weigh by: those who
+    gave every indicator may all have stayed, or all left)."""
     columns = list(scores.columns)
     if outcome is None or len(columns) == 1:
         return pd.Series(1.0 / len(columns), index=columns)
     data = scores.assign(_outcome=outcome.astype("float64"))
+    complete = data.dropna()
+    if len(complete) > len(columns) + 1 and (complete.nunique() < 2).any():
+        return pd.Series(1.0 / len(columns), index=columns)
     table = relative_weights(data, "_outcome", columns)
     shares = table.set_index("driver")["share"] / 100
     return shares.reindex(columns)

@@ -41,7 +41,9 @@ subscriber-months.
    in restricted mean residual life,
    ``∫₀³⁶⁵ S(now + u | x') / S(now | x') − S(now + u | x) / S(now | x) du`` (trapezoid on a
    monthly grid, by the Weibull model: the Cox baseline ends at the longest follow-up),
-   divided by 30.4375 days.
+   divided by 30.4375 days. When driver ratings sit beside ``nps_last`` (the answer they
+   explain), the effects and the Weibull model of this step are refitted without
+   ``nps_last``: a driver's effect is then its total one, not the part the answer leaves it.
 
 References
 ----------
@@ -263,17 +265,39 @@ def _kept_months(model: WeibullAFTModel, frame: pd.DataFrame, tenure: np.ndarray
     return float(np.trapezoid(curves, grid, axis=1).sum() / DAYS_PER_MONTH)
 
 
+def _total_effects(outlook: ChurnOutlook) -> tuple[CoxPHModel, WeibullAFTModel, list[str]]:
+    """The models whose effects rank the factors: the outlook's, or — when it holds driver
+    ratings beside ``nps_last`` — the same models refitted without ``nps_last``. The 0-10
+    answer is what the drivers explain (the report's driver analysis regresses it on them):
+    beside them it takes over the part of each driver's effect that runs through it, so a
+    driver that truly matters looks unclear. Improving a driver moves the answer too, so its
+    effect on leaving is the one without it (its total effect); ``nps_last`` itself is not
+    ranked then (no one can move it but through the drivers)."""
+    names = list(outlook.covariates)
+    if "nps_last" not in names or not any(n.startswith("driver_") for n in names):
+        return outlook.cox, outlook.weibull, names
+    kept = [n for n in names if n != "nps_last"]
+    frame = outlook.frame
+    try:
+        cox = CoxPHModel().fit(frame, "duration_days", "cancelled", kept)
+        weibull = WeibullAFTModel().fit(frame, "weibull_days", "cancelled", kept)
+    except FitError:
+        return outlook.cox, outlook.weibull, names
+    return cox, weibull, kept
+
+
 def factor_gains(outlook: ChurnOutlook) -> list[FactorGain]:
     """Every fixable factor with a clear effect (interval excluding 1), most months kept
-    first (the module's step 5)."""
-    effects = outlook.cox.hazard_ratios_.set_index("covariate")
+    first (the module's step 5; the effects are :func:`_total_effects`')."""
     active = outlook.active
     if active.empty:
         return []
+    cox, weibull, names = _total_effects(outlook)
+    effects = cox.hazard_ratios_.set_index("covariate")
     tenure = np.maximum(active["duration_days"].to_numpy(np.float64), 0.5)
-    base = _kept_months(outlook.weibull, active, tenure)
+    base = _kept_months(weibull, active, tenure)
     gains = []
-    for name in outlook.covariates:
+    for name in names:
         direction = better_direction(name)
         if not direction or name not in effects.index:
             continue
@@ -292,7 +316,7 @@ def factor_gains(outlook: ChurnOutlook) -> list[FactorGain]:
                 lower_95=row["lower_95"],
                 upper_95=row["upper_95"],
                 step=step,
-                subscriber_months=_kept_months(outlook.weibull, moved, tenure) - base,
+                subscriber_months=_kept_months(weibull, moved, tenure) - base,
             )
         )
     return sorted(gains, key=lambda g: -g.subscriber_months)

@@ -135,11 +135,11 @@ def _objective(log_t: FloatArray, dead: FloatArray, design: FloatArray) -> Objec
 
     def objective(theta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
         beta, s = theta[:p], theta[p]
-        k = np.exp(s)
         u = log_t - design @ beta
-        ku = k * u
         with np.errstate(over="ignore", invalid="ignore"):
-            z = np.exp(ku)  # overflows only far from the maximum: a step to halve
+            k = np.exp(s)  # k and z overflow only far from the maximum: a step to halve
+            ku = k * u
+            z = np.exp(ku)
             value = float(np.sum(dead * (s - log_t + ku) - z))
         if not np.isfinite(value):
             return -np.inf, np.zeros(p + 1), np.eye(p + 1)

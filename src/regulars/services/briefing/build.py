@@ -121,7 +121,9 @@ def compose(
         report=report,
         names=named,
         movements=moved,
-        summary=executive_summary(report, moved, at_risk, cases, loyalty),
+        summary=executive_summary(
+            report, moved, at_risk, cases, loyalty, churn, sells=bool(first_sales.notna().any())
+        ),
         loyalty=loyalty,
         at_risk=at_risk,
         cases=cases,

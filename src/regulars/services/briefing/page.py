@@ -366,6 +366,9 @@ def render_page(b: Briefing, f: Formatter) -> str:
     churn = _churn_blocks(b, f)
     if churn:
         parts.insert(2, ("churn", f.t("part.churn"), churn))
+    if b.summary.subscriptions_only:  # contracts first; the shop's empty parts last
+        shop = ("loyalty", "at-risk")
+        parts = [p for p in parts if p[0] not in shop] + [p for p in parts if p[0] in shop]
     summary = [
         (f.t(heading), [f.say(s) for s in sentences])
         for heading, sentences in b.summary.parts()

@@ -11,7 +11,9 @@ Four questions, each answered by a few :class:`~regulars.services.briefing.value
   is important and rated low), and what detractors say most;
 - **who to save** and what they are worth: the value at risk, the members to call first, the
   recently lost;
-- the **follow-up cases** open and overdue, and the **loyalty program's** liability.
+- the **follow-up cases** open and overdue, and the **loyalty program's** liability;
+- with subscriptions, the churn section's **factor to fix first** and **whom to call**: first
+  of all for a store that only has contracts (no sales, no program: those lines are left out).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import pandas as pd
 
 from regulars.services.briefing.at_risk import AtRiskView
 from regulars.services.briefing.cases import CasesView
+from regulars.services.briefing.churn import ChurnView
+from regulars.services.briefing.churn_page import call_sentence, fix_first_sentence
 from regulars.services.briefing.loyalty import LoyaltyView
 from regulars.services.briefing.moved import check_sentence, nps_sentences, returning_sentence
 from regulars.services.briefing.periods import Movements
@@ -54,16 +58,24 @@ class Summary:
     save: tuple[Sentence, ...]
     cases: tuple[Sentence, ...]
     program: tuple[Sentence, ...]
+    churn: tuple[Sentence, ...] = ()
+    """The churn section's fix first and whom to call (empty without subscriptions)."""
+    subscriptions_only: bool = False
+    """A store of contracts that sells nothing: the churn sentences lead."""
 
     def parts(self) -> tuple[tuple[str, tuple[Sentence, ...]], ...]:
         """The groups under their catalogue headings, in reading order."""
-        return (
+        churn = ("summary.heading.churn", self.churn)
+        rest = (
             ("summary.heading.moved", self.moved),
             ("summary.heading.fix_first", self.fix_first),
             ("summary.heading.save", self.save),
             ("summary.heading.cases", self.cases),
             ("summary.heading.program", self.program),
         )
+        if self.subscriptions_only:
+            return (churn, *rest)
+        return (*rest[:2], churn, *rest[2:])
 
 
 def fix_sentences(report: Mapping[str, Any]) -> list[Sentence]:
@@ -284,7 +296,14 @@ def executive_summary(
     at_risk: AtRiskView | None,
     cases: CasesView | None,
     loyalty: LoyaltyView | None,
+    churn: ChurnView | None = None,
+    *,
+    sells: bool = True,
 ) -> Summary:
+    """The summary's sentences. A store with contracts that ``sells`` nothing leads with
+    the churn sentences and leaves out what only a shop has: the period's sales and
+    returning buyers, the members' purchase scores, the loyalty program (when none is
+    installed)."""
     current, previous = movements.current, movements.previous
     period = Sentence(
         "summary.period",
@@ -297,16 +316,18 @@ def executive_summary(
         },
     )
     overall = report.get("nps") if isinstance(report.get("nps"), Mapping) else {}
-    moved = [
-        *nps_sentences(movements, overall or {}),
-        check_sentence(movements),
-        returning_sentence(movements),
-    ]
+    only = churn is not None and not sells
+    moved = [*nps_sentences(movements, overall or {})]
+    if not only:
+        moved += [check_sentence(movements), returning_sentence(movements)]
+    installed = loyalty is not None and bool(loyalty.programs)
     return Summary(
         period,
         tuple(moved),
         tuple(fix_sentences(report)),
-        tuple(save_sentences(at_risk)),
+        () if only and at_risk is None else tuple(save_sentences(at_risk)),
         tuple(case_sentences(cases)),
-        tuple(program_sentences(loyalty)),
+        () if only and not installed else tuple(program_sentences(loyalty)),
+        churn=() if churn is None else (fix_first_sentence(churn.fix_first), call_sentence(churn)),
+        subscriptions_only=only,
     )

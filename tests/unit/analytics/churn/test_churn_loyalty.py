@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -140,3 +142,18 @@ def test_hazard_falls_with_the_loyalty_index() -> None:
     np.testing.assert_allclose(
         ratios[:3], np.exp(direct.params_.loc[["band=0-40", "band=40-60", "band=60-80"]])
     )
+
+
+def test_an_outcome_constant_where_a_dimension_is_complete_gives_equal_weights() -> None:
+    # months after the last bill only the leavers have a usage figure: over the members with
+    # every behavioural indicator the outcome (stayed) is constant, nothing to weigh by
+    frame = members(400, seed=8)
+    stayed = pd.Series(np.arange(400) % 3 != 0, index=frame.index).astype("float64")
+    frame.loc[stayed == 1, "usage_gb"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no correlation of a constant column (NaN, a warning)
+        result = hierarchical_loyalty_index(frame, INDICATORS, stayed, SCALES)
+    behavioural = result.indicator_weights.query("dimension == 'behavioural'")["weight"]
+    np.testing.assert_allclose(behavioural.to_numpy(), 1 / 3)
+    assert result.dimension_weights.notna().all()
+    assert result.scores["behavioural"].notna().all()

@@ -104,3 +104,24 @@ def test_the_factor_to_fix_first_keeps_what_the_true_model_says() -> None:
     answered = frame.loc[active, "nps_last"].notna().to_numpy()
     assert (scores["loyalty_index"].notna().to_numpy() == answered).all()  # needs a 0-10 answer
     assert scores["loyalty_index"].dropna().between(0, 100).all()
+
+
+def test_a_driver_the_recommendation_summarises_is_ranked_by_its_total_effect() -> None:
+    # the 0-10 answer is explained by the network rating (as a survey's NPS is by its
+    # drivers), and only the rating moves the hazard: beside the answer the rating's effect
+    # is split with it (here neither is clear beside the other), so the ranking refits
+    # without the answer and names the rating
+    frame, _ = simulate(1500, seed=11)
+    rng = np.random.default_rng(12)
+    network = frame["driver_network"].to_numpy()
+    frame["nps_last"] = np.clip(np.rint(2.0 * network - 1 + rng.normal(0, 0.5, len(frame))), 0, 10)
+    linear = -0.3 * network
+    lifetime = SCALE * (rng.exponential(size=len(frame)) * np.exp(-linear)) ** (1 / SHAPE)
+    joined = rng.uniform(60, 1500, len(frame))
+    frame["duration_days"] = np.ceil(np.minimum(lifetime, joined)).astype("int64")
+    frame["cancelled"] = lifetime <= joined
+    outlook = churn_outlook(frame)
+    assert {"driver_network", "nps_last"} <= set(outlook.covariates)
+    gains = factor_gains(outlook)
+    assert [g.covariate for g in gains] == ["driver_network"]
+    assert gains[0].lower_95 < np.exp(-0.3) < gains[0].upper_95
