@@ -11,7 +11,8 @@ subscriber-months.
    only when the fee varies within a plan: otherwise it is the plan), ``committed`` (1 when
    the contract was signed with a commitment: known at the start, so it cannot leak the
    outcome — "still committed on the end day" would, since a contract cancelled inside its
-   commitment is by that very fact still committed on its last day), ``cases``, ``plan_changes``, ``downgrades``, ``usage_slope``,
+   commitment is by that very fact still committed on its last day), ``cases``,
+   ``plan_changes``, ``downgrades``, ``usage_slope``,
    ``nps_last`` and every ``driver_<name>`` rating. A missing value takes the mean of those
    observed (a member who never answered counts as the average answer); a column that is
    constant, missing everywhere, or a linear combination of the ones before it
