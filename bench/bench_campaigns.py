@@ -20,9 +20,9 @@ One run, on PostgreSQL:
    process's peak RSS (``getrusage``), with what it planned per campaign.
 
 It prints the setup figures, then what the run did, the goal lines (wall <= 20 s, peak RSS
-<= 2 GB), the peak memory and, as its last line, ``wall s: N``. Heavy: run it under the lock.
+<= 2 GB), the peak memory and, as its last line, ``wall s: N``. Heavy: run it on a quiet machine.
 
-    flock /work/coord/bench.lock .venv/bin/python bench/bench_campaigns.py \\
+    .venv/bin/python bench/bench_campaigns.py \\
         [--members 1000000] [--postgres URL] [--fresh] [--drop-template]
 """
 

@@ -37,7 +37,7 @@ the generator's). ``--factor-gains`` times :func:`~regulars.analytics.churn.outl
 factor_gains` apart (not in the headline; minutes at full size). The last line is
 ``wall s: N``, N the seconds of steps 1–2.
 
-    flock /work/coord/bench.lock .venv/bin/python bench/bench_churn.py \\
+    .venv/bin/python bench/bench_churn.py \\
         [--subscribers 5000000] [--months 168] [--sample 200000] [--factor-gains]
 
 A smoke run takes seconds: ``--subscribers 20000 --months 12``.

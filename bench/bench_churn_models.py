@@ -9,7 +9,7 @@ within 30 and 90 days), median residual life); on a ``--sample`` of them statsmo
 step, peak memory of the process, the largest difference in coefficients on the sample, the
 recovered hazard ratios against the truth, and the ratio as the last line.
 
-    flock /work/coord/bench.lock .venv/bin/python bench/bench_churn_models.py \
+    .venv/bin/python bench/bench_churn_models.py \
         [--sizes 1000000,5000000] [--sample 200000]
 """
 

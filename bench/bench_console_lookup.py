@@ -11,7 +11,7 @@ on two-syllable given names ("민준" finds 김민준 and 박민준). With ``--h
 httpx one after another (p95), then runs ``wrk`` against the same pages when it is installed.
 The last line is the worse p95 of the two lookups through the service, in milliseconds.
 
-    flock /work/coord/bench.lock .venv/bin/python bench/bench_console_lookup.py \\
+    .venv/bin/python bench/bench_console_lookup.py \\
         [--members 1000000] [--queries 1000] [--postgres URL] [--http]
 """
 

@@ -23,7 +23,7 @@ DuckDB gets every core (``--threads``, default all) and spills to ``--folder`` p
 memory limit (``--memory-limit``, default DuckDB's 80 % of RAM). Prints the wall time and
 the process's peak resident memory of each, and last the headline with the ratio.
 
-    flock /work/coord/bench.lock .venv/bin/python bench/bench_subscriber_features.py \\
+    .venv/bin/python bench/bench_subscriber_features.py \\
         [--subscribers 5000000] [--months 168]
 """
 
