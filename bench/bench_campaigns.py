@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_pos import fresh_store, sql_admin
+from bench_pos import analyse, fresh_store, sql_admin
 from regulars.bootstrap import build
 from regulars.config import Settings, normalise_database_url
 
@@ -162,7 +162,7 @@ def build_template(url: str, members: int) -> dict[str, float]:
         uow.commit()
     timings["facts"] = time.perf_counter() - began
     print(f"  facts written in {timings['facts']:.0f} s", flush=True)
-    _vacuum(url)
+    analyse(url, "VACUUM ANALYZE")
     began = time.perf_counter()
     with app.unit_of_work() as uow:
         written = compute_member_analytics(uow, NOW, timezone=TIMEZONE)
@@ -170,15 +170,8 @@ def build_template(url: str, members: int) -> dict[str, float]:
     timings["analytics"] = time.perf_counter() - began
     print(f"  analytics written back in {timings['analytics']:.0f} s ({written})", flush=True)
     app.engine.dispose()
-    _vacuum(url)
+    analyse(url, "VACUUM ANALYZE")
     return timings
-
-
-def _vacuum(url: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as c:
-        c.execute(text("VACUUM ANALYZE"))
-    engine.dispose()
 
 
 def describe_store(url: str) -> None:

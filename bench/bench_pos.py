@@ -395,10 +395,11 @@ def run_wrk(
     return figures
 
 
-def analyse(url: str) -> None:
+def analyse(url: str, statement: str = "ANALYZE") -> None:
+    """``ANALYZE`` (or ``VACUUM ANALYZE``) the database at ``url``, outside a transaction."""
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as c:
-        c.execute(text("ANALYZE"))
+        c.execute(text(statement))
     engine.dispose()
 
 
